@@ -1,0 +1,281 @@
+"""Call chains as data.
+
+A chain (``simulator/chains/*.yaml``) lists, for each CRI operation the kubelet issues, the
+ordered steps it takes through the runtime's processes. Each step names the process that does
+the work, the transport it is reached by, its service-time distribution, the share of that time
+spent on a CPU, the lock it holds (a per-container lock in dockerd, a per-pod network lock in
+dockershim, containerd's bbolt writer lock...), the calls it makes to the next hop, and its
+failure modes; and every step names its source. One interpreter (``interpreter.py``) walks any
+chain, so a user can copy a chain file and edit it ("containerd + crun", "dockershim without the
+extra inspect") without writing Python.
+
+A chain may name a ``base`` chain: it then starts from the base's processes and operations and
+replaces those it lists (``cri-dockerd`` is ``dockershim`` moved into its own process).
+"""
+
+from __future__ import annotations
+
+import copy
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..config import RUNTIMES, ConfigError, Dist, format_validation_error
+
+__all__ = [
+    "Chain",
+    "Step",
+    "Operation",
+    "ProcessSpec",
+    "load_chain",
+    "CHAIN_DIR",
+    "REQUIRED_OPERATIONS",
+    "TRANSPORTS",
+    "CONDITIONS",
+]
+
+CHAIN_DIR = Path(__file__).resolve().parent.parent / "chains"
+
+# kubelet_runtime_operations_duration_seconds{operation_type} names (facts §1.11) -> CRI method.
+REQUIRED_OPERATIONS = {
+    "run_podsandbox": "RunPodSandbox",
+    "podsandbox_status": "PodSandboxStatus",
+    "image_status": "ImageStatus",
+    "pull_image": "PullImage",
+    "create_container": "CreateContainer",
+    "start_container": "StartContainer",
+    "list_podsandbox": "ListPodSandbox",
+    "list_containers": "ListContainers",
+    "container_status": "ContainerStatus",
+}
+
+TRANSPORTS = {
+    "in-process": "a function call inside the same process",
+    "grpc": "gRPC on a unix socket",
+    "ttrpc": "ttrpc (containerd's lightweight gRPC) on a unix socket",
+    "http": "HTTP (REST) on a unix socket",
+    "exec": "fork/exec of a short-lived binary",
+}
+
+# Conditions a step may be guarded by (``when:``).
+CONDITIONS = {
+    "podNetwork": "the pod does not use hostNetwork, so a CNI ADD is needed",
+    "hostNetwork": "the pod uses the host's network namespace",
+    "newShim": "no shim serves this task yet: a new long-lived shim process is started",
+    "reuseShim": "a shim for this pod already runs (shim v2 groups a pod's containers)",
+    "sandboxImageMissing": "the pause image is not on the node yet",
+    "unfiltered": "a list call with no filter (PLEG's relist), not one filtered to a pod",
+}
+
+Items = Literal["containers", "sandboxes"]
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class LockSpec(_M):
+    name: str
+    scope: Literal["container", "pod", "node"]
+    capacity: Annotated[int, Field(ge=1)] = 1
+    source: str = Field(min_length=3)
+
+
+class PerItem(_M):
+    """Extra cost per listed item (a list call's cost grows with what it lists)."""
+
+    items: Items
+    ms: Annotated[float, Field(ge=0)]
+
+
+class FailureSpec(_M):
+    reason: str
+    probability: Annotated[float, Field(ge=0, le=1)]
+    source: str = Field(min_length=3)
+
+
+class Step(_M):
+    name: str
+    process: str
+    transport: Literal["in-process", "grpc", "ttrpc", "http", "exec"] = "in-process"
+    kind: Literal["work", "cniAdd", "cniLoopback", "pull"] = "work"
+    service: Optional[Dist] = None
+    cpuShare: Annotated[float, Field(ge=0, le=1)] = 0.5
+    perItem: Optional[PerItem] = None
+    when: Optional[
+        Literal["podNetwork", "hostNetwork", "newShim", "reuseShim", "sandboxImageMissing", "unfiltered"]
+    ] = None
+    lock: Optional[LockSpec] = None
+    spawns: bool = False
+    calls: list["Step"] = Field(default_factory=list)
+    failures: list[FailureSpec] = Field(default_factory=list)
+    source: str = Field(min_length=3)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _has_work(self) -> "Step":
+        if self.kind == "work" and self.service is None and not self.calls:
+            raise ValueError(f"step {self.name!r} has neither a service time nor calls")
+        return self
+
+
+class Operation(_M):
+    description: str = ""
+    steps: list[Step] = Field(min_length=1)
+
+
+class RssSpec(_M):
+    base: Annotated[float, Field(ge=0)] = 0.0
+    perPod: Annotated[float, Field(ge=0)] = 0.0
+    perContainer: Annotated[float, Field(ge=0)] = 0.0
+    perInstance: Annotated[float, Field(ge=0)] = 0.0
+
+
+class ProcessSpec(_M):
+    """An OS-level process of the chain and how it is accounted.
+
+    ``group`` is what the JSON summary reports it under (``kubelet`` or ``runtime``; the node
+    e2e resource tests measured the kubelet's and the runtime's cgroups). ``osProcess`` names the
+    process whose CPU it burns (dockershim runs inside the kubelet; CNI plugins are forked by
+    whichever process calls them). ``instances`` says how many copies live: one daemon, one per
+    spawning step (shims, conmon), or none between calls (runc, nsenter, CNI plugins).
+    """
+
+    group: Literal["kubelet", "runtime"]
+    osProcess: Optional[str] = None
+    instances: Literal["daemon", "spawned", "transient"] = "daemon"
+    rssMB: RssSpec = Field(default_factory=RssSpec)
+    description: str = ""
+    source: str = Field(min_length=3)
+
+
+class ImagePullSpec(_M):
+    downloadScope: Literal["node", "pull"]
+    maxConcurrentDownloads: Annotated[int, Field(ge=1)]
+    source: str = Field(min_length=3)
+
+
+class Chain(_M):
+    name: str
+    title: str
+    description: str
+    era: str = ""
+    base: Optional[str] = None
+    cniCaller: str
+    shimProcess: str
+    # containerd's runc.v2 shim groups a pod's containers (facts §3.3); Docker's and conmon do not.
+    shimPer: Literal["container", "pod"] = "container"
+    processes: dict[str, ProcessSpec]
+    imagePull: ImagePullSpec
+    operations: dict[str, Operation]
+    notes: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Chain":
+        missing = [op for op in REQUIRED_OPERATIONS if op not in self.operations]
+        if missing:
+            raise ValueError(f"chain {self.name!r} lacks operations {missing}")
+        unknown_ops = [op for op in self.operations if op not in REQUIRED_OPERATIONS]
+        if unknown_ops:
+            raise ValueError(
+                f"chain {self.name!r} has operations the kubelet never calls: {unknown_ops}; "
+                f"allowed: {sorted(REQUIRED_OPERATIONS)}"
+            )
+        for p in (self.cniCaller, self.shimProcess):
+            if p not in self.processes:
+                raise ValueError(f"process {p!r} is not declared in processes")
+        for op_name, op in self.operations.items():
+            for step in iter_steps(op.steps):
+                if step.process not in self.processes:
+                    raise ValueError(
+                        f"operation {op_name}: step {step.name!r} runs in undeclared process "
+                        f"{step.process!r}; declared: {sorted(self.processes)}"
+                    )
+        return self
+
+    def os_process(self, process: str) -> str:
+        spec = self.processes[process]
+        return spec.osProcess or process
+
+    def group_of_os_process(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, spec in self.processes.items():
+            out.setdefault(spec.osProcess or name, spec.group)
+        return out
+
+    def hop_processes(self, operation: str) -> list[str]:
+        """Processes an operation visits, in first-visit order."""
+        seen: list[str] = []
+        for s in iter_steps(self.operations[operation].steps):
+            if s.process not in seen:
+                seen.append(s.process)
+        return seen
+
+
+def iter_steps(steps: list[Step]):
+    for s in steps:
+        yield s
+        yield from iter_steps(s.calls)
+
+
+def _merge(base: dict, child: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in child.items():
+        if key in ("processes", "operations") and isinstance(value, dict):
+            merged = dict(out.get(key, {}))
+            merged.update(value)
+            out[key] = merged
+        else:
+            out[key] = value
+    return out
+
+
+def _rename_process(data: dict, old: str, new: str) -> None:
+    def walk(steps):
+        for s in steps:
+            if s.get("process") == old:
+                s["process"] = new
+            walk(s.get("calls", []))
+
+    for op in data.get("operations", {}).values():
+        walk(op.get("steps", []))
+    if data.get("cniCaller") == old:
+        data["cniCaller"] = new
+
+
+def _raw_chain(source: str, seen: tuple = ()) -> dict:
+    path = Path(source) if source.endswith((".yaml", ".yml")) else CHAIN_DIR / f"{source}.yaml"
+    if not path.is_file():
+        raise ConfigError(
+            f"unknown runtime {source!r}; allowed: {', '.join(RUNTIMES)} or a chain file (.yaml)"
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ConfigError(f"chain file {str(path)!r} could not be parsed: {e}".replace("\n", " ")) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"chain file {str(path)!r} must hold a mapping")
+    base = data.get("base")
+    if base:
+        if base in seen:
+            raise ConfigError(f"chain {source!r}: circular base {base!r}")
+        base_data = _raw_chain(base, seen + (source,))
+        for old, new in (data.pop("renameProcesses", None) or {}).items():
+            _rename_process(base_data, old, new)
+            base_data["processes"].pop(old, None)
+        data = _merge(base_data, data)
+        data["base"] = base
+    return data
+
+
+@lru_cache(maxsize=64)
+def load_chain(source: str) -> Chain:
+    """A built-in chain by name (``dockershim``...) or a user's chain file (``my-chain.yaml``)."""
+    data = _raw_chain(source)
+    try:
+        return Chain.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(e, f"chain {source}")) from None

@@ -1,0 +1,66 @@
+"""Images on a node and the runtime's pull machinery (facts §1.5, §3.4, §4.4).
+
+A pull fetches the image's layers from the registry through the node's link (a processor-shared
+``FluidShare``, so concurrent pulls split the bandwidth) with at most ``maxConcurrentDownloads``
+layers in flight, daemon-wide for dockerd (one ``LayerDownloadManager``, facts §3.4) or per pull
+for containerd and CRI-O (facts §4.4). Layers are then unpacked strictly in order (each needs its
+parent), costing CPU on the pulling daemon and disk bandwidth. Concurrent pulls of the same image
+wait for the one in flight (dockerd de-duplicates by layer, CRI-O by image, facts §3.4, §5.2).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import simpy
+
+if TYPE_CHECKING:
+    from .chain import Chain
+    from .interpreter import CallContext
+    from .node import Node
+
+__all__ = ["ImageStore"]
+
+
+class ImageStore:
+    def __init__(self, node: "Node", chain: "Chain"):
+        self.node = node
+        self.env = node.env
+        self._present = {name for name, spec in node.scenario.images.items() if spec.prePulled}
+        self._inflight: dict[str, simpy.Event] = {}
+        self._pull_spec = chain.imagePull
+        self._daemon_slots = simpy.Resource(self.env, capacity=chain.imagePull.maxConcurrentDownloads)
+        self.pulls_done = 0
+
+    def present(self, image: str) -> bool:
+        return image in self._present
+
+    def pull(self, image: str | None, ctx: "CallContext", process: str):
+        if image is None or image in self._present:
+            return
+        if image in self._inflight:
+            yield self._inflight[image]
+            return
+        done = self.env.event()
+        self._inflight[image] = done
+        spec = self.node.scenario.images[image]
+        layer_mb = spec.sizeMB / spec.layers
+        if self._pull_spec.downloadScope == "node":
+            slots = self._daemon_slots
+        else:
+            slots = simpy.Resource(self.env, capacity=self._pull_spec.maxConcurrentDownloads)
+        downloads = [self.env.process(self._download(slots, layer_mb)) for _ in range(spec.layers)]
+        cfg = self.node.scenario.node
+        for d in downloads:  # unpack in layer order, each after its own download
+            yield d
+            cpu = layer_mb * cfg.unpackCpuMsPerMB / 1000.0
+            yield self.node.cpu.run(cpu, process) & self.node.disk.run(layer_mb, "unpack")
+        self._present.add(image)
+        del self._inflight[image]
+        self.pulls_done += 1
+        done.succeed()
+
+    def _download(self, slots: simpy.Resource, mb: float):
+        with slots.request() as req:
+            yield req
+            yield self.node.link.run(mb, "registry")

@@ -1,0 +1,171 @@
+"""The call-chain interpreter: one walker for every chain.
+
+``Interpreter.operation`` runs one CRI operation for one pod (or for the node, for PLEG's
+list calls) by walking the chain's steps depth-first. For each step it
+
+1. skips it unless its ``when`` condition holds (``podNetwork``, ``newShim``...);
+2. waits for the step's lock (a per-container lock in dockerd, the per-pod network lock in
+   dockershim, containerd's bbolt writer...), counting the wait as ``queued``;
+3. draws the step's service time (plus its per-item cost for list calls), runs the CPU share of
+   it on the node's processor-shared cores (slowed down when the cores are busy; the slow-down is
+   also ``queued``) and waits out the rest (I/O, kernel, sleeps);
+4. does what the step's ``kind`` says (a CNI plugin exec, an image pull) and spawns a
+   long-lived process if it ``spawns`` one (a shim, a conmon);
+5. makes its nested calls, while still holding its lock (a call returns before its caller does);
+6. may fail with one of its failure modes, which stops the operation and names the hop.
+
+Every visit becomes one span (DESIGN.md ``spans``). Random draws come from the generator of
+the pod the work is done for, so two runs that differ only in, say, the number of cores draw
+the same service times for the same pod (common random numbers, for sharp comparisons).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable, Optional
+
+import numpy as np
+
+from .chain import REQUIRED_OPERATIONS, Chain, Step
+from .dist import Sampler, compile_dist
+
+if TYPE_CHECKING:
+    from .node import Node
+    from .state import ContainerState, PodState
+
+__all__ = ["HopFailure", "CallContext", "Interpreter"]
+
+
+class HopFailure(Exception):
+    """A step failed: ``hop`` is 'process: step', ``reason`` the error text."""
+
+    def __init__(self, hop: str, reason: str):
+        super().__init__(f"{hop}: {reason}")
+        self.hop = hop
+        self.reason = reason
+
+
+@dataclass
+class CallContext:
+    pod: Optional["PodState"]
+    rng: np.random.Generator
+    source: str  # 'sync', 'pleg', 'puller'
+    container: Optional["ContainerState"] = None
+    image: Optional[str] = None
+    unfiltered: bool = False
+    operation: str = ""
+
+    @property
+    def lock_key_container(self) -> str:
+        if self.container is not None:
+            return self.container.cid
+        return self.pod.sandbox_id if self.pod is not None else ""
+
+
+@dataclass
+class _Compiled:
+    step: Step
+    sampler: Optional[Sampler]
+    calls: list["_Compiled"]
+    hop: str
+
+
+class Interpreter:
+    def __init__(self, node: "Node", chain: Chain):
+        self.node = node
+        self.chain = chain
+        self.env = node.env
+        self.ops: dict[str, list[_Compiled]] = {
+            name: [self._compile(s) for s in op.steps] for name, op in chain.operations.items()
+        }
+        self.shim_per_pod = chain.shimPer == "pod"
+        cni = node.scenario.cni
+        self._cni_add = compile_dist(cni.add)
+        self._cni_lo = compile_dist(cni.loopbackAdd)
+        self._cni_cpu_share = cni.cpuShare
+        self._conditions: dict[str, Callable[[CallContext], bool]] = {
+            "podNetwork": lambda c: c.pod is not None and not c.pod.spec.hostNetwork,
+            "hostNetwork": lambda c: c.pod is not None and c.pod.spec.hostNetwork,
+            "newShim": lambda c: not (self.shim_per_pod and c.pod is not None and c.pod.has_shim),
+            "reuseShim": lambda c: self.shim_per_pod and c.pod is not None and c.pod.has_shim,
+            "sandboxImageMissing": lambda c: not node.images.present(node.scenario.sandboxImage),
+            "unfiltered": lambda c: c.unfiltered,
+        }
+
+    def _compile(self, step: Step) -> _Compiled:
+        sampler = compile_dist(step.service) if step.service is not None else None
+        return _Compiled(step, sampler, [self._compile(s) for s in step.calls],
+                         f"{step.process}: {step.name}")
+
+    # ------------------------------------------------------------------ public
+    def operation(self, op: str, ctx: CallContext):
+        """Run one CRI operation; returns None or raises HopFailure (after recording)."""
+        env, rec = self.env, self.node.recorder
+        start = env.now
+        span_id = rec.next_id()
+        outcome = "ok"
+        ctx.operation = op
+        try:
+            for s in self.ops[op]:
+                yield from self._step(s, ctx, "kubelet", span_id, 1)
+        except HopFailure as f:
+            outcome = f.reason
+            raise
+        finally:
+            rec.span(span_id, -1, 0, ctx, REQUIRED_OPERATIONS[op], "kubelet", "kubelet",
+                     "in-process", start, env.now, 0.0, outcome, operation_level=True)
+
+    # ------------------------------------------------------------------ internals
+    def _step(self, c: _Compiled, ctx: CallContext, caller: str, parent: int, depth: int):
+        step = c.step
+        if step.when is not None and not self._conditions[step.when](ctx):
+            return
+        env, node = self.env, self.node
+        start = env.now
+        span_id = node.recorder.next_id()
+        queued = 0.0
+        lock_req = None
+        outcome = "ok"
+        try:
+            if step.lock is not None:
+                res = node.lock(step.process, step.lock, ctx)
+                lock_req = res.request()
+                yield lock_req
+                queued += env.now - start
+            kind = step.kind
+            rng = ctx.rng
+            if kind == "cniAdd" or kind == "cniLoopback":
+                service = (self._cni_add if kind == "cniAdd" else self._cni_lo)(rng)
+                share = self._cni_cpu_share
+            else:
+                service = c.sampler(rng) if c.sampler is not None else 0.0
+                share = step.cpuShare
+            if step.perItem is not None:
+                service += step.perItem.ms / 1000.0 * node.count(step.perItem.items)
+            cpu = service * share
+            if cpu > 0:
+                t = env.now
+                yield node.cpu.run(cpu, step.process)
+                queued += (env.now - t) - cpu
+            if service > cpu:
+                yield env.timeout(service - cpu)
+            for f in step.failures:
+                if rng.random() < f.probability:
+                    raise HopFailure(c.hop, f.reason)
+            if kind == "pull":
+                yield from node.images.pull(ctx.image, ctx, step.process)
+            if step.spawns:
+                node.spawn(step.process, ctx.pod)
+            for sub in c.calls:
+                yield from self._step(sub, ctx, step.process, span_id, depth + 1)
+        except HopFailure as f:
+            outcome = f.reason
+            raise
+        finally:
+            if lock_req is not None:
+                if lock_req.triggered:
+                    lock_req.resource.release(lock_req)
+                else:
+                    lock_req.cancel()
+            node.recorder.span(span_id, parent, depth, ctx, step.name, step.process,
+                               caller, step.transport, start, env.now, queued, outcome)
