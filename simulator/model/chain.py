@@ -23,7 +23,7 @@ from typing import Annotated, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ..config import RUNTIMES, ConfigError, Dist, format_validation_error
+from ..config import ConfigError, Dist, format_validation_error
 
 __all__ = [
     "Chain",
@@ -33,6 +33,7 @@ __all__ = [
     "load_chain",
     "CHAIN_DIR",
     "REQUIRED_OPERATIONS",
+    "known_chains",
     "TRANSPORTS",
     "CONDITIONS",
 ]
@@ -246,11 +247,35 @@ def _rename_process(data: dict, old: str, new: str) -> None:
         data["cniCaller"] = new
 
 
+def _apply_step_overrides(data: dict, overrides: dict, source: str) -> None:
+    """``stepOverrides: {step name: {field: value}}`` edits every step of that name."""
+    hits = {name: 0 for name in overrides}
+
+    def walk(steps):
+        for s in steps:
+            name = s.get("name")
+            if name in overrides:
+                s.update(copy.deepcopy(overrides[name]))
+                hits[name] += 1
+            walk(s.get("calls", []))
+
+    for op in data.get("operations", {}).values():
+        walk(op.get("steps", []))
+    missing = [n for n, k in hits.items() if k == 0]
+    if missing:
+        raise ConfigError(f"chain {source!r}: stepOverrides name steps that do not exist: {missing}")
+
+
+def known_chains() -> list[str]:
+    return sorted(p.stem for p in CHAIN_DIR.glob("*.yaml"))
+
+
 def _raw_chain(source: str, seen: tuple = ()) -> dict:
     path = Path(source) if source.endswith((".yaml", ".yml")) else CHAIN_DIR / f"{source}.yaml"
     if not path.is_file():
         raise ConfigError(
-            f"unknown runtime {source!r}; allowed: {', '.join(RUNTIMES)} or a chain file (.yaml)"
+            f"unknown runtime {source!r}; allowed: {', '.join(known_chains())} "
+            "or a chain file (.yaml)"
         )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -268,6 +293,9 @@ def _raw_chain(source: str, seen: tuple = ()) -> dict:
             base_data["processes"].pop(old, None)
         data = _merge(base_data, data)
         data["base"] = base
+    overrides = data.pop("stepOverrides", None)
+    if overrides:
+        _apply_step_overrides(data, overrides, source)
     return data
 
 

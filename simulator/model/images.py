@@ -1,10 +1,11 @@
 """Images on a node and the runtime's pull machinery (facts §1.5, §3.4, §4.4).
 
 A pull fetches the image's layers from the registry through the node's link (a processor-shared
-``FluidShare``, so concurrent pulls split the bandwidth) with at most ``maxConcurrentDownloads``
+``FluidShare``: each layer is one stream capped at ``registryConnectionMBps``, and concurrent
+streams split the NIC's ``registryBandwidthMBps``) with at most ``maxConcurrentDownloads``
 layers in flight, daemon-wide for dockerd (one ``LayerDownloadManager``, facts §3.4) or per pull
 for containerd and CRI-O (facts §4.4). Layers are then unpacked strictly in order (each needs its
-parent), costing CPU on the pulling daemon and disk bandwidth. Concurrent pulls of the same image
+parent), costing CPU on the pulling daemon (gunzip) and shared disk bandwidth. Concurrent pulls of the same image
 wait for the one in flight (dockerd de-duplicates by layer, CRI-O by image, facts §3.4, §5.2).
 """
 

@@ -64,6 +64,11 @@ ADMIT_CPU_S = 0.0002
 SYNC_CPU_S = 0.0005
 RELIST_CPU_BASE_S = 0.0001
 RELIST_CPU_PER_CONTAINER_S = 0.000005
+# cAdvisor inside the kubelet re-reads every container's cgroup stats each housekeeping
+# interval: 10 s (pkg/kubelet/cadvisor/cadvisor_linux.go defaultHousekeepingInterval).
+# ASSUMPTION: ~1 ms of CPU per container per pass (a dozen cgroupfs reads and parsing).
+CADVISOR_HOUSEKEEPING_S = 10.0
+CADVISOR_CPU_PER_CONTAINER_S = 0.001
 # ASSUMPTION: creating the pod's QoS cgroup (pcm.EnsureExists) and data dirs: a few ms of
 # cgroupfs writes and mkdirs.
 POD_SETUP_S = 0.004
@@ -133,6 +138,7 @@ class Kubelet:
             self.pull_slots = simpy.Resource(self.env, capacity=n) if n else None
         self.env.process(self._pleg())
         self.env.process(self._status_manager())
+        self.env.process(self._cadvisor())
 
     # ================================================================== admission
     def pod_seen(self, pod: PodState) -> None:
@@ -371,6 +377,17 @@ class Kubelet:
                 ctx.container = c
                 yield from interp.operation("container_status", ctx)
         self.cache[pod.name] = (pod.sandbox_state, {n: c.state for n, c in pod.containers.items()})
+
+    def _cadvisor(self):
+        """Periodic per-container stats collection: steady-state kubelet CPU once pods run."""
+        env, node = self.env, self.node
+        # Stagger the first pass like cAdvisor's per-container goroutines do.
+        yield env.timeout(self.rng.uniform(0, CADVISOR_HOUSEKEEPING_S))
+        while True:
+            n = node.count("containers")
+            if n:
+                yield node.cpu.run(CADVISOR_CPU_PER_CONTAINER_S * n, "kubelet")
+            yield env.timeout(CADVISOR_HOUSEKEEPING_S)
 
     # ================================================================== status
     def _set_status(self, pod: PodState, cached: Optional[tuple]) -> None:

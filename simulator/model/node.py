@@ -42,8 +42,9 @@ class Node:
         self.on_settled = on_settled
         cfg = scenario.node
         self.cpu = FluidShare(env, cfg.cpuCores, per_job_cap=1.0, name="cpu")
-        self.link = FluidShare(env, cfg.registryBandwidthMBps, name="registry-link")
-        self.disk = FluidShare(env, cfg.unpackMBps, name="disk")
+        self.link = FluidShare(env, cfg.registryBandwidthMBps,
+                               per_job_cap=cfg.registryConnectionMBps, name="registry-link")
+        self.disk = FluidShare(env, cfg.diskWriteMBps, name="disk")
         self.images = ImageStore(self, chain)
         self.locks: dict[tuple, simpy.Resource] = {}
         self.instances: Counter = Counter()

@@ -1,0 +1,184 @@
+"""Replications, comparisons and the JSON summary.
+
+``compare(scenario, runtimes, replications, seed)`` runs the same scenario once per chain and
+replication. Replication ``r`` of every chain uses the same seed stream (``SeedSequence([seed,
+r])``), so chains are compared on identical arrivals and per-pod draws. Runs are independent, so
+they may go to local worker processes (``workers``): the results are identical to a serial run
+because each run's randomness depends only on (scenario, runtime, seed, replication).
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+import pandas as pd
+
+from ..config import Scenario
+from ..model.chain import load_chain
+from ..model.simulation import RunResult, simulate
+from .stats import percentiles, t_interval
+
+__all__ = ["Comparison", "compare", "run_one", "summarize_runtime"]
+
+
+def run_one(args: tuple) -> RunResult:
+    scenario, runtime, seed, replication = args
+    return simulate(scenario, runtime, seed, replication)
+
+
+@dataclass
+class Comparison:
+    scenario: Scenario
+    seed: int
+    replications: int
+    runtimes: list[str]
+    runs: list[RunResult] = field(default_factory=list)
+
+    def _concat(self, attr: str) -> pd.DataFrame:
+        frames = []
+        for r in self.runs:
+            df = getattr(r, attr)
+            if df.empty:
+                continue
+            df = df.copy()
+            if "runtime" not in df.columns:
+                df.insert(0, "runtime", r.runtime)
+            if attr in ("spans", "resources", "events"):
+                df.insert(1, "node", self.scenario.node.name)
+            df["replication"] = r.replication
+            df["seed"] = r.seed
+            frames.append(df)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    @property
+    def pods(self) -> pd.DataFrame:
+        return self._concat("pods")
+
+    @property
+    def spans(self) -> pd.DataFrame:
+        return self._concat("spans")
+
+    @property
+    def resources(self) -> pd.DataFrame:
+        return self._concat("resources")
+
+    @property
+    def events(self) -> pd.DataFrame:
+        return self._concat("events")
+
+    def runs_of(self, runtime: str) -> list[RunResult]:
+        return [r for r in self.runs if r.runtime == runtime]
+
+    def summary(self) -> dict:
+        """The DESIGN.md ``--json`` document."""
+        return {
+            "scenario": self.scenario.resolved(),
+            "seed": self.seed,
+            "replications": self.replications,
+            "runtimes": {rt: summarize_runtime(self.runs_of(rt), self.scenario) for rt in self.runtimes},
+        }
+
+
+def _clean(x):
+    if isinstance(x, float):
+        return None if math.isnan(x) else round(x, 6)
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_clean(v) for v in x]
+    return x
+
+
+def _steady_window(run: RunResult, metric: str) -> pd.DataFrame:
+    res = run.resources
+    return res[(res.metric == metric) & (res.time > run.settle_time)]
+
+
+def summarize_runtime(runs: list[RunResult], scenario: Scenario) -> dict:
+    pods = pd.concat([r.pods for r in runs], ignore_index=True)
+    running = pods[pods.outcome == "running"]
+    chain = load_chain(runs[0].runtime) if runs else None
+    doc: dict = {
+        "pods": int(len(pods)),
+        "running": int((pods.outcome == "running").sum()),
+        "failed": int((pods.outcome == "failed").sum()),
+        "pending": int((pods.outcome == "pending").sum()),
+        "pod_startup_seconds": percentiles(running.pod_startup),
+        "pod_startup_total_seconds": percentiles(running.pod_startup_total),
+    }
+    batches = []
+    for r in runs:
+        ok = r.pods[r.pods.outcome == "running"]
+        batches.append(float(ok.running_observed.max() - r.pods.created.min()) if len(ok) else float("nan"))
+    doc["batch_seconds"] = float(pd.Series(batches).mean())
+    if len(runs) >= 2:
+        ci = {}
+        for col, key in (("pod_startup", "pod_startup_seconds"), ("pod_startup_total", "pod_startup_total_seconds")):
+            per_rep = [percentiles(r.pods[r.pods.outcome == "running"][col]) for r in runs]
+            ci[key] = {q: t_interval([p[q] for p in per_rep if p[q] is not None])
+                       for q in ("p50", "p90", "p99")}
+        ci["batch_seconds"] = t_interval(batches)
+        doc["ci95"] = ci
+    spans = pd.concat([r.spans for r in runs], ignore_index=True)
+    ops = spans[(spans.depth == 0) & spans.source.isin(["sync", "puller"])]
+    dur = (ops.end - ops.start).groupby(ops.operation).mean()
+    doc["per_operation_mean_seconds"] = {op: float(dur[op]) for op in
+                                         _op_order(dur.index)}
+    pleg = spans[(spans.depth == 0) & (spans.source == "pleg")]
+    relists = pd.concat([r.relists for r in runs], ignore_index=True)
+    doc["pleg"] = {
+        "relist_seconds": percentiles(relists.duration) if len(relists) else percentiles([]),
+        "operation_mean_seconds": {k: float(v) for k, v in
+                                   (pleg.end - pleg.start).groupby(pleg.operation).mean().items()},
+    }
+    cpu = {"kubelet": [], "runtime": []}
+    mem = {"kubelet": [], "runtime": []}
+    for r in runs:
+        win = _steady_window(r, "cpu_cores")
+        if len(win):
+            span = win.time.max() - win.time.min() + scenario.simulation.sampleSeconds
+            by = win.groupby("group").value.sum() * scenario.simulation.sampleSeconds / span
+            for g in cpu:
+                cpu[g].append(float(by.get(g, 0.0)))
+        mwin = _steady_window(r, "rss_mb")
+        if len(mwin):
+            per_t = mwin.groupby(["time", "group"]).value.sum().groupby("group").mean()
+            for g in mem:
+                mem[g].append(float(per_t.get(g, 0.0)))
+    doc["cpu_cores"] = {g: (sum(v) / len(v) if v else None) for g, v in cpu.items()}
+    doc["memory_mb"] = {g: (sum(v) / len(v) if v else None) for g, v in mem.items()}
+    failed = pods[pods.outcome == "failed"]
+    doc["failures_by_hop"] = {str(k): int(v) for k, v in failed.failure_hop.value_counts().sort_index().items()}
+    ev = pd.concat([r.events for r in runs], ignore_index=True)
+    errs = ev[ev.event == "SyncError"]
+    doc["sync_errors_by_hop"] = {str(k): int(v) for k, v in
+                                 errs.detail.value_counts().sort_index().items()}
+    doc["chain"] = {"title": chain.title if chain else "", "era": chain.era if chain else ""}
+    return _clean(doc)
+
+
+_OP_ORDER = ["run_podsandbox", "podsandbox_status", "image_status", "pull_image",
+             "create_container", "start_container", "list_podsandbox", "list_containers",
+             "container_status"]
+
+
+def _op_order(ops: Iterable[str]) -> list[str]:
+    ops = list(ops)
+    return [o for o in _OP_ORDER if o in ops] + sorted(o for o in ops if o not in _OP_ORDER)
+
+
+def compare(scenario: Scenario, runtimes: Optional[list[str]] = None, replications: int = 1,
+            seed: int = 1, workers: int = 1) -> Comparison:
+    runtimes = list(runtimes or scenario.runtimes)
+    for rt in runtimes:
+        load_chain(rt)  # fail before any run starts
+    jobs = [(scenario, rt, seed, rep) for rt in runtimes for rep in range(replications)]
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            runs = list(pool.map(run_one, jobs))
+    else:
+        runs = [run_one(j) for j in jobs]
+    return Comparison(scenario, seed, replications, runtimes, runs)

@@ -1,0 +1,151 @@
+"""Writing a comparison to disk: data (CSV + Parquet), the JSON summary, figures, traces.
+
+Every file is written to a temporary name in its folder and renamed into place, so an
+interrupted run never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Optional
+
+import pandas as pd
+
+from ..config import ConfigError, load_scenario
+from ..experiments.runner import Comparison, compare
+from . import figures as F
+from .style import save_figure
+from .trace import to_chrome_trace
+
+__all__ = ["write_outputs", "write_trace", "write_figures", "atomic_write", "lanes_for_runtime"]
+
+
+def atomic_write(path: Path, writer: Callable[[Path], None]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _write_text(path: Path, text: str) -> Path:
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def _write_frame(df: pd.DataFrame, base: Path) -> list[Path]:
+    csv = atomic_write(base.with_suffix(".csv"), lambda p: df.to_csv(p, index=False))
+    pq = atomic_write(base.with_suffix(".parquet"), lambda p: df.to_parquet(p, index=False))
+    return [csv, pq]
+
+
+def _save(fig, base: Path) -> list[Path]:
+    out = []
+    for ext in ("png", "svg"):
+        target = base.with_name(base.name + "." + ext)
+        tmpdir = Path(tempfile.mkdtemp(dir=base.parent, prefix=".fig."))
+        try:
+            png, svg = save_figure(fig, tmpdir / base.name)
+            os.replace(png if ext == "png" else svg, target)
+        finally:
+            for f in tmpdir.iterdir():
+                f.unlink()
+            tmpdir.rmdir()
+        out.append(target)
+    return out
+
+
+def footnote_for(comp: Comparison) -> str:
+    return (f"kubesim · scenario '{comp.scenario.name}' · seed {comp.seed} · "
+            f"{comp.replications} replication(s) · {comp.scenario.workload.pods} pods · "
+            f"{comp.scenario.node.cpuCores:g} cores")
+
+
+def lanes_for_runtime(runtime: str) -> list[str]:
+    from ..model.chain import load_chain
+
+    chain = load_chain(runtime)
+    order = ["kubelet"]
+    for op in ("run_podsandbox", "podsandbox_status", "create_container", "start_container",
+               "container_status"):
+        for p in chain.hop_processes(op):
+            if p not in order:
+                order.append(p)
+    # CNI and forks last, so the daemon -> shim -> runc staircase reads left to right
+    tail = [p for p in order if p in ("cni", "nsenter", "pinns")]
+    return [p for p in order if p not in tail] + tail
+
+
+def pick_pod(comp: Comparison, runtime: str, pod: Optional[str]) -> str:
+    pods = comp.pods
+    mine = pods[(pods.runtime == runtime) & (pods.replication == 0)]
+    if pod:
+        if pod not in set(mine.pod):
+            raise ConfigError(f"--pod {pod!r}: no such pod in this run (pods are named pod-00000 ...)")
+        return pod
+    ok = mine[mine.outcome == "running"]
+    if ok.empty:
+        raise ConfigError(f"no pod reached Running on {runtime}; nothing to trace")
+    # the first pod that ran, with no image pull, shows the chain itself
+    no_pull = ok[ok.image_pull_seconds == 0]
+    return str((no_pull if len(no_pull) else ok).sort_values("created").pod.iloc[0])
+
+
+def pod_spans(comp: Comparison, runtime: str, pod: str) -> pd.DataFrame:
+    s = comp.spans
+    return s[(s.runtime == runtime) & (s.replication == 0) & (s.pod == pod)]
+
+
+def write_outputs(comp: Comparison, out: Path, theme: str = "light") -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = [_write_text(out / "summary.json", json.dumps(comp.summary(), indent=2) + "\n")]
+    for name in ("pods", "spans", "resources", "events"):
+        written += _write_frame(getattr(comp, name), out / name)
+    written += _figures(comp, out / "figures", theme)
+    return written
+
+
+def _figures(comp: Comparison, out: Path, theme: str) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    note = footnote_for(comp)
+    written = []
+    written += _save(F.latency_cdf(comp.pods, footnote=note, theme=theme), out / "pod-startup-cdf")
+    written += _save(F.time_by_operation(comp.spans, footnote=note, theme=theme), out / "time-by-operation")
+    written += _save(F.time_by_hop(comp.spans, footnote=note, theme=theme), out / "time-by-hop")
+    for rt in comp.runtimes:
+        pod = pick_pod(comp, rt, None)
+        fig = F.sequence_diagram(pod_spans(comp, rt, pod), lanes_for_runtime(rt),
+                                 title=f"{rt}: one pod's creation, hop by hop ({pod})",
+                                 footnote=note, theme=theme)
+        written += _save(fig, out / f"sequence-{rt}")
+    return written
+
+
+def write_trace(comp: Comparison, runtime: str, pod: Optional[str], out: Path) -> tuple[str, list[Path]]:
+    pod = pick_pod(comp, runtime, pod)
+    spans = pod_spans(comp, runtime, pod)
+    lanes = lanes_for_runtime(runtime)
+    text = F.sequence_text(spans, lanes)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [_write_text(out / f"sequence-{runtime}-{pod}.txt", text + "\n")]
+    fig = F.sequence_diagram(spans, lanes, title=f"{runtime}: one pod's creation, hop by hop ({pod})",
+                             footnote=footnote_for(comp))
+    written += _save(fig, out / f"sequence-{runtime}-{pod}")
+    trace = to_chrome_trace(comp.spans[comp.spans.replication == 0])
+    written.append(_write_text(out / f"trace-{runtime}.json", json.dumps(trace) + "\n"))
+    header = f"{runtime}: pod {pod}, every hop visit in time order (ms from the pod's first call)\n"
+    return header + text, written
+
+
+def write_figures(out: Path, preset: str = "default", seed: int = 1, theme: str = "light") -> list[Path]:
+    """The demo figures: compare every chain on a preset and draw the catalogue."""
+    scenario = load_scenario(preset)
+    comp = compare(scenario, runtimes=["dockershim", "containerd", "crio", "cri-dockerd"], seed=seed)
+    return _figures(comp, out, theme)
