@@ -398,8 +398,8 @@ def format_validation_error(err: ValidationError, where: str = "scenario") -> st
     """One paragraph per problem: the field (dotted), the value given and what is allowed."""
     lines = []
     for e in err.errors():
-        field = _loc(e["loc"]) or "(top level)"
-        msg = e["msg"]
+        field = _loc(e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             parent = field.rsplit(".", 1)[0] if "." in field else "the top level"
             msg = f"unknown key (not a field of {parent}; check the spelling and camelCase)"
@@ -407,6 +407,9 @@ def format_validation_error(err: ValidationError, where: str = "scenario") -> st
         shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
         if len(shown) > 80:
             shown = shown[:77] + "..."
+        if not field:
+            lines.append(f"{where}: {msg}.")
+            continue
         lines.append(f"{where} field '{field}' = {shown}: {msg}.")
     return " ".join(lines)
 

@@ -86,3 +86,12 @@ def test_every_builtin_chain_loads_and_cites_every_step():
 def test_unknown_chain_is_refused():
     with pytest.raises(ConfigError, match="unknown runtime 'podman'"):
         load_chain("podman")
+
+
+def test_one_shim_start_per_task(spans):
+    """Each task (sandbox or container) execs the shim binary exactly once: a new shim for the
+    pod's first task, a 'start' that returns the running shim for the others (facts §3.3)."""
+    s = spans[(spans.runtime == "containerd") & (spans.source == "sync")]
+    starts = s[s.step.str.startswith("exec containerd-shim-runc-v2 start")].groupby("pod").size()
+    tasks = s[(s.depth == 0) & s.operation.isin(["run_podsandbox", "start_container"])].groupby("pod").size()
+    assert starts.equals(tasks)

@@ -3,7 +3,9 @@
 ``Interpreter.operation`` runs one CRI operation for one pod (or for the node, for PLEG's
 list calls) by walking the chain's steps depth-first. For each step it
 
-1. skips it unless its ``when`` condition holds (``podNetwork``, ``newShim``...);
+1. skips it unless its ``when`` condition holds (``podNetwork``, ``newShim``...); conditions
+   of sibling steps are evaluated together when their caller starts its calls, so alternatives
+   (``newShim`` / ``reuseShim``) exclude each other even when the first one spawns a shim;
 2. waits for the step's lock (a per-container lock in dockerd, the per-pod network lock in
    dockershim, containerd's bbolt writer...), counting the wait as ``queued``;
 3. draws the step's service time (plus its per-item cost for list calls), runs the CPU share of
@@ -106,7 +108,7 @@ class Interpreter:
         outcome = "ok"
         ctx.operation = op
         try:
-            for s in self.ops[op]:
+            for s in self._active(self.ops[op], ctx):
                 yield from self._step(s, ctx, "kubelet", span_id, 1)
         except HopFailure as f:
             outcome = f.reason
@@ -116,10 +118,12 @@ class Interpreter:
                      "in-process", start, env.now, 0.0, outcome, operation_level=True)
 
     # ------------------------------------------------------------------ internals
+    def _active(self, steps: list[_Compiled], ctx: CallContext) -> list[_Compiled]:
+        cond = self._conditions
+        return [c for c in steps if c.step.when is None or cond[c.step.when](ctx)]
+
     def _step(self, c: _Compiled, ctx: CallContext, caller: str, parent: int, depth: int):
         step = c.step
-        if step.when is not None and not self._conditions[step.when](ctx):
-            return
         env, node = self.env, self.node
         start = env.now
         span_id = node.recorder.next_id()
@@ -156,7 +160,7 @@ class Interpreter:
                 yield from node.images.pull(ctx.image, ctx, step.process)
             if step.spawns:
                 node.spawn(step.process, ctx.pod)
-            for sub in c.calls:
+            for sub in self._active(c.calls, ctx) if c.calls else ():
                 yield from self._step(sub, ctx, step.process, span_id, depth + 1)
         except HopFailure as f:
             outcome = f.reason

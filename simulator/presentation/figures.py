@@ -20,7 +20,7 @@ The figures answer the questions kubesim exists for:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.textpath import TextToPath
@@ -113,6 +114,11 @@ def _unit_for(max_seconds: float) -> _Unit:
     return _Unit("ms", 1000.0) if max_seconds < 2.0 else _Unit("s", 1.0)
 
 
+def _duration(seconds: float) -> str:
+    """A duration in the unit that reads best for it: ``38.5 ms``, ``1.2 s``."""
+    return _unit_for(seconds).format(seconds)
+
+
 def _ink_on(color: str) -> str:
     """Black or white, whichever reads better on ``color`` (WCAG relative luminance)."""
     r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
@@ -162,47 +168,63 @@ def latency_cdf(
 ) -> Figure:
     """Empirical CDF of a pod latency column, one line per runtime.
 
-    The curve at x is the share of the pods that reached the milestone within x seconds; pods that
-    never did (failed or pending, NaN) are left out and counted in the legend. Markers show p50
-    (●) and p99 (◆). For ``pod_startup`` the SIG-scalability SLO (p99 ≤ 5 s) is drawn when it
-    falls within twice the slowest pod's latency, so it never squeezes the data into a corner.
+    The curve at x is the share of the pods that reached the milestone within x seconds; pods
+    that never did (failed or pending, NaN) are left out of the curve and counted in the table.
+    Markers show p50 (●) and p99 (◆), whose values the legend table lists. For ``pod_startup``
+    the SIG-scalability SLO (p99 ≤ 5 s) is drawn when it falls within twice the slowest pod's
+    latency, so that it never squeezes the data into a corner.
     """
     _require(pods, ("runtime", column), "pods")
     label = _COLUMN_LABELS.get(column, column.replace("_", " "))
     slo = SLO_POD_STARTUP_S if column == "pod_startup" else None
+    rows = []  # (runtime, sorted values, number of pods)
+    for runtime in _ordered(pods["runtime"].unique(), RUNTIMES):
+        values = pods.loc[pods["runtime"] == runtime, column].to_numpy(dtype=float)
+        rows.append((runtime, np.sort(values[~np.isnan(values)]), len(values)))
+    reached = [v for _, v, _ in rows if len(v)]
+    x_max = max((float(v[-1]) for v in reached), default=0.0)
+    unit = _unit_for(max((float(np.percentile(v, 99)) for v in reached), default=0.0))
     with figure_style(theme) as colors:
         fig, ax = new_figure()
-        x_max = 0.0
-        for runtime in _ordered(pods["runtime"].unique(), RUNTIMES):
-            all_values = pods.loc[pods["runtime"] == runtime, column].to_numpy(dtype=float)
-            values = np.sort(all_values[~np.isnan(all_values)])
-            missing = len(all_values) - len(values)
-            if len(values) == 0:
-                ax.plot([], [], color=runtime_color(runtime),
-                        label=f"{runtime}: no pod reached it ({missing} pods)")
-                continue
-            share = np.arange(1, len(values) + 1) / len(values)
-            p50, p99 = np.percentile(values, [50, 99])
-            unit = _unit_for(p99)
-            text = f"{runtime}   p50 {unit.format(p50)} · p99 {unit.format(p99)}"
-            if missing:
-                text += f"   ({missing} of {len(all_values)} never started)"
+        table: list[list[tuple[Line2D, str]]] = [[], [], [], []]  # runtime, p50, p99, missing
+        for runtime, values, n in rows:
             color = runtime_color(runtime)
-            ax.plot(np.r_[values[0], values], np.r_[0.0, share], drawstyle="steps-post",
-                    color=color, label=text, solid_capstyle="butt")
-            for q, marker in ((p50, "o"), (p99, "D")):
-                ax.plot([q], [np.interp(q, values, share)], marker=marker, color=color,
-                        markeredgecolor=colors["background"], markeredgewidth=1.5,
-                        markersize=11 if marker == "o" else 9, linestyle="none")
-            x_max = max(x_max, float(values[-1]))
+            quantiles = np.percentile(values, [50, 99]) if len(values) else (np.nan, np.nan)
+            if len(values):
+                share = np.arange(1, len(values) + 1) / len(values)
+                ax.plot(np.r_[values[0], values], np.r_[0.0, share], drawstyle="steps-post",
+                        color=color, solid_capstyle="butt")
+            table[0].append((Line2D([], [], color=color), runtime))
+            for col, (q, marker) in enumerate(zip(quantiles, ("o", "D")), start=1):
+                style = dict(marker=marker, color=color, markeredgecolor=colors["background"],
+                             markeredgewidth=1.5, markersize=12 if marker == "o" else 10,
+                             linestyle="none")
+                if len(values):
+                    ax.plot([q], [np.interp(q, values, share)], **style)
+                table[col].append((Line2D([], [], **style), unit.format(q) if len(values)
+                                   else "–"))
+            table[3].append((Line2D([], [], linestyle="none"), f"{n - len(values)} of {n}"))
+        headers = ["", "p50", "p99", "not started"]
+        if not any(n > len(v) for _, v, n in rows):
+            table, headers = table[:3], headers[:3]
+        handles, labels = [], []
+        for header, column_entries in zip(headers, table):
+            handles.append(Line2D([], [], linestyle="none"))
+            labels.append(header)
+            handles += [h for h, _ in column_entries]
+            labels += [t for _, t in column_entries]
+        legend = ax.legend(handles, labels, ncols=len(table), loc="lower right",
+                           handlelength=1.4, columnspacing=1.0, frameon=True,
+                           facecolor=colors["background"], edgecolor="none", framealpha=0.92)
+        for text in legend.get_texts()[:: len(rows) + 1]:
+            text.set_fontweight("bold")
 
         if slo is not None and 0 < x_max and slo <= 2 * x_max:
-            ax.axvline(slo, color=colors["foreground"], linewidth=2, linestyle=(0, (6, 4)),
-                       zorder=1)
-            ax.text(slo, 0.03, "SIG-scalability SLO p99 ≤ 5 s ", rotation=90, ha="right",
-                    va="bottom", fontsize=14, color=colors["foreground"],
-                    bbox=dict(boxstyle="square,pad=0.15", facecolor=colors["background"],
-                              edgecolor="none", alpha=0.85))
+            slo_line = ax.axvline(slo, color=colors["foreground"], linewidth=2.5,
+                                  linestyle=(0, (6, 4)), zorder=1)
+            ax.add_artist(legend)
+            ax.legend([slo_line], ["SIG-scalability SLO p99 ≤ 5 s"], loc="upper left",
+                      handlelength=2.4)
             x_max = max(x_max, slo)
 
         if log_x:
@@ -212,10 +234,8 @@ def latency_cdf(
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlabel(f"{label} (s)")
-        ax.set_ylabel("pods started within x")
-        ax.set_title(title or f"How long until a pod runs: {label}")
-        ax.legend(loc="lower right", title="● p50   ◆ p99", alignment="left",
-                  handlelength=1.6)
+        ax.set_ylabel("share of pods started within x")
+        ax.set_title(title or "How long until a pod runs")
     return _finish(fig, footnote)
 
 
@@ -273,6 +293,16 @@ def _stacked_bars(
     ax.tick_params(axis="y", length=0)
 
 
+def _legend_below(ax: Axes, handles: list[Patch], ncols: int) -> None:
+    """A legend under the x label, read left to right then down (matplotlib fills columns)."""
+    ncols = min(ncols, len(handles))
+    rows = -(-len(handles) // ncols)
+    grid = [handles[r * ncols:(r + 1) * ncols] for r in range(rows)]
+    column_major = [row[c] for c in range(ncols) for row in grid if c < len(row)]
+    ax.legend(handles=column_major, loc="upper center", bbox_to_anchor=(0.5, -0.16),
+              ncols=ncols, handlelength=1.2, columnspacing=1.4)
+
+
 def time_by_operation(
     spans: pd.DataFrame,
     footnote: str | None = None,
@@ -305,10 +335,9 @@ def time_by_operation(
              for op in operations],
             runtimes, colors, unit)
         ax.set_xlabel(f"mean time per pod in the operation ({unit.name})")
-        ax.set_title(title or "Where the time goes: CRI operations of one pod's SyncPod")
-        handles = [Patch(facecolor=operation_color(op), label=op) for op in operations]
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16),
-                  ncols=min(len(operations), 4), handlelength=1.2, columnspacing=1.4)
+        ax.set_title(title or "Where the time goes: the CRI calls of a pod's SyncPod")
+        _legend_below(ax, [Patch(facecolor=operation_color(op), label=op) for op in operations],
+                      ncols=4)
     return _finish(fig, footnote)
 
 
@@ -375,14 +404,13 @@ def time_by_hop(
         fig, ax = new_figure()
         _stacked_bars(ax, segments, runtimes, colors, unit)
         ax.set_xlabel(f"mean self time per pod in the process ({unit.name})")
-        ax.set_title(title or "Where the time goes: hop by hop (self time of each process)")
+        ax.set_title(title or "Where the time goes: hop by hop")
         handles = [Patch(facecolor=process_color(p), label=p) for p in processes]
         if any(h for _, _, _, h in segments):
             handles.append(Patch(facecolor=colors["muted"], hatch="///",
                                  edgecolor=colors["background"],
-                                 label="hatched: queued (lock, CPU, slot)"))
-        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16),
-                  ncols=min(len(handles), 5), handlelength=1.2, columnspacing=1.2)
+                                 label="queued (lock, CPU, slot)"))
+        _legend_below(ax, handles, ncols=5)
     return _finish(fig, footnote)
 
 
@@ -410,6 +438,14 @@ def _lanes_for(spans: pd.DataFrame, lanes: Sequence[str] | None) -> list[str]:
     """The requested lanes, then any process the spans visit that the caller did not list."""
     wanted = list(lanes) if lanes is not None else []
     return wanted + [p for p in default_lanes(spans) if p not in wanted]
+
+
+def _bisect(f: Callable[[float], float], target: float, lo: float, hi: float) -> float:
+    """The largest x in [lo, hi] with f(x) <= target, for an increasing f."""
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if f(mid) <= target else (lo, mid)
+    return lo
 
 
 @dataclass(frozen=True)
@@ -443,23 +479,28 @@ class _TimeWarp:
         idle = np.array([not np.any((starts < m) & (ends > m)) for m in mids])
         cut = idle & (gaps > 0.25 * (times[-1] - times[0]))
         free = 1.0 - break_gap * cut.sum()
-        floor = np.full(len(gaps), min_gap)
+        # The floor under each interval: min_gap, or an operation's share of tall_height.
+        # Stretching may take at most 60 % of the height; if it would take more, min_gap gives
+        # way first, then the operations' room.
+        tall_floor = np.zeros(len(gaps))
         for t_from, t_to in tall:
-            inside = (mids > t_from) & (mids < t_to)
+            inside = (mids > t_from) & (mids < t_to) & ~cut
             if inside.any():
-                floor[inside] = np.maximum(floor[inside], tall_height / inside.sum())
-        floor[cut] = 0.0
-        # Stretching may take at most 60 % of the height; the rest stays to scale.
-        floor *= min(1.0, 0.6 * free / max(floor.sum(), 1e-12))
-        # find the scale s with sum(max(s * gap, floor)) == free over the uncut intervals
-        lo, hi = 0.0, free / max(gaps[~cut].min(initial=np.inf), 1e-12)
-        for _ in range(100):
-            s = (lo + hi) / 2
-            if np.maximum(s * gaps[~cut], floor[~cut]).sum() > free:
-                hi = s
-            else:
-                lo = s
-        heights = np.where(cut, break_gap, np.maximum(lo * gaps, floor))
+                tall_floor[inside] = np.maximum(tall_floor[inside], tall_height / inside.sum())
+        budget = 0.6 * free
+        base = np.where(cut, 0.0, min_gap)
+
+        def stretched(k: float) -> float:
+            return float(np.maximum(k * base, tall_floor).sum())
+
+        k = 1.0 if stretched(1.0) <= budget else _bisect(stretched, budget, 0.0, 1.0)
+        floor = np.maximum(k * base, tall_floor)
+        floor *= min(1.0, budget / max(floor.sum(), 1e-12))
+        # the scale (height per second) at which the uncut intervals fill the free height
+        kept = ~cut
+        scale = _bisect(lambda x: float(np.maximum(x * gaps[kept], floor[kept]).sum()), free,
+                        0.0, free / max(gaps[kept].min(initial=np.inf), 1e-12))
+        heights = np.where(cut, break_gap, np.maximum(scale * gaps, floor))
         y = np.r_[0.0, np.cumsum(heights)]
         y = margin[0] + y / y[-1] * (1.0 - margin[0] - margin[1])
         breaks = tuple((float(a), float(b)) for a, b, c in zip(times[:-1], times[1:], cut) if c)
@@ -546,7 +587,8 @@ class _SequenceDiagram:
             tall_height=(_text_size_px("x", self.OPERATION_FONT_PT)[1] + 4) / self.h_px)
         self.t0 = float(spans["start"].min())
         self.total = float(spans["end"].max()) - self.t0
-        self.unit = _unit_for(self.total)
+        # milliseconds read best for CRI calls; seconds only for a long (image pull) timeline
+        self.unit = _Unit("ms", 1000.0) if self.total < 10 else _Unit("s", 1.0)
         # The operation names sit left of the kubelet's bar: the strip left of the first lane
         # plus half a lane must hold the longest one.
         n = len(lanes)
@@ -610,7 +652,7 @@ class _SequenceDiagram:
                       fontweight="bold", color=c["foreground"])
         title_px = _text_size_px(title, 22, "bold")[0]
         self.fig.text(0.012 + (title_px + 24) / (FIGSIZE_IN[0] * DPI), 0.968,
-                      f"pod {pod} · {self.unit.format(self.total)}, first call to last",
+                      f"pod {pod} · {_duration(self.total)}, first call to last",
                       ha="left", va="top", fontsize=15, color=c["muted"])
         self.fig.text(0.99, 0.04 if with_footnote else 0.012,
                       "time to scale; calls too short to see are stretched, idle waits cut (≈)",
@@ -637,23 +679,23 @@ class _SequenceDiagram:
     def draw_lanes(self) -> None:
         """Dashed lifelines under a header box in each process's colour.
 
-        A name too wide for its lane is broken after its last hyphen (``containerd-`` /
-        ``shim``), then the font shrinks to at most 12 pt.
+        Header names shrink from 15 pt to 13 pt to fit their lane; a name still too wide is
+        broken after its last hyphen (``containerd-`` / ``shim``), and only then shrunk further.
         """
         c = self.colors
         room = self.px_per_x - 24
 
-        def lines(name: str) -> str:
-            if "-" not in name or _text_size_px(name, 15, "bold")[0] <= room:
-                return name
-            head, _, tail = name.rpartition("-")
-            return f"{head}-\n{tail}"
+        def fits(text: str, size: float) -> bool:
+            return all(_text_size_px(line, size, "bold")[0] <= room for line in text.split("\n"))
 
-        names = {name: lines(name) for name in self.lanes}
-        widest = max((part for text in names.values() for part in text.split("\n")),
-                     key=lambda t: _text_size_px(t, 15, "bold")[0])
-        size = 15.0
-        while size > 12 and _text_size_px(widest, size, "bold")[0] > room:
+        def wrapped(name: str) -> str:
+            head, dash, tail = name.rpartition("-")
+            return f"{head}-\n{tail}" if dash and not fits(name, 13) else name
+
+        size = next((sz for sz in (15, 14.5, 14, 13.5, 13)
+                     if all(fits(n, sz) for n in self.lanes)), 13)
+        names = {name: wrapped(name) for name in self.lanes}
+        while size > 10 and not all(fits(n, size) for n in names.values()):
             size -= 0.5
         for name, x in self.lane_x.items():
             self.ax.plot([x, x], [0, 1], color=c["muted"], linewidth=1.2,
@@ -674,7 +716,7 @@ class _SequenceDiagram:
                 self.ax.plot([self.x_min, self.x_max], [y, y], color=c["muted"], linewidth=1.0,
                              linestyle=(0, (1, 3)), zorder=2)
             self.ax.text(-0.4, (y0 + y1) / 2,
-                         f"≈ {self.unit.format(t_to - t_from)} without a CRI call for this pod",
+                         f"≈ {_duration(t_to - t_from)} without a CRI call for this pod",
                          ha="left", va="center", fontsize=13, fontstyle="italic",
                          color=c["muted"], zorder=2)
             self.ax.text(self.x_min, (y0 + y1) / 2, "≈", ha="center", va="center", fontsize=22,
@@ -766,7 +808,7 @@ class _SequenceDiagram:
                 continue
             x_px = self.px(self.bar_x(span.span_id) + self.bar_w / 2, 0)[0] + 4
             top, bottom = self.px(0, self.y(span.start))[1], self.px(0, self.y(span.end))[1]
-            duration = self.unit.format(span.end - span.start)
+            duration = _duration(span.end - span.start)
             in_process = span.caller == span.process
             text = f"{_truncate(span.step, 24)} · {duration}" if in_process else duration
             w, h = _text_size_px(text, size)
@@ -779,13 +821,13 @@ class _SequenceDiagram:
                 self.text_px(x_px, y_px, text, size, self.colors["muted"], italic=in_process)
 
     def time_ticks(self) -> None:
-        """Ticks at the start of each operation and at the end, at least 26 px apart."""
+        """Ticks at the start of each operation and at the end, at least 34 px apart."""
         ops = self.spans.loc[self.spans["depth"] == 0, "start"]
         end = float(self.spans["end"].max())
         ticks: list[tuple[float, float]] = []  # (y, t)
         for t in sorted(set(ops) | {end}):
             y = self.y(t)
-            if ticks and (y - ticks[-1][0]) * self.h_px < 26:
+            if ticks and (y - ticks[-1][0]) * self.h_px < 34:
                 if t != end:
                     continue
                 ticks.pop()  # the end tick wins over its neighbour

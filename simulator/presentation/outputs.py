@@ -93,14 +93,21 @@ def pick_pod(comp: Comparison, runtime: str, pod: Optional[str]) -> str:
     ok = mine[mine.outcome == "running"]
     if ok.empty:
         raise ConfigError(f"no pod reached Running on {runtime}; nothing to trace")
-    # the first pod that ran, with no image pull, shows the chain itself
-    no_pull = ok[ok.image_pull_seconds == 0]
-    return str((no_pull if len(no_pull) else ok).sort_values("created").pod.iloc[0])
+    # The chain itself shows best on the simplest pod: no image pull, no init container, the
+    # fewest containers; the first such pod created.
+    spec = {t.name: t.spec for t in comp.scenario.workload.templates}
+    ok = ok.assign(
+        _init=[len(spec[t].initContainers) for t in ok.template],
+        _n=[len(spec[t].containers) for t in ok.template],
+        _pull=ok.image_pull_seconds > 0,
+    )
+    return str(ok.sort_values(["_pull", "_init", "_n", "created"]).pod.iloc[0])
 
 
-def pod_spans(comp: Comparison, runtime: str, pod: str) -> pd.DataFrame:
+def pod_spans(comp: Comparison, runtime: str, pod: str, sources=("sync", "puller")) -> pd.DataFrame:
+    """One pod's spans: by default its SyncPod and pulls (PLEG's status calls left out)."""
     s = comp.spans
-    return s[(s.runtime == runtime) & (s.replication == 0) & (s.pod == pod)]
+    return s[(s.runtime == runtime) & (s.replication == 0) & (s.pod == pod) & s.source.isin(sources)]
 
 
 def write_outputs(comp: Comparison, out: Path, theme: str = "light") -> list[Path]:
@@ -122,7 +129,7 @@ def _figures(comp: Comparison, out: Path, theme: str) -> list[Path]:
     for rt in comp.runtimes:
         pod = pick_pod(comp, rt, None)
         fig = F.sequence_diagram(pod_spans(comp, rt, pod), lanes_for_runtime(rt),
-                                 title=f"{rt}: one pod's creation, hop by hop ({pod})",
+                                 title=f"{rt}: one pod, hop by hop",
                                  footnote=note, theme=theme)
         written += _save(fig, out / f"sequence-{rt}")
     return written
@@ -135,7 +142,7 @@ def write_trace(comp: Comparison, runtime: str, pod: Optional[str], out: Path) -
     text = F.sequence_text(spans, lanes)
     out.mkdir(parents=True, exist_ok=True)
     written = [_write_text(out / f"sequence-{runtime}-{pod}.txt", text + "\n")]
-    fig = F.sequence_diagram(spans, lanes, title=f"{runtime}: one pod's creation, hop by hop ({pod})",
+    fig = F.sequence_diagram(spans, lanes, title=f"{runtime}: one pod, hop by hop",
                              footnote=footnote_for(comp))
     written += _save(fig, out / f"sequence-{runtime}-{pod}")
     trace = to_chrome_trace(comp.spans[comp.spans.replication == 0])
