@@ -17,7 +17,7 @@ venv: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/kubesim compare
-	$(BIN)/kubesim demo-figures --out figures
+	MPLBACKEND=Agg $(BIN)/kubesim figures --out figures
 
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q

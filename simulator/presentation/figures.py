@@ -859,32 +859,37 @@ def _nesting_levels(spans: pd.DataFrame) -> dict[int, int]:
 
 
 def sequence_text(spans: pd.DataFrame, lanes: Sequence[str] | None = None) -> str:
-    """One pod's calls as text: one line per span, in time order.
+    """One pod's calls as text for a terminal: one line per span, in time order.
 
-    Each line reads: start (ms since the first call), a lane track (one character per lane,
-    ``o`` the caller, ``>``/``<`` the callee), ``caller -> process``, the step indented by depth,
-    and the duration in ms. A header names the lanes; operations are separated by a rule.
+    A call's line reads: its start (ms since the pod's first call), its duration (ms), a lane
+    track with one character per lane (``o`` the caller, ``>`` or ``<`` the callee, ``-`` the
+    lanes it skips), ``caller -> process`` and the step, indented by depth. An operation-level
+    span is a rule naming the operation. ``lanes`` orders the track as in
+    :func:`sequence_diagram`; the header names them.
     """
     spans = _one_pod(spans)
     lanes = _lanes_for(spans, lanes)
     index = {name: i for i, name in enumerate(lanes)}
     t0 = float(spans["start"].min())
     pair_width = max(len(f"{c} -> {p}") for c, p in zip(spans["caller"], spans["process"]))
-    lines = [f"{spans['runtime'].iloc[0]} · pod {spans['pod'].iloc[0]} · "
-             f"{len(spans)} spans · lanes: " + " | ".join(f"{i}:{n}" for n, i in index.items())]
+    lines = [
+        f"{spans['runtime'].iloc[0]}, pod {spans['pod'].iloc[0]}: {len(spans)} spans",
+        "lanes: " + "  ".join(f"{i + 1}={name}" for i, name in enumerate(lanes)),
+        f"{'start ms':>10} {'took ms':>10}  {'lanes':<{len(lanes)}}  call",
+    ]
     for span in spans.itertuples(index=False):
+        times = f"{(span.start - t0) * 1000:10.1f} {(span.end - span.start) * 1000:10.1f}"
+        outcome = "" if span.outcome == "ok" else f"  ✗ {span.outcome}"
         if span.depth == 0:
-            lines.append(f"── {span.operation} " + "─" * 40)
+            lines.append(f"{times}  ── {span.operation} ──{outcome}")
+            continue
         track = ["·"] * len(lanes)
         a, b = index[span.caller], index[span.process]
         for i in range(min(a, b) + 1, max(a, b)):
             track[i] = "-"
         track[a] = "o"
         track[b] = "o" if a == b else (">" if b > a else "<")
-        outcome = "" if span.outcome == "ok" else f"  ✗ {span.outcome}"
-        lines.append(
-            f"{(span.start - t0) * 1000:10.3f} ms  {''.join(track)}  "
-            f"{f'{span.caller} -> {span.process}':<{pair_width}}  "
-            f"{'  ' * int(span.depth)}{span.step:<{44 - 2 * int(span.depth)}}"
-            f"{(span.end - span.start) * 1000:10.3f} ms{outcome}")
+        lines.append(f"{times}  {''.join(track)}  "
+                     f"{f'{span.caller} -> {span.process}':<{pair_width}}  "
+                     f"{'  ' * (int(span.depth) - 1)}{span.step}{outcome}")
     return "\n".join(lines) + "\n"
