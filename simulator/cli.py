@@ -92,7 +92,11 @@ def cmd_run(args) -> int:
 
 
 def cmd_presets(args) -> int:
-    from .presets import preset_data, preset_names
+    from .presets import preset_data, preset_names, preset_path
+
+    if args.show:
+        sys.stdout.write(preset_path(args.show).read_text(encoding="utf-8"))
+        return 0
 
     width = max(len(n) for n in preset_names())
     for name in preset_names():
@@ -168,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="output folder (default: out/<scenario name>)")
     r.set_defaults(func=cmd_run)
 
-    ps = sub.add_parser("presets", help="list the presets")
+    ps = sub.add_parser("presets", help="list the presets (or print one to copy and edit)")
+    ps.add_argument("--show", metavar="PRESET", help="print this preset's YAML file")
     ps.set_defaults(func=cmd_presets)
 
     e = sub.add_parser("explain", help="narrate a chain hop by hop with sources")

@@ -60,3 +60,21 @@ def test_pod_milestones_in_order(comp):
     for a, b in zip(order, order[1:]):
         assert (p[a] <= p[b]).all(), f"{a} after {b}"
     assert (p.pod_startup_total >= p.pod_startup).all()
+
+
+def test_poisson_and_interval_arrivals():
+    import numpy as np
+
+    from simulator.model.simulation import arrival_times
+
+    sc = load_scenario("default", ["workload.kind=poisson", "workload.ratePerSecond=2", "workload.pods=2000"])
+    t = arrival_times(sc.workload, np.random.default_rng(1))
+    assert (np.diff(t) >= 0).all()
+    # 2000 exponential gaps of mean 0.5 s: the sample mean is within 4 standard errors
+    assert abs(np.diff(t).mean() - 0.5) < 4 * 0.5 / np.sqrt(2000)
+    sc = load_scenario("default", ["workload.kind=interval", "workload.intervalSeconds=0.3", "workload.pods=5"])
+    assert np.allclose(arrival_times(sc.workload, np.random.default_rng(1)), [0, 0.3, 0.6, 0.9, 1.2])
+    comp = compare(load_scenario("default", ["workload.kind=poisson", "workload.ratePerSecond=1",
+                                              "workload.pods=15", "simulation.steadyStateSeconds=0"]),
+                   runtimes=["crio"], seed=2)
+    assert (comp.pods.outcome == "running").all()

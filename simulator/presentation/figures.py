@@ -33,7 +33,7 @@ from matplotlib.lines import Line2D
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.textpath import TextToPath
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 
 from .style import (
     DPI,
@@ -184,57 +184,68 @@ def latency_cdf(
     reached = [v for _, v, _ in rows if len(v)]
     x_max = max((float(v[-1]) for v in reached), default=0.0)
     unit = _unit_for(max((float(np.percentile(v, 99)) for v in reached), default=0.0))
+    blank = Line2D([], [], linestyle="none")
     with figure_style(theme) as colors:
         fig, ax = new_figure()
-        table: list[list[tuple[Line2D, str]]] = [[], [], [], []]  # runtime, p50, p99, missing
+        # the legend is a table: runtime | p50 | p99 | not started
+        table: dict[str, list[tuple[Line2D, str]]] = {"": [], "p50": [], "p99": [],
+                                                      "not started": []}
         for runtime, values, n in rows:
             color = runtime_color(runtime)
-            quantiles = np.percentile(values, [50, 99]) if len(values) else (np.nan, np.nan)
+            table[""].append((Line2D([], [], color=color), runtime))
+            table["not started"].append((blank, f"{n - len(values)} of {n}"))
             if len(values):
                 share = np.arange(1, len(values) + 1) / len(values)
                 ax.plot(np.r_[values[0], values], np.r_[0.0, share], drawstyle="steps-post",
                         color=color, solid_capstyle="butt")
-            table[0].append((Line2D([], [], color=color), runtime))
-            for col, (q, marker) in enumerate(zip(quantiles, ("o", "D")), start=1):
+            for header, q, marker in (("p50", 50, "o"), ("p99", 99, "D")):
                 style = dict(marker=marker, color=color, markeredgecolor=colors["background"],
                              markeredgewidth=1.5, markersize=12 if marker == "o" else 10,
                              linestyle="none")
-                if len(values):
-                    ax.plot([q], [np.interp(q, values, share)], **style)
-                table[col].append((Line2D([], [], **style), unit.format(q) if len(values)
-                                   else "–"))
-            table[3].append((Line2D([], [], linestyle="none"), f"{n - len(values)} of {n}"))
-        headers = ["", "p50", "p99", "not started"]
-        if not any(n > len(v) for _, v, n in rows):
-            table, headers = table[:3], headers[:3]
-        handles, labels = [], []
-        for header, column_entries in zip(headers, table):
-            handles.append(Line2D([], [], linestyle="none"))
-            labels.append(header)
-            handles += [h for h, _ in column_entries]
-            labels += [t for _, t in column_entries]
-        legend = ax.legend(handles, labels, ncols=len(table), loc="lower right",
-                           handlelength=1.4, columnspacing=1.0, frameon=True,
-                           facecolor=colors["background"], edgecolor="none", framealpha=0.92)
-        for text in legend.get_texts()[:: len(rows) + 1]:
-            text.set_fontweight("bold")
+                if not len(values):
+                    table[header].append((Line2D([], [], **style), "–"))
+                    continue
+                x = float(np.percentile(values, q))
+                # the height of the step curve at x: the share of pods at or below x
+                ax.plot([x], [np.searchsorted(values, x, side="right") / len(values)], **style)
+                table[header].append((Line2D([], [], **style), unit.format(x)))
+        if all(n == len(v) for _, v, n in rows):
+            del table["not started"]
 
         if slo is not None and 0 < x_max and slo <= 2 * x_max:
             slo_line = ax.axvline(slo, color=colors["foreground"], linewidth=2.5,
                                   linestyle=(0, (6, 4)), zorder=1)
-            ax.add_artist(legend)
-            ax.legend([slo_line], ["SIG-scalability SLO p99 ≤ 5 s"], loc="upper left",
-                      handlelength=2.4)
+            for header in table:
+                table[header].append({"": (slo_line, "SLO"),
+                                      "p99": (blank, f"≤ {slo:g} s")}.get(header, (blank, "")))
             x_max = max(x_max, slo)
+
+        handles: list[Line2D] = []
+        labels: list[str] = []
+        for header, entries in table.items():
+            handles += [blank] + [h for h, _ in entries]
+            labels += [header] + [t for _, t in entries]
+        # beside the plot, not on it: a table this size would always hide part of a curve
+        legend = ax.legend(handles, labels, ncols=len(table), loc="upper left",
+                           bbox_to_anchor=(1.01, 1.0), handlelength=1.4, handletextpad=0.5,
+                           columnspacing=0.9)
+        for text in legend.get_texts()[:: len(labels) // len(table)]:
+            text.set_fontweight("bold")
 
         if log_x:
             ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
         else:
             ax.set_xlim(0, x_max * 1.04 if x_max > 0 else 1.0)
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlabel(f"{label} (s)")
         ax.set_ylabel("share of pods started within x")
+        if slo is not None and x_max >= slo:
+            ax.text(slo, 1.02, " SIG-scalability SLO", ha="left", va="bottom", fontsize=14,
+                    color=colors["foreground"])
         ax.set_title(title or "How long until a pod runs")
     return _finish(fig, footnote)
 

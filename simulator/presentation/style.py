@@ -148,7 +148,9 @@ OPERATION_COLORS: Mapping[str, str] = {
     "list_containers": "#882255",
 }
 
-_FALLBACK_COLORS = ("#6699CC", "#EE8866", "#77AADD", "#BBCC33", "#AA4466", "#44BB99", "#EEDD88")
+# For names no table lists (a user's chain with crun, kata...): muted tones that none of the
+# colours above resembles, so an unknown process is never mistaken for a known one.
+_FALLBACK_COLORS = ("#9C755F", "#5D6D7E", "#BAB0AC")
 
 THEMES: Mapping[str, Mapping[str, str]] = {
     "light": {
