@@ -147,7 +147,7 @@ def test_save_figure_is_byte_for_byte_deterministic(tmp_path, spans, pods):
     def render(directory: Path) -> tuple[bytes, ...]:
         out = []
         for name, fig in (("cdf", latency_cdf(pods, footnote="seed 1")),
-                          ("seq", sequence_diagram(_one_pod(spans, "containerd")))):
+                          ("seq", sequence_diagram(_one_pod(spans, "dockershim")))):
             png, svg = save_figure(fig, directory / name)
             out += [png.read_bytes(), svg.read_bytes()]
         return tuple(out)
@@ -168,7 +168,9 @@ def test_runtime_colours_are_fixed_and_distinct():
     assert [runtime_color(r) for r in RUNTIMES] == ["#D55E00", "#0072B2", "#009E73", "#CC79A7"]
     assert len(set(RUNTIME_COLORS.values())) == len(RUNTIME_COLORS) == 4
     assert len(set(PROCESS_COLORS.values())) == len(PROCESS_COLORS)
-    # a process named like a runtime shares its colour; unknown names get a stable fallback
+    # era variants keep their family's colour; a process named like a runtime shares it too;
+    # unknown names get a stable fallback
+    assert runtime_color("dockershim-1.10") == runtime_color("dockershim")
     assert process_color("containerd") == runtime_color("containerd")
     assert process_color("crun") == process_color("crun")
     assert process_color("crun") not in PROCESS_COLORS.values()

@@ -1,10 +1,11 @@
 """Slide-ready figures from kubesim's tidy DataFrames.
 
 Each function takes the ``pods`` or ``spans`` DataFrame the model produces (columns in
-``docs/DESIGN.md``, "Outputs") and returns a :class:`matplotlib.figure.Figure` of 1920 × 1080 px
+DESIGN.md, "Outputs") and returns a :class:`matplotlib.figure.Figure` of 1920 × 1080 px
 drawn in the one kubesim style (:mod:`simulator.presentation.style`). Nothing here runs the model
 or touches pyplot's global state, so the functions work headless (``MPLBACKEND=Agg``), in
-notebooks, and in worker processes alike. Save with :func:`~simulator.presentation.style.save_figure`.
+notebooks, and in worker processes alike. Save them with
+:func:`~simulator.presentation.style.save_figure`.
 
 The figures answer the questions kubesim exists for:
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, NamedTuple
 
 import matplotlib.colors as mcolors
 import numpy as np
@@ -40,13 +42,13 @@ from .style import (
     FIGSIZE_IN,
     OPERATION_ORDER,
     PROCESS_ORDER,
-    RUNTIMES,
     add_footnote,
     figure_style,
     new_figure,
     operation_color,
     process_color,
     runtime_color,
+    runtime_sort_key,
 )
 
 __all__ = [
@@ -106,6 +108,8 @@ class _Unit:
             return f"{value:.0f} {self.name}"
         if abs(value) >= 10:
             return f"{value:.1f} {self.name}".replace(".0 ", " ")
+        if abs(value) >= 1:
+            return f"{value:.1f} {self.name}"
         return f"{value:.2g} {self.name}"
 
 
@@ -130,8 +134,8 @@ def _ink_on(color: str) -> str:
 def _text_size_px(text: str, size_pt: float, weight: str = "normal") -> tuple[float, float]:
     """Width and height of a one-line text in pixels, measured without a renderer."""
     prop = FontProperties(family="DejaVu Sans", size=size_pt, weight=weight)
-    width, height, _ = _TEXT_PATH.get_text_width_height_descent(text, prop, ismath=False)
-    return width * DPI / 72, size_pt * 1.25 * DPI / 72 if height else 0.0
+    width, _, _ = _TEXT_PATH.get_text_width_height_descent(text, prop, ismath=False)
+    return width * DPI / 72, size_pt * 1.25 * DPI / 72  # line height: ascent + descent + pad
 
 
 def _truncate(text: str, max_chars: int) -> str:
@@ -178,7 +182,7 @@ def latency_cdf(
     label = _COLUMN_LABELS.get(column, column.replace("_", " "))
     slo = SLO_POD_STARTUP_S if column == "pod_startup" else None
     rows = []  # (runtime, sorted values, number of pods)
-    for runtime in _ordered(pods["runtime"].unique(), RUNTIMES):
+    for runtime in sorted(pods["runtime"].unique(), key=runtime_sort_key):
         values = pods.loc[pods["runtime"] == runtime, column].to_numpy(dtype=float)
         rows.append((runtime, np.sort(values[~np.isnan(values)]), len(values)))
     reached = [v for _, v, _ in rows if len(v)]
@@ -187,50 +191,51 @@ def latency_cdf(
     blank = Line2D([], [], linestyle="none")
     with figure_style(theme) as colors:
         fig, ax = new_figure()
-        # the legend is a table: runtime | p50 | p99 | not started
-        table: dict[str, list[tuple[Line2D, str]]] = {"": [], "p50": [], "p99": [],
-                                                      "not started": []}
+        # legend: two aligned columns, the runtime's line | its p50, p99 and pods not started
+        names: list[tuple[Line2D, str]] = []
+        stats: list[tuple[Line2D, str]] = []
+        uses: dict[str, int] = {}  # era variants share their family's colour: vary the dash
+        drawn: list[tuple[str, np.ndarray]] = []
         for runtime, values, n in rows:
             color = runtime_color(runtime)
-            table[""].append((Line2D([], [], color=color), runtime))
-            table["not started"].append((blank, f"{n - len(values)} of {n}"))
-            if len(values):
-                share = np.arange(1, len(values) + 1) / len(values)
-                ax.plot(np.r_[values[0], values], np.r_[0.0, share], drawstyle="steps-post",
-                        color=color, solid_capstyle="butt")
-            for header, q, marker in (("p50", 50, "o"), ("p99", 99, "D")):
-                style = dict(marker=marker, color=color, markeredgecolor=colors["background"],
-                             markeredgewidth=1.5, markersize=12 if marker == "o" else 10,
-                             linestyle="none")
-                if not len(values):
-                    table[header].append((Line2D([], [], **style), "–"))
-                    continue
-                x = float(np.percentile(values, q))
-                # the height of the step curve at x: the share of pods at or below x
-                ax.plot([x], [np.searchsorted(values, x, side="right") / len(values)], **style)
-                table[header].append((Line2D([], [], **style), unit.format(x)))
-        if all(n == len(v) for _, v, n in rows):
-            del table["not started"]
+            # a curve identical to one already drawn (cri-dockerd runs dockershim's code) is
+            # dashed on top of it and says so, rather than hiding it
+            twin = next((r for r, v in drawn if len(v) == len(values) and np.array_equal(v, values)), None)
+            k = uses.get(color, 0) + (1 if twin else 0)
+            dash = ("solid", (0, (5, 2)), (0, (1, 1.5)), "dashdot")[k % 4]
+            uses[color] = uses.get(color, 0) + 1
+            drawn.append((runtime, values))
+            names.append((Line2D([], [], color=color, linestyle=dash),
+                          f"{runtime} (= {twin})" if twin else runtime))
+            lost = f"   ✗ {n - len(values)}" if n > len(values) else ""
+            if not len(values):
+                stats.append((blank, "no pod started"))
+                continue
+            share = np.arange(1, len(values) + 1) / len(values)
+            ax.plot(np.r_[values[0], values], np.r_[0.0, share], drawstyle="steps-post",
+                    color=color, linestyle=dash, solid_capstyle="butt")
+            p50, p99 = np.percentile(values, [50, 99])
+            for x, marker in ((p50, "o"), (p99, "D")):
+                # on the step curve, whose height at x is the share of pods at or below x
+                ax.plot([x], [np.searchsorted(values, x, side="right") / len(values)],
+                        marker=marker, color=color, markeredgecolor=colors["background"],
+                        markeredgewidth=1.5, markersize=12 if marker == "o" else 10,
+                        linestyle="none")
+            stats.append((blank, f"● {unit.format(p50)}   ◆ {unit.format(p99)}{lost}"))
 
         if slo is not None and 0 < x_max and slo <= 2 * x_max:
             slo_line = ax.axvline(slo, color=colors["foreground"], linewidth=2.5,
                                   linestyle=(0, (6, 4)), zorder=1)
-            for header in table:
-                table[header].append({"": (slo_line, "SLO"),
-                                      "p99": (blank, f"≤ {slo:g} s")}.get(header, (blank, "")))
+            names.append((slo_line, "SIG-scalability SLO"))
+            stats.append((blank, f"◆ ≤ {slo:g} s"))
             x_max = max(x_max, slo)
-
-        handles: list[Line2D] = []
-        labels: list[str] = []
-        for header, entries in table.items():
-            handles += [blank] + [h for h, _ in entries]
-            labels += [header] + [t for _, t in entries]
-        # beside the plot, not on it: a table this size would always hide part of a curve
-        legend = ax.legend(handles, labels, ncols=len(table), loc="upper left",
-                           bbox_to_anchor=(1.01, 1.0), handlelength=1.4, handletextpad=0.5,
-                           columnspacing=0.9)
-        for text in legend.get_texts()[:: len(labels) // len(table)]:
-            text.set_fontweight("bold")
+        entries = names + stats
+        symbols = "● p50   ◆ p99" + ("   ✗ pods not started" if any(
+            n > len(v) for _, v, n in rows) else "")
+        ax.legend([h for h, _ in entries], [t for _, t in entries], ncols=2, loc="best",
+                  title=symbols, alignment="left", handlelength=1.6, handletextpad=0.6,
+                  columnspacing=0.2, frameon=True, facecolor=colors["background"],
+                  edgecolor="none", framealpha=0.85)
 
         if log_x:
             ax.set_xscale("log")
@@ -243,9 +248,6 @@ def latency_cdf(
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         ax.set_xlabel(f"{label} (s)")
         ax.set_ylabel("share of pods started within x")
-        if slo is not None and x_max >= slo:
-            ax.text(slo, 1.02, " SIG-scalability SLO", ha="left", va="bottom", fontsize=14,
-                    color=colors["foreground"])
         ax.set_title(title or "How long until a pod runs")
     return _finish(fig, footnote)
 
@@ -263,24 +265,25 @@ def _pods_per_runtime(spans: pd.DataFrame) -> pd.Series:
 
 def _stacked_bars(
     ax: Axes,
-    segments: Sequence[tuple[str, pd.Series, str, str | None]],
+    segments: Sequence[tuple[pd.Series, str, str | None]],
     runtimes: Sequence[str],
     colors: Mapping[str, str],
     unit: _Unit,
 ) -> None:
     """Horizontal stacked bars, one per runtime (top to bottom), segments left to right.
 
-    ``segments`` holds (label, seconds per runtime, colour, hatch). A segment is labelled with its
+    ``segments`` holds (seconds per runtime, colour, hatch). A segment is labelled with its
     value when the label fits inside it; each bar ends with its total.
     """
     y = np.arange(len(runtimes))
     left = np.zeros(len(runtimes))
-    totals = sum((s.reindex(runtimes).fillna(0).to_numpy() for _, s, _, _ in segments),
+    totals = sum((s.reindex(runtimes).fillna(0).to_numpy() for s, _, _ in segments),
                  np.zeros(len(runtimes)))
     x_max = float(totals.max()) * unit.per_second if len(totals) else 1.0
     ax.set_xlim(0, x_max * 1.13 if x_max > 0 else 1.0)
-    px_per_unit = ax.get_position().width * FIGSIZE_IN[0] * DPI / ax.get_xlim()[1]
-    for _, series, color, hatch in segments:
+    # The layout engine runs at draw time; until then assume the axes gets 80 % of the width.
+    px_per_unit = 0.8 * FIGSIZE_IN[0] * DPI / ax.get_xlim()[1]
+    for series, color, hatch in segments:
         width = series.reindex(runtimes).fillna(0).to_numpy() * unit.per_second
         ax.barh(y, width, left=left, height=0.62, color=color, hatch=hatch,
                 edgecolor=colors["background"], linewidth=1.5)
@@ -335,14 +338,14 @@ def time_by_operation(
     per_pod = (ops.assign(seconds=ops["end"] - ops["start"])
                .groupby(["operation", "runtime"])["seconds"].sum()
                .div(n_pods, level="runtime"))
-    runtimes = _ordered(ops["runtime"].unique(), RUNTIMES)
+    runtimes = sorted(ops["runtime"].unique(), key=runtime_sort_key)
     operations = _ordered(ops["operation"].unique(), OPERATION_ORDER)
     unit = _unit_for(float(per_pod.groupby("runtime").sum().max()))
     with figure_style(theme) as colors:
         fig, ax = new_figure()
         _stacked_bars(
             ax,
-            [(op, per_pod.xs(op, level="operation"), operation_color(op), None)
+            [(per_pod.xs(op, level="operation"), operation_color(op), None)
              for op in operations],
             runtimes, colors, unit)
         ax.set_xlabel(f"mean time per pod in the operation ({unit.name})")
@@ -353,10 +356,10 @@ def time_by_operation(
 
 
 def _self_and_queued(spans: pd.DataFrame) -> pd.DataFrame:
-    """Each span's self time: its duration minus the union of its children's intervals.
+    """Each span's self time, split into ``work_s`` and ``queued_s``.
 
-    Children are clipped to their parent's interval. The part of the self time the span spent
-    queued (for a lock, a CPU or a slot) is split out as ``queued_s``; the rest is ``work_s``.
+    Self time is the span's duration minus the union of its children's intervals (clipped to
+    the span). The part of it spent queued (for a lock, a CPU or a slot) is ``queued_s``.
     Span ids are unique within one run, so parents are looked up per (runtime, node, replication).
     """
     run_keys = [c for c in ("runtime", "node", "replication") if c in spans.columns]
@@ -375,7 +378,7 @@ def _self_and_queued(spans: pd.DataFrame) -> pd.DataFrame:
                     cursor = c_end
             self_s[idx] = max(float(end) - float(start) - busy, 0.0)
     queued = np.minimum(frame["queued"].to_numpy(dtype=float), self_s)
-    return frame.assign(self_s=self_s, queued_s=queued, work_s=self_s - queued)
+    return frame.assign(queued_s=queued, work_s=self_s - queued)
 
 
 def time_by_hop(
@@ -402,22 +405,22 @@ def time_by_hop(
     n_pods = _pods_per_runtime(chosen)
     sums = timed.groupby(["process", "runtime"])[["work_s", "queued_s"]].sum()
     per_pod = sums.div(n_pods, axis=0, level="runtime")
-    runtimes = _ordered(chosen["runtime"].unique(), RUNTIMES)
+    runtimes = sorted(chosen["runtime"].unique(), key=runtime_sort_key)
     processes = _ordered(chosen["process"].unique(), PROCESS_ORDER)
     unit = _unit_for(float(per_pod.sum(axis=1).groupby("runtime").sum().max()))
-    segments: list[tuple[str, pd.Series, str, str | None]] = []
+    segments: list[tuple[pd.Series, str, str | None]] = []
     for process in processes:
         rows = per_pod.xs(process, level="process")
-        segments.append((process, rows["work_s"], process_color(process), None))
+        segments.append((rows["work_s"], process_color(process), None))
         if (rows["queued_s"] > 0).any():
-            segments.append((process, rows["queued_s"], process_color(process), "///"))
+            segments.append((rows["queued_s"], process_color(process), "///"))
     with figure_style(theme) as colors:
         fig, ax = new_figure()
         _stacked_bars(ax, segments, runtimes, colors, unit)
         ax.set_xlabel(f"mean self time per pod in the process ({unit.name})")
         ax.set_title(title or "Where the time goes: hop by hop")
         handles = [Patch(facecolor=process_color(p), label=p) for p in processes]
-        if any(h for _, _, _, h in segments):
+        if any(hatch for _, _, hatch in segments):
             handles.append(Patch(facecolor=colors["muted"], hatch="///",
                                  edgecolor=colors["background"],
                                  label="queued (lock, CPU, slot)"))
@@ -574,6 +577,17 @@ def sequence_diagram(
     return _finish(fig, footnote)
 
 
+class _Arrow(NamedTuple):
+    """A drawn call: its span, the x of the caller's and callee's bar edges, and the y of the
+    call and of the return."""
+
+    span: Any
+    x_caller: float
+    x_callee: float
+    y_call: float
+    y_return: float
+
+
 class _SequenceDiagram:
     """Draws :func:`sequence_diagram` on a fixed axes, where data → pixels is known up front.
 
@@ -583,6 +597,8 @@ class _SequenceDiagram:
 
     RECT = (0.08, 0.07, 0.91, 0.785)  # left, bottom, width, height; bottom strip: footnote
     BAR_PX = 20.0  # width of an activation bar
+    HEAD = (14.0, 6.0)  # an arrow head's length and half-width in pixels (kept clear of labels)
+    LABEL_GAP_PX = 6.0  # between an arrow and its label
     OPERATION_FONT_PT = 13
     MIN_LABEL_CHARS = 12  # a step name cut shorter than this says nothing; leave it out
 
@@ -661,13 +677,18 @@ class _SequenceDiagram:
         title = title or f"{runtime}: {len(self.calls)} calls across {n_processes} processes"
         self.fig.text(0.012, 0.975, title, ha="left", va="top", fontsize=22,
                       fontweight="bold", color=c["foreground"])
-        title_px = _text_size_px(title, 22, "bold")[0]
-        self.fig.text(0.012 + (title_px + 24) / (FIGSIZE_IN[0] * DPI), 0.968,
-                      f"pod {pod} · {_duration(self.total)}, first call to last",
-                      ha="left", va="top", fontsize=15, color=c["muted"])
-        self.fig.text(0.99, 0.04 if with_footnote else 0.012,
-                      "time to scale; calls too short to see are stretched, idle waits cut (≈)",
-                      ha="right", va="bottom", fontsize=11, color=c["muted"])
+        subtitle = f"pod {pod} · {_duration(self.total)}"
+        fig_w_px = FIGSIZE_IN[0] * DPI
+        x_px = 0.012 * fig_w_px + _text_size_px(title, 22, "bold")[0] + 24
+        if x_px + _text_size_px(subtitle, 15)[0] < 0.99 * fig_w_px:
+            self.fig.text(x_px / fig_w_px, 0.968, subtitle, ha="left", va="top", fontsize=15,
+                          color=c["muted"])
+        note = "time to scale; calls too short to see are stretched" + (
+            ", idle waits cut (≈)" if self.warp.breaks else "") + (
+            "; hatched: queued for a lock, a CPU or a slot" if (self.spans["queued"] > 0).any()
+            else "")
+        self.fig.text(0.99, 0.04 if with_footnote else 0.012, note, ha="right", va="bottom",
+                      fontsize=11, color=c["muted"])
 
     def draw_operation_bands(self) -> None:
         """Alternating light bands behind each operation-level span, named in the left column."""
@@ -737,23 +758,25 @@ class _SequenceDiagram:
             self.placer.add((0.0, self.px(0, y0)[1], self.w_px, self.px(0, y1)[1]))
 
     def draw_bars(self) -> None:
-        """An activation bar per span; each is an obstacle for labels."""
+        """An activation bar per span, hatched while the span waited (queued for a lock, a CPU
+        or a slot); each bar is an obstacle for labels."""
         half = self.bar_w / 2
         for span in self.spans.itertuples(index=False):
             x = self.bar_x(span.span_id)
             y0, y1 = self.y(span.start), self.y(span.end)
+            color = process_color(span.process)
             self.ax.add_patch(Rectangle((x - half, y0), self.bar_w, max(y1 - y0, 0.002),
-                                        facecolor=process_color(span.process),
-                                        edgecolor=self.colors["foreground"], linewidth=0.8,
-                                        zorder=3))
-            (a, b), (cc, d) = self.px(x - half, y0), self.px(x + half, y1)
-            self.placer.add((a, b, cc, d))
+                                        facecolor=color, edgecolor=self.colors["foreground"],
+                                        linewidth=0.8, zorder=3))
+            if span.queued > 0:
+                y_wait = self.y(min(span.start + span.queued, span.end))
+                self.ax.add_patch(Rectangle((x - half, y0), self.bar_w, y_wait - y0,
+                                            facecolor=color, hatch="////", linewidth=0,
+                                            zorder=3))
+            self.placer.add((*self.px(x - half, y0), *self.px(x + half, y1)))
 
-    def draw_arrows(self) -> list[tuple[object, float, float, float]]:
-        """Call arrows (solid) and return arrows (dashed; bold when the call failed).
-
-        Returns (span, x of the caller's bar edge, x of the callee's bar edge, y of the call).
-        """
+    def draw_arrows(self) -> list[_Arrow]:
+        """Call arrows (solid) and return arrows (dashed; bold when the call failed)."""
         c = self.colors
         arrows = []
         for span in self.calls.itertuples(index=False):
@@ -761,55 +784,72 @@ class _SequenceDiagram:
                         == span.caller else self.lane_x[span.caller])
             child_x = self.bar_x(span.span_id)
             direction = 1.0 if child_x >= parent_x else -1.0
-            xa = parent_x + direction * self.bar_w / 2
-            xb = child_x - direction * self.bar_w / 2
-            y_call, y_ret = self.y(span.start), self.y(span.end)
+            arrow = _Arrow(span, parent_x + direction * self.bar_w / 2,
+                           child_x - direction * self.bar_w / 2,
+                           self.y(span.start), self.y(span.end))
             failed = span.outcome != "ok"
-            self.ax.annotate("", xy=(xb, y_call), xytext=(xa, y_call), zorder=4,
-                             arrowprops=dict(arrowstyle="-|>,head_length=0.5,head_width=0.25",
+            self.ax.annotate("", xy=(arrow.x_callee, arrow.y_call),
+                             xytext=(arrow.x_caller, arrow.y_call), zorder=4,
+                             arrowprops=dict(arrowstyle="-|>,head_length=0.4,head_width=0.16",
                                              color=c["foreground"], linewidth=1.6,
                                              shrinkA=0, shrinkB=0))
-            self.ax.annotate("", xy=(xa, y_ret), xytext=(xb, y_ret), zorder=4,
-                             arrowprops=dict(arrowstyle="->,head_length=0.4,head_width=0.2",
+            self.ax.annotate("", xy=(arrow.x_caller, arrow.y_return),
+                             xytext=(arrow.x_callee, arrow.y_return), zorder=4,
+                             arrowprops=dict(arrowstyle="->,head_length=0.35,head_width=0.14",
                                              color=c["foreground"] if failed else c["muted"],
                                              linewidth=2.4 if failed else 1.1,
                                              linestyle=(0, (3, 2)), shrinkA=0, shrinkB=0))
-            for y in (y_call, y_ret):
-                (a, b), (cc, d) = self.px(min(xa, xb), y), self.px(max(xa, xb), y)
-                self.placer.add((a, b - 1.5, cc, d + 1.5))
-            arrows.append((span, xa, xb, y_call))
+            # the shafts, and the heads (at the callee for a call, at the caller for a return)
+            for y, head_x in ((arrow.y_call, arrow.x_callee), (arrow.y_return, arrow.x_caller)):
+                (x0, y0) = self.px(min(arrow.x_caller, arrow.x_callee), y)
+                (x1, _) = self.px(max(arrow.x_caller, arrow.x_callee), y)
+                self.placer.add((x0, y0 - 1.5, x1, y0 + 1.5))
+                hx = self.px(head_x, y)[0]
+                tail = -1.0 if hx > (x0 + x1) / 2 else 1.0  # the head points away from here
+                length, half = self.HEAD
+                self.placer.add((min(hx, hx + tail * length), y0 - half,
+                                 max(hx, hx + tail * length), y0 + half))
+            arrows.append(arrow)
         return arrows
 
-    def label_arrows(self, arrows: list[tuple[object, float, float, float]]) -> None:
-        """Name each call with its step where there is room.
+    def label_arrows(self, arrows: list[_Arrow]) -> None:
+        """Name each call with its step, and each failed call's error, where there is room.
 
-        The kubelet's CRI calls go first, then the longest hops. A label goes above its arrow,
-        else below it, as near the arrow's middle as it can; one wider than its arrow may run
-        on past the callee by half a lane (never back over the caller, whose bar is busy for the
-        whole call). Failing that, the name is shortened to the arrow's length, or left out.
+        Errors go first (on their return arrow), then the kubelet's CRI calls, then the longest
+        hops.
+        """
+        ranked = sorted(arrows, key=lambda a: (a.span.depth > 1, a.span.start - a.span.end))
+        requests = [(a, a.y_return, f"✗ {a.span.outcome}") for a in arrows
+                    if a.span.outcome != "ok"]
+        requests += [(a, a.y_call, str(a.span.step)) for a in ranked]
+        for arrow, y, text in requests:
+            self.label_arrow(arrow, y, text)
+
+    def label_arrow(self, arrow: _Arrow, y: float, text: str) -> None:
+        """Put ``text`` on the arrow at height ``y``: above it, else below, near its middle.
+
+        A label wider than its arrow may run on past the callee by half a lane (never back over
+        the caller, whose bar is busy for the whole call). Failing that, the text is shortened
+        to the arrow's length, or left out.
         """
         size = _LABEL_FONT_PT
-        ranked = sorted(arrows, key=lambda a: (a[0].depth > 1, -(a[0].end - a[0].start)))
-        for span, xa, xb, y_call in ranked:
-            (pa, py), (pb, _) = self.px(xa, y_call), self.px(xb, y_call)
-            lo, hi = min(pa, pb) + 6, max(pa, pb) - 6
-            short = _truncate_to_px(span.step, hi - lo, size)
-            texts = dict.fromkeys([_truncate(span.step, 28)] + (
-                [short] if len(short) >= self.MIN_LABEL_CHARS else []))
-            if span.outcome != "ok":
-                texts = {f"✗ {_truncate(span.outcome, 26)}": None, **texts}
-            for text in texts:
-                w, h = _text_size_px(text, size)
-                spill = self.px_per_x / 2
-                first, last = (lo, hi - w + spill) if pb > pa else (lo - spill, hi - w)
-                xs = np.arange(first, last + 1e-9, 6.0)
-                xs = xs[np.argsort(np.abs(xs - (lo + hi - w) / 2), kind="stable")]
-                box = self.placer.first_free(
-                    (x0, y0, x0 + w, y0 + h) for y0 in (py - h - 2, py + 2) for x0 in xs)
-                if box is not None:
-                    self.placer.add(box)
-                    self.text_px(box[0], box[1], text, size, self.colors["foreground"])
-                    break
+        (pa, py), (pb, _) = self.px(arrow.x_caller, y), self.px(arrow.x_callee, y)
+        lo, hi = min(pa, pb) + 6, max(pa, pb) - 6
+        short = _truncate_to_px(text, hi - lo, size)
+        for candidate in dict.fromkeys([_truncate(text, 28)] + (
+                [short] if len(short) >= self.MIN_LABEL_CHARS else [])):
+            w, h = _text_size_px(candidate, size)
+            spill = self.px_per_x / 2
+            first, last = (lo, hi - w + spill) if pb > pa else (lo - spill, hi - w)
+            xs = np.arange(first, last + 1e-9, 6.0)
+            xs = xs[np.argsort(np.abs(xs - (lo + hi - w) / 2), kind="stable")]
+            gap = self.LABEL_GAP_PX
+            box = self.placer.first_free(
+                (x0, y0, x0 + w, y0 + h) for y0 in (py - h - gap, py + gap) for x0 in xs)
+            if box is not None:
+                self.placer.add(box)
+                self.text_px(box[0], box[1], candidate, size, self.colors["foreground"])
+                return
 
     def label_bars(self) -> None:
         """Beside a bar: the step of an in-process call, or the duration of a tall bar."""
@@ -832,21 +872,21 @@ class _SequenceDiagram:
                 self.text_px(x_px, y_px, text, size, self.colors["muted"], italic=in_process)
 
     def time_ticks(self) -> None:
-        """Ticks at the start of each operation and at the end, at least 34 px apart."""
-        ops = self.spans.loc[self.spans["depth"] == 0, "start"]
-        end = float(self.spans["end"].max())
-        ticks: list[tuple[float, float]] = []  # (y, t)
-        for t in sorted(set(ops) | {end}):
-            y = self.y(t)
-            if ticks and (y - ticks[-1][0]) * self.h_px < 34:
-                if t != end:
-                    continue
-                ticks.pop()  # the end tick wins over its neighbour
-            ticks.append((y, t))
+        """Ticks at the start of each operation and at the end, at least 34 px apart.
+
+        Where two are closer, or would read the same, the later one wins, so that the last
+        tick always gives the whole duration.
+        """
         per_s = self.unit.per_second
-        self.ax.set_yticks([y for y, _ in ticks],
-                           [f"{(t - self.t0) * per_s:.0f}" if per_s > 1 else f"{t - self.t0:.2f}"
-                            for _, t in ticks])
+        ops = self.spans.loc[self.spans["depth"] == 0, "start"]
+        ticks: list[tuple[float, str]] = []  # (y, label)
+        for t in sorted(set(ops) | {float(self.spans["end"].max())}):
+            y = self.y(t)
+            label = f"{(t - self.t0) * per_s:.0f}" if per_s > 1 else f"{t - self.t0:.2f}"
+            if ticks and ((y - ticks[-1][0]) * self.h_px < 34 or label == ticks[-1][1]):
+                ticks.pop()
+            ticks.append((y, label))
+        self.ax.set_yticks([y for y, _ in ticks], [label for _, label in ticks])
         self.ax.tick_params(axis="y", labelsize=14)
 
 

@@ -129,7 +129,6 @@ def _figures(comp: Comparison, out: Path, theme: str) -> list[Path]:
     for rt in comp.runtimes:
         pod = pick_pod(comp, rt, None)
         fig = F.sequence_diagram(pod_spans(comp, rt, pod), lanes_for_runtime(rt),
-                                 title=f"{rt}: one pod, hop by hop",
                                  footnote=note, theme=theme)
         written += _save(fig, out / f"sequence-{rt}")
     return written
@@ -142,8 +141,7 @@ def write_trace(comp: Comparison, runtime: str, pod: Optional[str], out: Path) -
     text = F.sequence_text(spans, lanes)
     out.mkdir(parents=True, exist_ok=True)
     written = [_write_text(out / f"sequence-{runtime}-{pod}.txt", text + "\n")]
-    fig = F.sequence_diagram(spans, lanes, title=f"{runtime}: one pod, hop by hop",
-                             footnote=footnote_for(comp))
+    fig = F.sequence_diagram(spans, lanes, footnote=footnote_for(comp))
     written += _save(fig, out / f"sequence-{runtime}-{pod}")
     trace = to_chrome_trace(comp.spans[comp.spans.replication == 0])
     written.append(_write_text(out / f"trace-{runtime}.json", json.dumps(trace) + "\n"))

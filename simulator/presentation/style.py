@@ -30,6 +30,7 @@ Typical use::
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -37,7 +38,6 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib as mpl
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
@@ -53,6 +53,8 @@ __all__ = [
     "OPERATION_ORDER",
     "OPERATION_COLORS",
     "runtime_color",
+    "runtime_family",
+    "runtime_sort_key",
     "process_color",
     "operation_color",
     "theme_colors",
@@ -171,7 +173,8 @@ THEMES: Mapping[str, Mapping[str, str]] = {
 
 _FOOTNOTE_FONTSIZE_PT = 11
 _FOOTNOTE_COLOR = "#8A8A8A"  # mid grey: readable on both the light and the dark background
-_SAVE_RC = {"svg.hashsalt": "kubesim", "svg.fonttype": "path", "pdf.fonttype": 42}
+# text as paths: the SVG looks the same on machines without DejaVu Sans
+_SAVE_RC = {"svg.hashsalt": "kubesim", "svg.fonttype": "path"}
 _NO_METADATA = {
     "png": {"Software": None},
     "svg": {"Date": None, "Creator": None},
@@ -183,9 +186,24 @@ def _fallback_color(name: str) -> str:
     return _FALLBACK_COLORS[zlib.crc32(name.encode("utf-8")) % len(_FALLBACK_COLORS)]
 
 
+_VERSION_SUFFIX = re.compile(r"-\d+(\.\d+)*$")
+
+
+def runtime_family(runtime: str) -> str:
+    """The shipped chain a runtime belongs to: ``dockershim-1.10`` is a ``dockershim``."""
+    return _VERSION_SUFFIX.sub("", runtime)
+
+
+def runtime_sort_key(runtime: str) -> tuple[int, str]:
+    """Orders runtimes as :data:`RUNTIMES` does, era variants beside their family."""
+    family = runtime_family(runtime)
+    return (RUNTIMES.index(family) if family in RUNTIMES else len(RUNTIMES), runtime)
+
+
 def runtime_color(runtime: str) -> str:
-    """The runtime's fixed colour (a deterministic fallback for a user-defined chain)."""
-    return RUNTIME_COLORS.get(runtime) or _fallback_color(runtime)
+    """The runtime's fixed colour, shared by its era variants (``containerd-1.1``); a
+    deterministic fallback for a user-defined chain."""
+    return RUNTIME_COLORS.get(runtime_family(runtime)) or _fallback_color(runtime)
 
 
 def process_color(process: str) -> str:
@@ -274,14 +292,13 @@ def figure_style(theme: str = "light") -> Iterator[Mapping[str, str]]:
 
 
 def new_figure(nrows: int = 1, ncols: int = 1, **subplots_kw: Any) -> tuple[Figure, Any]:
-    """A 1920 × 1080 px figure with a constrained layout, and its axes (as ``plt.subplots``).
+    """A 1920 × 1080 px figure with a constrained layout, and its axes (like ``plt.subplots``).
 
     Uses the object API (no pyplot state), so it works headless and never leaks figures. Call it
     inside :func:`figure_style`.
     """
     fig = Figure(figsize=FIGSIZE_IN, dpi=DPI, layout="constrained")
-    axes: Axes | Any = fig.subplots(nrows, ncols, squeeze=True, **subplots_kw)
-    return fig, axes
+    return fig, fig.subplots(nrows, ncols, squeeze=True, **subplots_kw)
 
 
 def add_footnote(fig: Figure, text: str) -> None:

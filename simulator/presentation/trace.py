@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .style import PROCESS_ORDER, RUNTIMES
+from .style import PROCESS_ORDER, runtime_sort_key
 
 __all__ = ["to_chrome_trace", "write_chrome_trace"]
 
@@ -74,7 +74,7 @@ def to_chrome_trace(spans: pd.DataFrame) -> dict[str, Any]:
         np.rint(frame["end"].to_numpy(float) * 1e6).astype(np.int64), frame["ts_us"])
 
     tracks = sorted(frame[track_keys].drop_duplicates().itertuples(index=False, name=None),
-                    key=lambda k: (_rank(str(k[0]), RUNTIMES), *map(str, k[1:])))
+                    key=lambda k: (runtime_sort_key(str(k[0])), *map(str, k[1:])))
     meta: list[dict[str, Any]] = []
     complete: list[dict[str, Any]] = []
     for pid, key in enumerate(tracks, start=1):
