@@ -218,6 +218,10 @@ class CniConfig(_Model):
     # the loopback ADD dockershim makes before the pod network (facts §2.2 step 6).
     # ASSUMPTION: the loopback plugin only sets lo up: a few ms of fork/exec.
     loopbackAdd: Dist = Field(default_factory=lambda: {"dist": "lognormal", "medianMs": 4, "p90Ms": 8})
+    # CNI DEL at StopPodSandbox: delete the veth, release the IP. ASSUMPTION: 20 ms median for
+    # bridge + host-local; the one published DEL (realdata 1.21 tear_down_pod, aws-vpc-cni, n=1)
+    # took ~75 ms.
+    delete: Dist = Field(default_factory=lambda: {"dist": "lognormal", "medianMs": 20, "p90Ms": 60})
     # Fraction of CNI ADD that is CPU on the node (fork/exec, netlink). ASSUMPTION.
     cpuShare: Annotated[float, Field(ge=0, le=1)] = 0.5
     # IPs in the node's pod CIDR (host-local range); a /24 gives 254 (issue 3 uses it).
@@ -233,6 +237,11 @@ class ApiServerConfig(_Model):
     requestLatency: Dist = Field(default_factory=lambda: {"dist": "lognormal", "medianMs": 5, "p90Ms": 15})
     # ASSUMPTION: watch event delivery (etcd -> apiserver watch cache -> client), tens of ms.
     watchDelay: Dist = Field(default_factory=lambda: {"dist": "lognormal", "medianMs": 20, "p90Ms": 60})
+    # Watch fan-out: the watch cache dispatches each pod event, one at a time, to its
+    # watchers: the pod's kubelet (indexed by spec.nodeName) plus the unfiltered ones
+    # (scheduler, controller-manager, a test's observer). ASSUMPTION: 50 us per watcher.
+    unfilteredWatchers: Annotated[int, Field(ge=0)] = 3
+    dispatchPerWatcherMs: NonNeg = 0.05
 
 
 class SchedulerConfig(_Model):
@@ -246,6 +255,10 @@ class SchedulerConfig(_Model):
     # defaults.go SetDefaults_KubeSchedulerConfiguration).
     clientQPS: NonNeg = 50
     clientBurst: Annotated[int, Field(ge=0)] = 100
+    # Unschedulable pods retry with podInitialBackoffSeconds 1 doubling to
+    # podMaxBackoffSeconds 10 (KubeSchedulerConfiguration defaults).
+    initialBackoffSeconds: Pos = 1.0
+    maxBackoffSeconds: Pos = 10.0
 
 
 # --------------------------------------------------------------------------- images and pods
@@ -263,6 +276,13 @@ class ContainerSpec(_Model):
     # For init containers: how long the process runs before exiting 0. Regular containers keep
     # running (a pause/sleep process).
     runSeconds: NonNeg = 0.0
+    # A regular container that exits with an error this long after each start (restartPolicy
+    # Always: the kubelet restarts it behind CrashLoopBackOff, facts §1.6); None = never.
+    crashAfterSeconds: NonNeg | None = None
+    # How many times it crashes before it stays up; None = every time.
+    crashTimes: Annotated[int, Field(ge=1)] | None = None
+    # Time the process takes to exit after SIGTERM. ASSUMPTION: 0.5 s for a well-behaved app.
+    terminationSeconds: NonNeg = 0.5
 
 
 class PodSpec(_Model):
@@ -272,6 +292,11 @@ class PodSpec(_Model):
     # A projected service-account token: one TokenRequest through the kubelet's API client
     # before the volume is mounted (facts §1.10, 'Other per-pod API traffic').
     serviceAccountToken: bool = True
+    # Node labels the pod needs (spec.nodeSelector), e.g. {container-runtime: docker} for
+    # Docker-in-Docker workloads that mount /var/run/docker.sock.
+    nodeSelector: dict[str, str] = Field(default_factory=dict)
+    # v1.PodSpec default terminationGracePeriodSeconds: 30.
+    terminationGracePeriodSeconds: NonNeg = 30.0
 
     @model_validator(mode="after")
     def _unique_names(self) -> "PodSpec":
@@ -289,21 +314,44 @@ class PodTemplate(_Model):
 
 
 class WorkloadConfig(_Model):
-    """How pods arrive: all at once, one every ``intervalSeconds`` (as the node e2e density test
-    does), or Poisson arrivals at ``ratePerSecond``."""
+    """How pods arrive and leave.
 
-    kind: Literal["batch", "interval", "poisson"] = "batch"
-    pods: Annotated[int, Field(ge=1, le=100_000)] = 30
+    * ``batch``: all ``pods`` at once; ``interval``: one every ``intervalSeconds`` (the node e2e
+      density test's rate control); ``poisson``: Poisson arrivals at ``ratePerSecond``.
+    * ``deployment``: a ReplicaSet controller creating ``pods`` replicas in slow-start batches
+      (1, 2, 4, ...) through the controller-manager's rate-limited client; with
+      ``rolloutFrom: N`` it is a rolling update replacing N running pods ``maxSurge`` at a time.
+    * ``churn``: Poisson creations at ``ratePerSecond``, each pod deleted ``lifetimeSeconds``
+      after its creation (steady create/delete).
+    * ``trace``: replay of a CSV file with columns ``time`` (s), ``template`` and optionally
+      ``lifetime`` (s) and ``image`` (replaces the first container's image).
+    """
+
+    kind: Literal["batch", "interval", "poisson", "deployment", "churn", "trace"] = "batch"
+    pods: Annotated[int, Field(ge=1, le=1_000_000)] = 30
     intervalSeconds: NonNeg = 0.0
     ratePerSecond: Annotated[float, Field(gt=0)] | None = None
+    lifetimeSeconds: Annotated[float, Field(gt=0)] | None = None
+    # kube-controller-manager --kube-api-qps 20 / --kube-api-burst 30 (its defaults,
+    # cmd/kube-controller-manager/app/options: KubeCloudSharedOptions ClientConnection).
+    controllerQPS: Pos = 20.0
+    controllerBurst: Annotated[int, Field(ge=1)] = 30
+    # Rolling update: replace this many existing pods; Deployment default maxSurge 25 %.
+    rolloutFrom: Annotated[int, Field(ge=0)] = 0
+    maxSurgePercent: Annotated[float, Field(gt=0, le=100)] = 25.0
+    traceFile: str | None = None
     templates: list[PodTemplate] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _kind_fields(self) -> "WorkloadConfig":
-        if self.kind == "poisson" and self.ratePerSecond is None:
-            raise ValueError("workload.kind 'poisson' needs workload.ratePerSecond > 0")
+        if self.kind in ("poisson", "churn") and self.ratePerSecond is None:
+            raise ValueError(f"workload.kind '{self.kind}' needs workload.ratePerSecond > 0")
+        if self.kind == "churn" and self.lifetimeSeconds is None:
+            raise ValueError("workload.kind 'churn' needs workload.lifetimeSeconds > 0")
         if self.kind == "interval" and self.intervalSeconds <= 0:
             raise ValueError("workload.kind 'interval' needs workload.intervalSeconds > 0")
+        if self.kind == "trace" and not self.traceFile:
+            raise ValueError("workload.kind 'trace' needs workload.traceFile (a CSV file)")
         return self
 
 
@@ -317,6 +365,143 @@ class SimulationConfig(_Model):
     sampleSeconds: Pos = 1.0
     # Record one span per hop visit (operations are always recorded).
     recordSpans: bool = True
+    # Resource time series are sampled on at most this many nodes per pool (large clusters).
+    probeNodesPerPool: Annotated[int, Field(ge=0)] = 2
+
+
+# --------------------------------------------------------------------------- faults
+class _When(_Model):
+    """When a time-triggered fault strikes: at given times, periodically, or at a Poisson rate."""
+
+    at: list[NonNeg] = Field(default_factory=list)
+    every: Pos | None = None
+    start: NonNeg = 0.0
+    ratePerHour: Pos | None = None
+    until: Pos | None = None
+    # node names or pool names the fault applies to; "all" = every node
+    nodes: list[str] | Literal["all"] = "all"
+
+    @model_validator(mode="after")
+    def _some_time(self) -> "_When":
+        if not self.at and self.every is None and self.ratePerHour is None:
+            raise ValueError("a time-triggered fault needs at least one of at, every, ratePerHour")
+        return self
+
+
+class _Probabilistic(_Model):
+    """A per-visit fault: probability p0 + loadSlope x (CRI operations in flight on the node)."""
+
+    probability: Annotated[float, Field(ge=0, le=1)] = 1.0
+    loadSlope: NonNeg = 0.0
+    nodes: list[str] | Literal["all"] = "all"
+
+
+class DaemonRestartFault(_When):
+    """The runtime daemon stops and restarts (``downSeconds`` unreachable). dockerd without
+    ``liveRestore`` kills every running container on the way (facts §3.5, §6: restore() ->
+    shutdownContainer); with it, and for containerd and CRI-O, containers keep running under
+    their shims / conmon (facts §6)."""
+
+    kind: Literal["daemonRestart"]
+    daemon: Literal["runtime", "dockerd", "containerd", "crio"] = "runtime"
+    # ASSUMPTION: 10 s from stop to serving again (systemd restart + daemon init); no
+    # published restart-time measurement in calibration.md.
+    downSeconds: NonNeg = 10.0
+    liveRestore: bool = False
+
+
+class ShimCrashFault(_When):
+    """One shim (or conmon) process dies: the containers it serves die with it (facts §3.3)."""
+
+    kind: Literal["shimCrash"]
+
+
+class StepErrorFault(_Probabilistic):
+    """A chain step returns an error (matched by process, step name and/or operation)."""
+
+    kind: Literal["stepError"]
+    process: str | None = None
+    step: str | None = None
+    operation: str | None = None
+    reason: str = "injected error"
+
+
+class SlowStepFault(_Probabilistic):
+    """A chain step takes ``extraSeconds`` longer while holding its locks, e.g. a container
+    start stuck on an NFS volume holding dockerd's per-container lock (kubernetes/kubernetes
+    #94829, facts §6)."""
+
+    kind: Literal["slowStep"]
+    step: str
+    process: str | None = None
+    template: str | None = None
+    extraSeconds: Pos
+
+
+class RegistryFault(_Probabilistic):
+    """Registry trouble during pulls: errors (5xx, 429 toomanyrequests) and slow transfers."""
+
+    kind: Literal["registry"]
+    reason: str = "500 Internal Server Error"
+    # divides the per-stream and NIC bandwidth while the fault applies (1 = no slow-down)
+    slowdown: Annotated[float, Field(ge=1)] = 1.0
+
+
+class CniIpLeakFault(_Probabilistic):
+    """CNI DEL never releases the pod's IP (kubernetes/kubernetes#34278, #86944; facts §6)."""
+
+    kind: Literal["cniIpLeak"]
+
+
+Fault = Annotated[
+    Union[DaemonRestartFault, ShimCrashFault, StepErrorFault, SlowStepFault, RegistryFault, CniIpLeakFault],
+    Field(discriminator="kind"),
+]
+
+
+# --------------------------------------------------------------------------- cluster
+class NodePool(_Model):
+    """``nodes`` identical nodes running one chain, with labels pods can select."""
+
+    name: str
+    nodes: Annotated[int, Field(ge=1, le=20_000)] = 1
+    runtime: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    # overrides of the scenario's node section for this pool (cpuCores, memoryGiB...)
+    node: dict[str, Any] = Field(default_factory=dict)
+
+
+class MigrationConfig(_Model):
+    """Move pools to another runtime one node at a time: cordon, drain (pods deleted and
+    recreated by their controller elsewhere), reinstall, rejoin with the new runtime."""
+
+    pools: list[str] = Field(min_length=1)
+    toRuntime: str
+    startSeconds: NonNeg = 60.0
+    # ASSUMPTION: 5 min to reinstall a node's runtime and rejoin (image + reboot).
+    reinstallSeconds: NonNeg = 300.0
+    # labels the reinstalled node gets (replacing the pool's)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class ClusterConfig(_Model):
+    pools: list[NodePool] = Field(min_length=1)
+    migration: MigrationConfig | None = None
+    # kube-scheduler percentageOfNodesToScore adaptive default: 50 % - nodes/125 %, at least
+    # 5 % (pkg/scheduler/schedule_one.go numFeasibleNodesToFind); scoring cost per node below.
+    # ASSUMPTION: ~20 us of filter + score work per node considered.
+    scorePerNodeMs: NonNeg = 0.02
+
+    @model_validator(mode="after")
+    def _unique(self) -> "ClusterConfig":
+        names = [p.name for p in self.pools]
+        if len(set(names)) != len(names):
+            raise ValueError(f"node pool names must be unique, got {names}")
+        if self.migration:
+            missing = [p for p in self.migration.pools if p not in names]
+            if missing:
+                raise ValueError(f"migration.pools names unknown pools {missing}; pools: {names}")
+        return self
 
 
 class Scenario(_Model):
@@ -339,6 +524,10 @@ class Scenario(_Model):
     # The sandbox (pause) image, as in dockershim's/containerd's defaults (facts §2.1, §4.1).
     sandboxImage: str = "pause"
     workload: WorkloadConfig
+    faults: list[Fault] = Field(default_factory=list)
+    # Several nodes in pools, each with its own chain; absent = one node (``node:``) running
+    # the runtime being compared.
+    cluster: ClusterConfig | None = None
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
     # Chain names to compare, or a path to a chain file.
     runtimes: list[str] = Field(default_factory=lambda: ["dockershim", "containerd"])
@@ -354,6 +543,26 @@ class Scenario(_Model):
                         f"container {c.name!r} of template {t.name!r} uses image {c.image!r}, "
                         f"which is not in images (known: {sorted(self.images)})"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _cluster_runtimes(self) -> "Scenario":
+        if self.cluster is not None:
+            from .model.chain import known_chains
+
+            allowed = known_chains()
+            rts = [p.runtime for p in self.cluster.pools]
+            if self.cluster.migration:
+                rts.append(self.cluster.migration.toRuntime)
+            for r in rts:
+                if r not in allowed and not r.endswith((".yaml", ".yml")):
+                    raise ValueError(f"cluster: unknown runtime {r!r}; allowed: {', '.join(allowed)}")
+            for pool in self.cluster.pools:
+                try:
+                    NodeConfig.model_validate({**self.node.model_dump(), **pool.node})
+                except ValidationError as e:
+                    raise ValueError(f"cluster pool {pool.name!r} node overrides: "
+                                     f"{format_validation_error(e, 'node')}") from None
         return self
 
     @field_validator("runtimes")

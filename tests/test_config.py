@@ -16,7 +16,7 @@ from simulator.config import ConfigError, load_scenario, parse_duration
     ("kubelet.runtimeRequestTimeout=2 minutes", "kubelet.runtimeRequestTimeout", "Go duration"),
     ("node.cpuCores=0", "node.cpuCores", "greater than 0"),
     ("runtimes=[docker]", "runtimes", "unknown runtime 'docker'"),
-    ("workload.kind=burst", "workload.kind", "'batch', 'interval' or 'poisson'"),
+    ("workload.kind=burst", "workload.kind", "'churn' or 'trace'"),
     ("cni.add={dist: lognormal, medianMs: 50, p90Ms: 10}", "cni.add", "p90Ms"),
     ("workload.templates.0.spec.containers.0.image=nope", "", "image 'nope', which is not in images"),
 ])

@@ -28,7 +28,7 @@ def test_every_pod_accounted_for(comp):
 
 
 def test_pending_at_horizon_is_counted():
-    sc = load_scenario("default", ["workload.pods=20", "simulation.horizonSeconds=5",
+    sc = load_scenario("default", ["workload.kind=batch", "workload.pods=20", "simulation.horizonSeconds=5",
                                    "simulation.steadyStateSeconds=0"])
     pods = compare(sc, runtimes=["dockershim"], seed=1).pods
     assert (pods.outcome == "pending").sum() > 0

@@ -101,13 +101,24 @@ def test_serialized_pulls_do_not_overlap_and_parallel_ones_do():
 
 
 def test_max_pods_admission_fails_the_extra_pods():
+    # pods bound straight to the node (spec.nodeName, no scheduler): the kubelet rejects them
     sc = load_scenario("default", ["workload.kind=batch", "workload.pods=8", "kubelet.maxPods=5",
-                                   "simulation.steadyStateSeconds=0"])
+                                   "scheduler.enabled=false", "simulation.steadyStateSeconds=0"])
     pods = compare(sc, runtimes=["containerd"], seed=2).pods
     failed = pods[pods.outcome == "failed"]
     assert len(failed) == 3
     assert set(failed.failure_reason) == {"OutOfpods"}
     assert set(failed.failure_hop) == {"kubelet: admission (canAdmitPod)"}
+
+
+def test_scheduler_keeps_extra_pods_pending_when_the_node_is_full():
+    sc = load_scenario("default", ["workload.kind=batch", "workload.pods=8", "kubelet.maxPods=5",
+                                   "simulation.steadyStateSeconds=0", "simulation.horizonSeconds=60"])
+    pods = compare(sc, runtimes=["containerd"], seed=2).pods
+    pending = pods[pods.outcome == "pending"]
+    assert len(pending) == 3 and (pods.outcome == "running").sum() == 5
+    assert set(pending.failure_hop) == {"kube-scheduler"}
+    assert pending.failure_reason.str.contains("Too many pods").all()
 
 
 def test_pull_qps_exceeded_fails_fast_then_retries_after_backoff():
@@ -116,11 +127,12 @@ def test_pull_qps_exceeded_fails_fast_then_retries_after_backoff():
         "kubelet.kubeAPIQPS=50", "images.a={sizeMB: 10}", "images.b={sizeMB: 10}", "images.c={sizeMB: 10}",
         "workload.templates=[{name: a, spec: {containers: [{name: c, image: a}]}},"
         " {name: b, spec: {containers: [{name: c, image: b}]}}, {name: c, spec: {containers: [{name: c, image: c}]}}]",
-        "simulation.steadyStateSeconds=0", "simulation.horizonSeconds=400"])
+        "simulation.steadyStateSeconds=0", "simulation.horizonSeconds=1500"])
     r = simulate(sc, "containerd", seed=1)
     errors = r.events[r.events.event == "SyncError"]
     assert errors.detail.str.contains("pull QPS exceeded").any()
-    # the 0.01 QPS bucket refills one token per 100 s, so the last image can only start after ~200 s
+    # the 0.01 QPS bucket refills one token per 100 s, so the last image can only start after
+    # ~200 s; the image back-off (10 s doubling to 300 s) and the resync decide when exactly
     assert (r.pods.outcome == "running").all()
     assert r.pods.running_observed.max() > 150
     assert r.pods.attempts.max() >= 2

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..config import Scenario
 from ..model.chain import load_chain
-from ..model.simulation import RunResult, simulate
+from ..model.simulation import POOLS, RunResult, simulate
 from .stats import percentiles, t_interval
 
 __all__ = ["Comparison", "compare", "run_one", "summarize_runtime"]
@@ -44,10 +44,6 @@ class Comparison:
             if df.empty:
                 continue
             df = df.copy()
-            if "runtime" not in df.columns:
-                df.insert(0, "runtime", r.runtime)
-            if attr in ("spans", "resources", "events"):
-                df.insert(1, "node", self.scenario.node.name)
             df["replication"] = r.replication
             df["seed"] = r.seed
             frames.append(df)
@@ -72,13 +68,32 @@ class Comparison:
     def runs_of(self, runtime: str) -> list[RunResult]:
         return [r for r in self.runs if r.runtime == runtime]
 
+    @property
+    def summary_runtimes(self) -> list[str]:
+        """The chains the summary reports: each compared chain, or for a run that keeps the
+        cluster's own pools ('pools'), every chain its pods ran on."""
+        out: list[str] = []
+        for label in self.runtimes:
+            if label != POOLS:
+                out.append(label)
+                continue
+            for r in self.runs_of(label):
+                for rt in r.pods.runtime.dropna().unique():
+                    if rt and rt not in out:
+                        out.append(rt)
+        return out
+
     def summary(self) -> dict:
         """The DESIGN.md ``--json`` document."""
+        docs = {}
+        for rt in self.summary_runtimes:
+            runs = self.runs_of(rt) or self.runs_of(POOLS)
+            docs[rt] = summarize_runtime(runs, self.scenario, rt)
         return {
             "scenario": self.scenario.resolved(),
             "seed": self.seed,
             "replications": self.replications,
-            "runtimes": {rt: summarize_runtime(self.runs_of(rt), self.scenario) for rt in self.runtimes},
+            "runtimes": docs,
         }
 
 
@@ -97,10 +112,18 @@ def _steady_window(run: RunResult, metric: str) -> pd.DataFrame:
     return res[(res.metric == metric) & (res.time > run.settle_time)]
 
 
-def summarize_runtime(runs: list[RunResult], scenario: Scenario) -> dict:
-    pods = pd.concat([r.pods for r in runs], ignore_index=True)
+def _only(df: pd.DataFrame, runtime: str | None) -> pd.DataFrame:
+    if runtime is None or df.empty or "runtime" not in df.columns:
+        return df
+    return df[df.runtime == runtime]
+
+
+def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | None = None) -> dict:
+    """The summary of one chain across replications (of the pods that ran on that chain)."""
+    runtime = runtime or (runs[0].runtime if runs else None)
+    pods = _only(pd.concat([r.pods for r in runs], ignore_index=True), runtime)
     running = pods[pods.outcome == "running"]
-    chain = load_chain(runs[0].runtime) if runs else None
+    chain = load_chain(runtime) if runtime and runtime != POOLS else None
     doc: dict = {
         "pods": int(len(pods)),
         "running": int((pods.outcome == "running").sum()),
@@ -111,24 +134,24 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario) -> dict:
     }
     batches = []
     for r in runs:
-        ok = r.pods[r.pods.outcome == "running"]
-        batches.append(float(ok.running_observed.max() - r.pods.created.min()) if len(ok) else float("nan"))
+        mine = _only(r.pods, runtime)
+        ok = mine[mine.outcome == "running"]
+        batches.append(float(ok.running_observed.max() - mine.created.min()) if len(ok) else float("nan"))
     doc["batch_seconds"] = float(pd.Series(batches).mean())
     if len(runs) >= 2:
         ci = {}
         for col, key in (("pod_startup", "pod_startup_seconds"), ("pod_startup_total", "pod_startup_total_seconds")):
-            per_rep = [percentiles(r.pods[r.pods.outcome == "running"][col]) for r in runs]
+            per_rep = [percentiles(_only(r.pods, runtime).query("outcome == 'running'")[col]) for r in runs]
             ci[key] = {q: t_interval([p[q] for p in per_rep if p[q] is not None])
                        for q in ("p50", "p90", "p99")}
         ci["batch_seconds"] = t_interval(batches)
         doc["ci95"] = ci
-    spans = pd.concat([r.spans for r in runs], ignore_index=True)
+    spans = _only(pd.concat([r.spans for r in runs], ignore_index=True), runtime)
     ops = spans[(spans.depth == 0) & spans.source.isin(["sync", "puller"])]
     dur = (ops.end - ops.start).groupby(ops.operation).mean()
-    doc["per_operation_mean_seconds"] = {op: float(dur[op]) for op in
-                                         _op_order(dur.index)}
+    doc["per_operation_mean_seconds"] = {op: float(dur[op]) for op in _op_order(dur.index)}
     pleg = spans[(spans.depth == 0) & (spans.source == "pleg")]
-    relists = pd.concat([r.relists for r in runs], ignore_index=True)
+    relists = _only_nodes(pd.concat([r.relists for r in runs], ignore_index=True), runs, runtime)
     doc["pleg"] = {
         "relist_seconds": percentiles(relists.duration) if len(relists) else percentiles([]),
         "operation_mean_seconds": {k: float(v) for k, v in
@@ -137,27 +160,81 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario) -> dict:
     cpu = {"kubelet": [], "runtime": []}
     mem = {"kubelet": [], "runtime": []}
     for r in runs:
-        win = _steady_window(r, "cpu_cores")
+        res = _only(r.resources, runtime)
+        win = res[(res.metric == "cpu_cores") & (res.time > r.settle_time)]
         if len(win):
-            span = win.time.max() - win.time.min() + scenario.simulation.sampleSeconds
-            by = win.groupby("group").value.sum() * scenario.simulation.sampleSeconds / span
+            per_node_t = win.groupby(["node", "time", "group"]).value.sum().reset_index()
+            by = per_node_t.groupby("group").value.mean()
             for g in cpu:
                 cpu[g].append(float(by.get(g, 0.0)))
-        mwin = _steady_window(r, "rss_mb")
+        mwin = res[(res.metric == "rss_mb") & (res.time > r.settle_time)]
         if len(mwin):
-            per_t = mwin.groupby(["time", "group"]).value.sum().groupby("group").mean()
+            per_t = mwin.groupby(["node", "time", "group"]).value.sum().groupby("group").mean()
             for g in mem:
                 mem[g].append(float(per_t.get(g, 0.0)))
     doc["cpu_cores"] = {g: (sum(v) / len(v) if v else None) for g, v in cpu.items()}
     doc["memory_mb"] = {g: (sum(v) / len(v) if v else None) for g, v in mem.items()}
     failed = pods[pods.outcome == "failed"]
     doc["failures_by_hop"] = {str(k): int(v) for k, v in failed.failure_hop.value_counts().sort_index().items()}
-    ev = pd.concat([r.events for r in runs], ignore_index=True)
+    pending = pods[pods.outcome == "pending"]
+    doc["pending_by_hop"] = {str(k or "(none)"): int(v) for k, v in
+                             pending.failure_hop.value_counts().sort_index().items()}
+    ev = _only(pd.concat([r.events for r in runs], ignore_index=True), runtime)
     errs = ev[ev.event == "SyncError"]
-    doc["sync_errors_by_hop"] = {str(k): int(v) for k, v in
-                                 errs.detail.value_counts().sort_index().items()}
+    doc["sync_errors_by_hop"] = {str(k): int(v) for k, v in errs.hop.value_counts().sort_index().items()}
+    doc["stalls"] = _stalls(ev)
+    doc["faults"] = _faults(runs, ev, runtime)
     doc["chain"] = {"title": chain.title if chain else "", "era": chain.era if chain else ""}
     return _clean(doc)
+
+
+def _only_nodes(relists: pd.DataFrame, runs: list[RunResult], runtime: str | None) -> pd.DataFrame:
+    if relists.empty or runtime is None:
+        return relists
+    nodes = set()
+    for r in runs:
+        nodes |= set(_only(r.pods, runtime).node)
+        nodes |= set(_only(r.spans, runtime).node.unique()) if not r.spans.empty else set()
+    return relists[relists.node.isin(nodes)]
+
+
+def _stalls(ev: pd.DataFrame) -> dict:
+    """PLEG-unhealthy intervals (NodeNotReady -> NodeReady), per node."""
+    out = []
+    for node, g in ev[ev.event.isin(["NodeNotReady", "NodeReady"])].groupby("node"):
+        start = None
+        for t, e in zip(g.time, g.event):
+            if e == "NodeNotReady":
+                start = t
+            elif start is not None:
+                out.append(t - start)
+                start = None
+        if start is not None:
+            out.append(float("nan"))
+    return {"node_not_ready_episodes": len(out),
+            "node_not_ready_seconds": float(sum(x for x in out if x == x)) if out else 0.0}
+
+
+def _faults(runs: list[RunResult], ev: pd.DataFrame, runtime: str | None) -> list[dict]:
+    """Each fault that fired, with the pods it disrupted and the time until the last of them
+    ran again (None when some never recovered before the horizon)."""
+    out = []
+    for r in runs:
+        faults = _only(r.faults, runtime)
+        if faults.empty:
+            continue
+        rev = r.events
+        for f in faults.itertuples(index=False):
+            hit = rev[(rev.node == f.node) & rev.event.isin(["ContainerKilled", "ShimCrash"])
+                      & (rev.time == f.time)]
+            pods = sorted(set(hit.pod) - {""})
+            rec = rev[(rev.node == f.node) & (rev.event == "PodRecovered") & rev.pod.isin(pods)
+                      & (rev.time >= f.time)].groupby("pod").time.min()
+            recovered = len(rec) == len(pods)
+            out.append({"time": float(f.time), "node": f.node, "kind": f.kind, "detail": f.detail,
+                        "replication": r.replication, "pods_disrupted": len(pods),
+                        "recovery_seconds": (float(rec.max() - f.time) if len(rec) else 0.0) if recovered else None})
+    return out
 
 
 _OP_ORDER = ["run_podsandbox", "podsandbox_status", "image_status", "pull_image",

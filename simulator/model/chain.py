@@ -51,6 +51,10 @@ REQUIRED_OPERATIONS = {
     "list_podsandbox": "ListPodSandbox",
     "list_containers": "ListContainers",
     "container_status": "ContainerStatus",
+    "stop_container": "StopContainer",
+    "stop_podsandbox": "StopPodSandbox",
+    "remove_container": "RemoveContainer",
+    "remove_podsandbox": "RemovePodSandbox",
 }
 
 TRANSPORTS = {
@@ -102,7 +106,7 @@ class Step(_M):
     name: str
     process: str
     transport: Literal["in-process", "grpc", "ttrpc", "http", "exec"] = "in-process"
-    kind: Literal["work", "cniAdd", "cniLoopback", "pull"] = "work"
+    kind: Literal["work", "cniAdd", "cniLoopback", "cniDel", "pull"] = "work"
     service: Optional[Dist] = None
     cpuShare: Annotated[float, Field(ge=0, le=1)] = 0.5
     perItem: Optional[PerItem] = None
@@ -111,6 +115,8 @@ class Step(_M):
     ] = None
     lock: Optional[LockSpec] = None
     spawns: bool = False
+    # the step ends the long-lived process serving this task (a shim or conmon exits)
+    reaps: bool = False
     calls: list["Step"] = Field(default_factory=list)
     failures: list[FailureSpec] = Field(default_factory=list)
     source: str = Field(min_length=3)
@@ -169,6 +175,12 @@ class Chain(_M):
     shimProcess: str
     # containerd's runc.v2 shim groups a pod's containers (facts §3.3); Docker's and conmon do not.
     shimPer: Literal["container", "pod"] = "container"
+    # What a RunPodSandbox retry meets while the first request still runs in the runtime
+    # (facts §4.2 step 1, §5.1 step 1, §2.2 step 2).
+    sandboxNameReuse: Literal["fail", "wait", "recreate"] = "fail"
+    sandboxNameReuseSource: str = "facts §4.2 step 1"
+    # The daemon whose restart kills or keeps containers (dockerd, containerd, crio).
+    daemon: str = ""
     processes: dict[str, ProcessSpec]
     imagePull: ImagePullSpec
     operations: dict[str, Operation]

@@ -39,6 +39,13 @@ class ImageStore:
     def pull(self, image: str | None, ctx: "CallContext", process: str):
         if image is None or image in self._present:
             return
+        slowdown = 1.0
+        if self.node.faults is not None:
+            slowdown, failure = self.node.faults.registry()
+            if failure is not None:
+                from .interpreter import HopFailure
+
+                raise HopFailure("registry", failure.reason)
         if image in self._inflight:
             yield self._inflight[image]
             return
@@ -50,7 +57,8 @@ class ImageStore:
             slots = self._daemon_slots
         else:
             slots = simpy.Resource(self.env, capacity=self._pull_spec.maxConcurrentDownloads)
-        downloads = [self.env.process(self._download(slots, layer_mb)) for _ in range(spec.layers)]
+        # a slow registry stretches each stream: the same bytes take `slowdown` times longer
+        downloads = [self.env.process(self._download(slots, layer_mb * slowdown)) for _ in range(spec.layers)]
         cfg = self.node.scenario.node
         for d in downloads:  # unpack in layer order, each after its own download
             yield d

@@ -82,8 +82,8 @@ class Interpreter:
         }
         self.shim_per_pod = chain.shimPer == "pod"
         cni = node.scenario.cni
-        self._cni_add = compile_dist(cni.add)
-        self._cni_lo = compile_dist(cni.loopbackAdd)
+        self._cni_kinds = {"cniAdd": compile_dist(cni.add), "cniLoopback": compile_dist(cni.loopbackAdd),
+                           "cniDel": compile_dist(cni.delete)}
         self._cni_cpu_share = cni.cpuShare
         self._conditions: dict[str, Callable[[CallContext], bool]] = {
             "podNetwork": lambda c: c.pod is not None and not c.pod.spec.hostNetwork,
@@ -107,6 +107,7 @@ class Interpreter:
         span_id = rec.next_id()
         outcome = "ok"
         ctx.operation = op
+        self.node.inflight += 1
         try:
             for s in self._active(self.ops[op], ctx):
                 yield from self._step(s, ctx, "kubelet", span_id, 1)
@@ -114,6 +115,7 @@ class Interpreter:
             outcome = f.reason
             raise
         finally:
+            self.node.inflight -= 1
             rec.span(span_id, -1, 0, ctx, REQUIRED_OPERATIONS[op], "kubelet", "kubelet",
                      "in-process", start, env.now, 0.0, outcome, operation_level=True)
 
@@ -130,7 +132,10 @@ class Interpreter:
         queued = 0.0
         lock_req = None
         outcome = "ok"
+        faults = node.faults
         try:
+            extra = faults.before_step(step, ctx, c.hop) if faults is not None else 0.0
+            epoch = faults.epoch[step.process] if faults is not None else 0
             if step.lock is not None:
                 res = node.lock(step.process, step.lock, ctx)
                 lock_req = res.request()
@@ -138,8 +143,8 @@ class Interpreter:
                 queued += env.now - start
             kind = step.kind
             rng = ctx.rng
-            if kind == "cniAdd" or kind == "cniLoopback":
-                service = (self._cni_add if kind == "cniAdd" else self._cni_lo)(rng)
+            if kind in self._cni_kinds:
+                service = self._cni_kinds[kind](rng)
                 share = self._cni_cpu_share
             else:
                 service = c.sampler(rng) if c.sampler is not None else 0.0
@@ -151,15 +156,23 @@ class Interpreter:
                 t = env.now
                 yield node.cpu.run(cpu, step.process)
                 queued += (env.now - t) - cpu
-            if service > cpu:
-                yield env.timeout(service - cpu)
+            if service - cpu + extra > 0:
+                yield env.timeout(service - cpu + extra)
             for f in step.failures:
                 if rng.random() < f.probability:
                     raise HopFailure(c.hop, f.reason)
-            if kind == "pull":
+            if faults is not None:
+                faults.after_step(step, ctx, c.hop, epoch)
+            if kind == "cniAdd":
+                node.cni_add(ctx.pod, c.hop)
+            elif kind == "cniDel":
+                node.cni_del(ctx.pod)
+            elif kind == "pull":
                 yield from node.images.pull(ctx.image, ctx, step.process)
             if step.spawns:
                 node.spawn(step.process, ctx.pod)
+            if step.reaps:
+                node.reap(step.process, ctx.pod)
             for sub in self._active(c.calls, ctx) if c.calls else ():
                 yield from self._step(sub, ctx, step.process, span_id, depth + 1)
         except HopFailure as f:

@@ -1,4 +1,5 @@
-"""The kubelet's side of pod creation: admission, pod workers, SyncPod, PLEG, status, pulls.
+"""The kubelet's side of a pod's life: admission, pod workers, SyncPod, PLEG, status, pulls,
+deadlines, back-offs, termination and garbage collection.
 
 What is modelled, with the fact-sheet section each piece follows:
 
@@ -8,32 +9,40 @@ What is modelled, with the fact-sheet section each piece follows:
   before each sync it blocks in ``podCache.GetNewerThan(uid, lastSyncTime)``: the first sync
   (``lastSyncTime`` is the zero time in ``managePodLoop``) needs only one completed relist, every
   later one a relist that *started* after the previous sync ended (facts §8.2). After a sync the
-  worker requeues itself: 10 s x jitter after an error, ``syncFrequency`` x jitter otherwise.
+  worker requeues itself: 10 s x jitter after an error, ``syncFrequency`` x jitter otherwise
+  (CrashLoopBackOff and ImagePullBackOff are not errors, facts §1.3).
 * **syncPod / SyncPod** (facts §1.3-1.4): status from the PLEG cache, then on the first sync the
   pod's cgroup, data dirs and ``WaitForAttachAndMount`` (polled every 300 ms, facts §0); then the
-  CRI sequence: RunPodSandbox, PodSandboxStatus, ONE init container per sync, or every regular
-  container in spec order, each ImageStatus -> [PullImage] -> CreateContainer -> StartContainer.
-  Strictly sequential within a pod, concurrent across pods.
+  CRI sequence: [kill a dead sandbox], RunPodSandbox, PodSandboxStatus, ONE init container per
+  sync, or every regular container in spec order, each ImageStatus -> [PullImage] ->
+  CreateContainer -> StartContainer; exited containers restart behind CrashLoopBackOff (10 s
+  doubling to 300 s, forgotten after 10 min, facts §1.6).
+* **CRI deadlines** (facts §1.7): every call carries ``runtimeRequestTimeout`` (RunPodSandbox
+  2x, PullImage none); when it expires the kubelet gets "context deadline exceeded" while the
+  runtime goes on, so a retry can meet the still-running request ("name is reserved", facts §6).
 * **Images** (facts §1.5): ``registryPullQPS``/``registryBurst`` throttle with TryAccept ("pull
   QPS exceeded" fails at once and starts the image back-off); a serial puller (one goroutine, a
   queue of 10) or parallel pulls (bounded by ``maxParallelImagePulls`` when set).
 * **PLEG** (facts §1.8): relist = ListPodSandbox + ListContainers; for each pod with changes,
-  GetPodStatus serially (ListPodSandbox, PodSandboxStatus, ListContainers, ContainerStatus per
-  container) through the chain, so its cost is the chain's; then the cache timestamp is set to
-  the relist's start; the next relist starts 1 s after this one ends.
+  GetPodStatus serially through the chain, so its cost is the chain's; the cache timestamp is
+  the relist's start; the next relist starts 1 s after this one ends. Health: when the last
+  relist whose GetPods succeeded started more than 3 min ago the node is NotReady and the
+  syncLoop stops dispatching (sleeping 100 ms doubling to 5 s) until a relist succeeds.
 * **Status manager** (facts §1.10): one goroutine; each new status version costs GET + PATCH
-  through the kubelet's API token bucket (``kubeAPIQPS``/``kubeAPIBurst``); "Running" is posted
-  by the sync that follows PLEG's ContainerStarted event, and an observer sees it one watch
-  delay later.
+  through the kubelet's API token bucket; an observer sees it one watch delay later.
+* **Termination**: a deleted pod's containers are stopped (SIGTERM, grace period), then its
+  sandbox (CNI DEL); the final status and the DELETE go through the same API client; a 1-min
+  container GC removes dead containers and sandboxes (RemoveContainer / RemovePodSandbox).
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import simpy
 
+from .chain import REQUIRED_OPERATIONS
 from .control import ApiServer, TokenBucket
 from .interpreter import CallContext, HopFailure
 from .state import ContainerState, PodState
@@ -45,30 +54,36 @@ if TYPE_CHECKING:
 
 __all__ = ["Kubelet", "Backoff"]
 
-# facts §0 / §1.8: generic PLEG relist period 1 s, sliding (wait.Until).
+# facts §0 / §1.8: generic PLEG relist period 1 s, sliding (wait.Until); health threshold 3 min.
 PLEG_RELIST_PERIOD_S = 1.0
+PLEG_RELIST_THRESHOLD_S = 180.0
+# facts §1.1: while runtimeErrors() is non-nil the syncLoop sleeps 100 ms doubling to 5 s.
+SYNCLOOP_BACKOFF_INITIAL_S = 0.1
+SYNCLOOP_BACKOFF_MAX_S = 5.0
 # facts §0 / §1.2: pod-worker retry after a sync error, 10 s x jitter 0.5 (pod_workers.go completeWork).
 SYNC_ERROR_BACKOFF_S = 10.0
 WORKER_JITTER = 0.5
 # facts §0: serial image-pull queue depth 10 (puller.go newSerialImagePuller, maxImagePullRequests).
 SERIAL_PULL_QUEUE = 10
-# facts §0 / §1.6: image pull back-off 10 s doubling to 300 s (kubelet.go, flowcontrol.Backoff).
-IMAGE_BACKOFF_INITIAL_S = 10.0
-IMAGE_BACKOFF_MAX_S = 300.0
+# facts §0 / §1.6: image pull back-off and CrashLoopBackOff, 10 s doubling to 300 s.
+BACKOFF_INITIAL_S = 10.0
+BACKOFF_MAX_S = 300.0
 # facts §0: volume manager: WaitForAttachAndMount polls every 300 ms; reconciler loop 100 ms.
 VOLUME_POLL_S = 0.3
 VOLUME_LOOP_S = 0.1
+# Kubelet container GC period: 1 min (pkg/kubelet/kubelet.go ContainerGCPeriod).
+CONTAINER_GC_PERIOD_S = 60.0
+# cAdvisor inside the kubelet re-reads every container's cgroup stats each housekeeping
+# interval: 10 s (pkg/kubelet/cadvisor/cadvisor_linux.go defaultHousekeepingInterval).
+# ASSUMPTION: ~1 ms of CPU per container per pass (a dozen cgroupfs reads and parsing).
+CADVISOR_HOUSEKEEPING_S = 10.0
+CADVISOR_CPU_PER_CONTAINER_S = 0.001
 # Kubelet-internal CPU per action. ASSUMPTION: sub-millisecond Go work (status generation,
 # computePodActions, admission checks); they matter only on very small nodes.
 ADMIT_CPU_S = 0.0002
 SYNC_CPU_S = 0.0005
 RELIST_CPU_BASE_S = 0.0001
 RELIST_CPU_PER_CONTAINER_S = 0.000005
-# cAdvisor inside the kubelet re-reads every container's cgroup stats each housekeeping
-# interval: 10 s (pkg/kubelet/cadvisor/cadvisor_linux.go defaultHousekeepingInterval).
-# ASSUMPTION: ~1 ms of CPU per container per pass (a dozen cgroupfs reads and parsing).
-CADVISOR_HOUSEKEEPING_S = 10.0
-CADVISOR_CPU_PER_CONTAINER_S = 0.001
 # ASSUMPTION: creating the pod's QoS cgroup (pcm.EnsureExists) and data dirs: a few ms of
 # cgroupfs writes and mkdirs.
 POD_SETUP_S = 0.004
@@ -96,6 +111,12 @@ class Backoff:
         e = self._entries.get(key)
         return e is not None and now - e[1] < e[0]
 
+    def in_backoff_since(self, key: tuple, event_time: float, now: float) -> bool:
+        e = self._entries.get(key)
+        if e is None or now - e[1] > 2 * self.cap:
+            return False
+        return now - event_time < e[0]
+
 
 class _SyncError(Exception):
     """A sync that ended without doing everything; ``returned`` says whether syncPod returns it
@@ -107,24 +128,34 @@ class _SyncError(Exception):
 
 
 class Kubelet:
-    def __init__(self, node: "Node", api: ApiServer, rng: "np.random.Generator"):
+    def __init__(self, node: "Node", api: ApiServer, rng: "np.random.Generator",
+                 on_deleted: Callable[[PodState], None] | None = None):
         self.node = node
         self.env = node.env
         self.cfg = node.scenario.kubelet
         self.api = api
         self.rng = rng  # the kubelet's own loops (PLEG, jitter)
         self.interp = node.interpreter
+        self.on_deleted = on_deleted
+        chain = node.chain
+        self.cri_server = next(s.process for s in chain.operations["run_podsandbox"].steps
+                               if s.transport == "grpc")
         self.client = TokenBucket(self.env, self.cfg.kubeAPIQPS, self.cfg.kubeAPIBurst)
         self.pull_throttle = TokenBucket(self.env, self.cfg.registryPullQPS, self.cfg.registryBurst)
-        self.image_backoff = Backoff(IMAGE_BACKOFF_INITIAL_S, IMAGE_BACKOFF_MAX_S)
+        self.image_backoff = Backoff(BACKOFF_INITIAL_S, BACKOFF_MAX_S)
+        self.crash_backoff = Backoff(BACKOFF_INITIAL_S, BACKOFF_MAX_S)
         self.sync_loop = simpy.Resource(self.env, capacity=1)
-        self.pods: list[PodState] = []  # admitted, in admission order
+        self.pods: list[PodState] = []  # admitted and not yet deleted, in admission order
+        self.garbage: list[tuple[str, PodState, Optional[ContainerState], str]] = []
         # PLEG state
         self.cache_ts: Optional[float] = None
         self.cache: dict[str, tuple] = {}
         self._seen: dict[str, tuple] = {}
         self.relist_done = self.env.event()
         self.relist_durations: list[tuple[float, float]] = []
+        self.relist_time: Optional[float] = None  # start of the last relist whose GetPods succeeded
+        self.healthy = True
+        self._deferred: list[Callable[[], None]] = []
         # status manager
         self.status_queue: simpy.Store = simpy.Store(self.env)
         # image puller
@@ -139,17 +170,53 @@ class Kubelet:
         self.env.process(self._pleg())
         self.env.process(self._status_manager())
         self.env.process(self._cadvisor())
+        self.env.process(self._container_gc())
+
+    # ================================================================== dispatch and health
+    def _dispatch(self, fn: Callable[[], None]) -> None:
+        """Work the syncLoop hands out; held back while the runtime is unhealthy (facts §1.1)."""
+        if self.healthy:
+            fn()
+        else:
+            self._deferred.append(fn)
+
+    def _set_unhealthy(self, relist_start: float) -> None:
+        if self.relist_time != relist_start or not self.healthy:
+            return
+        self.healthy = False
+        age = self.env.now - relist_start
+        self.node.recorder.event(self.env.now, "", "NodeNotReady",
+                                 f"PLEG is not healthy: pleg was last seen active {age:.0f}s ago; threshold is 3m0s")
+        self.node.on_health(False)
+        self.env.process(self._syncloop_backoff())
+
+    def _syncloop_backoff(self):
+        delay = SYNCLOOP_BACKOFF_INITIAL_S
+        while True:
+            yield self.env.timeout(delay)
+            if self.relist_time is not None and self.env.now - self.relist_time < PLEG_RELIST_THRESHOLD_S:
+                break
+            delay = min(delay * 2, SYNCLOOP_BACKOFF_MAX_S)
+        self.healthy = True
+        self.node.recorder.event(self.env.now, "", "NodeReady", "PLEG healthy again")
+        self.node.on_health(True)
+        deferred, self._deferred = self._deferred, []
+        for fn in deferred:
+            fn()
 
     # ================================================================== admission
     def pod_seen(self, pod: PodState) -> None:
         """The apiserver watch delivered a pod bound to this node (facts §1.1)."""
         pod.kubelet_seen = self.env.now
-        self.env.process(self._admit(pod))
+        self._dispatch(lambda: self.env.process(self._admit(pod)))
 
     def _admit(self, pod: PodState):
         with self.sync_loop.request() as req:
             yield req
             yield self.node.cpu.run(ADMIT_CPU_S, "kubelet")
+            if pod.deletion_requested is not None:
+                self._finish_deleted(pod)
+                return
             if len(self.pods) >= self.cfg.maxPods:
                 # kubelet predicate admission: "Node didn't have enough resource: pods".
                 self.node.fail_pod(pod, "kubelet: admission (canAdmitPod)", "OutOfpods")
@@ -162,19 +229,30 @@ class Kubelet:
             self.env.process(self._pod_worker(pod))
             self.update_pod(pod)
 
+    def pod_deleted(self, pod: PodState) -> None:
+        """The watch delivered the pod's deletion (deletionTimestamp set)."""
+        if pod.deletion_requested is None:
+            pod.deletion_requested = self.env.now
+        if pod.admitted:
+            self.update_pod(pod)
+
     def update_pod(self, pod: PodState) -> None:
         """podWorkers.UpdatePod: deliver or coalesce an update (facts §1.2)."""
-        if pod.failed:
+        if pod.failed or pod.terminated:
             return
-        pod.pending_update = True
-        if pod.wake is not None and not pod.wake.triggered:
-            pod.wake.succeed()
+
+        def deliver() -> None:
+            pod.pending_update = True
+            if pod.wake is not None and not pod.wake.triggered:
+                pod.wake.succeed()
+
+        self._dispatch(deliver)
 
     # ================================================================== pod worker
     def _pod_worker(self, pod: PodState):
         env = self.env
         last_sync: Optional[float] = None
-        while not pod.failed:
+        while not (pod.failed or pod.terminated):
             if not pod.pending_update:
                 pod.wake = env.event()
                 yield pod.wake
@@ -182,9 +260,12 @@ class Kubelet:
             # podCache.GetNewerThan(uid, lastSyncTime), facts §1.2
             while self.cache_ts is None or (last_sync is not None and self.cache_ts <= last_sync):
                 yield self.relist_done
+            if pod.deletion_requested is not None:
+                yield from self._terminate(pod)
+                return
             error = yield from self._sync_pod(pod, first=last_sync is None)
             last_sync = env.now
-            if pod.failed:
+            if pod.failed or pod.terminated:
                 return
             if error is not None and error.returned:
                 delay = SYNC_ERROR_BACKOFF_S
@@ -206,15 +287,20 @@ class Kubelet:
         did_work = False
         try:
             sandbox_cached = cached[0] if cached else "none"
-            if sandbox_cached != "ready":
-                did_work = True
-                ctx = CallContext(pod, pod.rng, "sync")
-                yield from self.interp.operation("run_podsandbox", ctx)
-                pod.sandbox_state = "ready"
-                pod.sandbox_ready = env.now
-                node.recorder.event(env.now, pod.name, "SandboxReady")
-                yield from self.interp.operation("podsandbox_status", ctx)
             states = cached[1] if cached else {}
+            if sandbox_cached == "notready":
+                # podSandboxChanged: the sandbox died; kill what is left and start over
+                did_work = True
+                yield from self._kill_pod(pod)
+                pod.new_sandbox_generation()
+                pod.recreations += 1
+                node.recorder.event(env.now, pod.name, "SandboxChanged", "pod sandbox will be recreated")
+                states = {}
+                sandbox_cached = "none"
+            if sandbox_cached != "ready" and pod.sandbox_state != "ready":
+                did_work = True
+                yield from self._run_sandbox(pod)
+                yield from self.call("podsandbox_status", CallContext(pod, pod.rng, "sync"))
             for c in pod.init_containers:
                 seen = states.get(c.spec.name, "none")
                 if seen == "exited":
@@ -224,43 +310,238 @@ class Kubelet:
                     yield from self._start_container(pod, c)
                 return None  # one init container per sync; regulars wait for all to exit
             for c in pod.regular_containers:
-                if states.get(c.spec.name, "none") == "none" and c.state == "none":
+                seen = states.get(c.spec.name, "none")
+                if seen == "none" and c.state == "none":
                     did_work = True
                     yield from self._start_container(pod, c)
-            if pod.containers_started is None and all(
-                c.state == "running" for c in pod.regular_containers
-            ):
-                pod.containers_started = env.now
-                node.recorder.event(env.now, pod.name, "ContainersStarted")
+                elif seen == "exited" and c.state == "exited":
+                    key = (pod.name, c.spec.name)
+                    if self.crash_backoff.in_backoff_since(key, c.finished_at, env.now):
+                        raise _SyncError("kubelet: container restart", "CrashLoopBackOff", returned=False)
+                    did_work = True
+                    self.crash_backoff.next(key, env.now)
+                    c.generation += 1
+                    c.restarts += 1
+                    c.state = "none"
+                    yield from self._start_container(pod, c)
+            if all(c.state == "running" for c in pod.regular_containers):
+                if pod.containers_started is None:
+                    pod.containers_started = env.now
+                    node.recorder.event(env.now, pod.name, "ContainersStarted")
+                if pod.disrupted_at is not None:
+                    node.recorder.event(env.now, pod.name, "PodRecovered",
+                                        f"{env.now - pod.disrupted_at:.3f}s after the disruption")
+                    pod.disrupted_at = None
             return None
         except HopFailure as f:
-            pod.last_sync_error = f.reason
-            node.recorder.event(env.now, pod.name, "SyncError", f"{f.hop}: {f.reason}")
+            pod.last_sync_error = (f.hop, f.reason)
+            node.recorder.event(env.now, pod.name, "SyncError", f.reason, hop=f.hop)
             return _SyncError(f.hop, f.reason)
         except _SyncError as e:
-            pod.last_sync_error = e.reason
-            node.recorder.event(env.now, pod.name, "SyncError", f"{e.hop}: {e.reason}")
+            pod.last_sync_error = (e.hop, e.reason)
+            node.recorder.event(env.now, pod.name, "SyncError", e.reason, hop=e.hop)
             return e
         finally:
             if did_work:
                 pod.attempts += 1
+
+    # ================================================================== CRI calls
+    def _deadline(self, op: str) -> Optional[float]:
+        """facts §1.7: runtimeRequestTimeout on unary calls, 2x for RunPodSandbox, none for pulls."""
+        if op == "pull_image":
+            return None
+        if op == "run_podsandbox":
+            return 2 * self.cfg.runtimeRequestTimeout
+        return self.cfg.runtimeRequestTimeout
+
+    def call(self, op: str, ctx: CallContext, on_done: Callable[[], None] | None = None,
+             deadline: float | None | str = "default", finished: simpy.Event | None = None,
+             exit_wait: float = 0.0):
+        """One CRI call from the kubelet. The runtime side runs as its own process and applies
+        its effect (``on_done``) when IT finishes; the kubelet stops waiting at the deadline."""
+        env = self.env
+        runtime = env.process(self._runtime_side(op, ctx, on_done, finished, exit_wait))
+        limit = self._deadline(op) if deadline == "default" else deadline
+        if limit is None:
+            result = yield runtime
+        else:
+            yield runtime | env.timeout(limit)
+            if not runtime.triggered:
+                self.node.recorder.event(env.now, ctx.pod.name if ctx.pod else "", "DeadlineExceeded",
+                                         f"{REQUIRED_OPERATIONS[op]} after {limit:g}s")
+                raise HopFailure(f"kubelet -> {self.cri_server}: {REQUIRED_OPERATIONS[op]}",
+                                 "context deadline exceeded")
+            result = runtime.value
+        if result is not None:
+            raise result
+
+    def _runtime_side(self, op: str, ctx: CallContext, on_done, finished, exit_wait: float):
+        try:
+            if exit_wait > 0:
+                yield self.env.timeout(exit_wait)
+            yield from self.interp.operation(op, ctx)
+        except HopFailure as f:
+            return f
+        finally:
+            if finished is not None:
+                finished.succeed()
+        if on_done is not None:
+            on_done()
+        return None
+
+    def _run_sandbox(self, pod: PodState):
+        """RunPodSandbox, and what a retry meets while an earlier request still runs."""
+        env = self.env
+        prev = pod.inflight_sandbox
+        policy = self.node.chain.sandboxNameReuse
+        if prev is not None and not prev.triggered:
+            if policy == "fail":
+                raise HopFailure(f"{self.cri_server}: RunPodSandbox",
+                                 f'failed to reserve sandbox name "{pod.name}": name is reserved')
+            if policy == "wait":
+                t0 = env.now
+                yield prev | env.timeout(self._deadline("run_podsandbox"))
+                if not prev.triggered:
+                    raise HopFailure(f"kubelet -> {self.cri_server}: RunPodSandbox", "context deadline exceeded")
+                if pod.sandbox_state == "ready":
+                    self._sandbox_ready(pod, t0)
+                    return
+        finished = env.event()
+        pod.inflight_sandbox = finished
+        generation = pod.sandbox_generation
+        t0 = env.now
+
+        def done() -> None:
+            if pod.sandbox_generation == generation and not pod.terminated:
+                pod.sandbox_state = "ready"
+
+        yield from self.call("run_podsandbox", CallContext(pod, pod.rng, "sync"), on_done=done,
+                             finished=finished)
+        self._sandbox_ready(pod, t0)
+
+    def _sandbox_ready(self, pod: PodState, _t0: float) -> None:
+        if pod.sandbox_ready is None:
+            pod.sandbox_ready = self.env.now
+        self.node.recorder.event(self.env.now, pod.name, "SandboxReady")
 
     def _start_container(self, pod: PodState, c: ContainerState):
         """kuberuntime_container.go startContainer (facts §1.4)."""
         env = self.env
         yield from self._ensure_image(pod, c.spec.image)
         ctx = CallContext(pod, pod.rng, "sync", container=c, image=c.spec.image)
-        yield from self.interp.operation("create_container", ctx)
-        c.state = "created"
-        yield from self.interp.operation("start_container", ctx)
-        c.state = "running"
-        c.started_at = env.now
-        if c.init:
-            env.timeout(c.spec.runSeconds).callbacks.append(lambda _e, k=c: self._exit(k))
+        gen = c.generation
 
-    def _exit(self, c: ContainerState) -> None:
-        c.state = "exited"
-        c.finished_at = self.env.now
+        def created() -> None:
+            if c.generation == gen:
+                c.state = "created"
+
+        def started() -> None:
+            if c.generation != gen:
+                return
+            c.state = "running"
+            c.started_at = env.now
+            if c.init:
+                env.timeout(c.spec.runSeconds).callbacks.append(lambda _e: self._exit(c, gen))
+            elif c.spec.crashAfterSeconds is not None and (
+                    c.spec.crashTimes is None or c.crashes < c.spec.crashTimes):
+                env.timeout(c.spec.crashAfterSeconds).callbacks.append(lambda _e: self._crash(pod, c, gen))
+
+        yield from self.call("create_container", ctx, on_done=created)
+        yield from self.call("start_container", ctx, on_done=started)
+
+    def _exit(self, c: ContainerState, gen: int) -> None:
+        if c.generation == gen and c.state == "running":
+            c.state = "exited"
+            c.finished_at = self.env.now
+
+    def _crash(self, pod: PodState, c: ContainerState, gen: int) -> None:
+        if c.generation == gen and c.state == "running":
+            c.crashes += 1
+            self._exit(c, gen)
+            self.node.recorder.event(self.env.now, pod.name, "ContainerCrashed", f"{c.spec.name} exited with code 1")
+
+    # ================================================================== termination
+    def _kill_pod(self, pod: PodState):
+        """killPodWithSyncResult: stop every container (in parallel), then the sandbox."""
+        env = self.env
+        grace = pod.spec.terminationGracePeriodSeconds
+        stops = []
+        for c in pod.containers.values():
+            if c.state in ("created", "running"):
+                ctx = CallContext(pod, pod.rng, "sync", container=c)
+                gen = c.generation
+
+                def stopped(c=c, gen=gen) -> None:
+                    if c.generation == gen:
+                        c.state = "exited"
+                        c.finished_at = env.now
+
+                wait = min(c.spec.terminationSeconds, grace) if c.state == "running" else 0.0
+                stops.append(env.process(self._quiet(self.call(
+                    "stop_container", ctx, on_done=stopped,
+                    deadline=self.cfg.runtimeRequestTimeout + grace, exit_wait=wait))))
+            if c.state != "none":
+                self.garbage.append(("remove_container", pod, c, c.cid))
+        if stops:
+            yield env.all_of(stops)
+        if pod.sandbox_state != "none":
+            generation = pod.sandbox_generation
+
+            def sandbox_stopped() -> None:
+                if pod.sandbox_generation == generation:
+                    pod.sandbox_state = "notready"
+
+            yield from self.call("stop_podsandbox", CallContext(pod, pod.rng, "sync"), on_done=sandbox_stopped)
+            self.garbage.append(("remove_podsandbox", pod, None, pod.sandbox_id))
+
+    def _quiet(self, gen):
+        """Run a kubelet call and swallow its failure (killContainersWithSyncResult collects
+        errors per container and goes on)."""
+        try:
+            yield from gen
+        except HopFailure as f:
+            self.node.recorder.event(self.env.now, "", "KillContainerError", f.reason, hop=f.hop)
+
+    def _terminate(self, pod: PodState):
+        """syncTerminatingPod + syncTerminatedPod: kill, post the final status, DELETE."""
+        try:
+            yield from self._kill_pod(pod)
+        except HopFailure as f:
+            pod.last_sync_error = (f.hop, f.reason)
+            self.node.recorder.event(self.env.now, pod.name, "KillPodError", f.reason, hop=f.hop)
+            self.env.timeout(SYNC_ERROR_BACKOFF_S).callbacks.append(
+                lambda _e: self.env.process(self._terminate(pod)))
+            return
+        pod.terminated = True
+        yield from self.api.request(self.client)  # GET
+        yield from self.api.request(self.client)  # PATCH final status
+        yield from self.api.request(self.client)  # DELETE (grace period 0)
+        self._finish_deleted(pod)
+
+    def _finish_deleted(self, pod: PodState) -> None:
+        pod.terminated = True
+        pod.deleted = self.env.now
+        if pod in self.pods:
+            self.pods.remove(pod)
+            self._seen.pop(pod.name, None)
+            self.cache.pop(pod.name, None)
+        self.node.recorder.event(self.env.now, pod.name, "Deleted")
+        if self.on_deleted is not None:
+            self.on_deleted(pod)
+
+    def _container_gc(self):
+        """Container GC every minute: remove dead containers and sandboxes (kubelet.go
+        ContainerGCPeriod; kuberuntime_gc.go)."""
+        env = self.env
+        while not self.node.retired:
+            yield env.timeout(CONTAINER_GC_PERIOD_S)
+            items, self.garbage = self.garbage, []
+            for op, pod, c, _id in items:
+                ctx = CallContext(pod, self.rng, "gc", container=c)
+                try:
+                    yield from self.call(op, ctx)
+                except HopFailure:
+                    self.garbage.append((op, pod, c, _id))
 
     # ================================================================== volumes
     def _mount_volumes(self, pod: PodState):
@@ -287,7 +568,7 @@ class Kubelet:
         """image_manager.go EnsureImageExists (facts §1.4-1.5)."""
         env = self.env
         ctx = CallContext(pod, pod.rng, "sync", image=image)
-        yield from self.interp.operation("image_status", ctx)
+        yield from self.call("image_status", ctx)
         if self.node.images.present(image):
             return
         key = (pod.name, image)
@@ -313,7 +594,7 @@ class Kubelet:
             pod, image, done = yield self.pull_queue.get()
             failure = None
             try:
-                yield from self.interp.operation("pull_image", CallContext(pod, pod.rng, "puller", image=image))
+                yield from self.call("pull_image", CallContext(pod, pod.rng, "puller", image=image))
             except HopFailure as f:
                 failure = f
             done.succeed(failure)
@@ -323,7 +604,7 @@ class Kubelet:
         try:
             if req is not None:
                 yield req
-            yield from self.interp.operation("pull_image", CallContext(pod, pod.rng, "puller", image=image))
+            yield from self.call("pull_image", CallContext(pod, pod.rng, "puller", image=image))
             return None
         except HopFailure as f:
             return f
@@ -333,29 +614,33 @@ class Kubelet:
 
     # ================================================================== PLEG
     def _pleg(self):
-        env, node, interp = self.env, self.node, self.interp
-        while True:
+        env, node = self.env, self.node
+        while not node.retired:
             start = env.now
             ctx = CallContext(None, self.rng, "pleg", unfiltered=True)
             try:
-                yield from interp.operation("list_podsandbox", ctx)
-                yield from interp.operation("list_containers", ctx)
-            except HopFailure:
+                yield from self.call("list_podsandbox", ctx)
+                yield from self.call("list_containers", ctx)
+            except HopFailure as f:
                 # a failed GetPods does not update the relist time (facts §1.8)
+                node.recorder.event(env.now, "", "RelistFailed", f.reason, hop=f.hop)
                 yield env.timeout(PLEG_RELIST_PERIOD_S)
                 continue
+            self.relist_time = start
+            env.timeout(start + PLEG_RELIST_THRESHOLD_S - env.now).callbacks.append(
+                lambda _e, s=start: self._set_unhealthy(s))
             yield node.cpu.run(RELIST_CPU_BASE_S + RELIST_CPU_PER_CONTAINER_S * node.count("containers"), "kubelet")
             changed = []
             for pod in self.pods:
                 snap = pod.runtime_snapshot()
-                if snap != self._seen[pod.name]:
+                if snap != self._seen.get(pod.name):
                     self._seen[pod.name] = snap
                     changed.append(pod)
             for pod in changed:  # updateCache: GetPodStatus serially
                 try:
                     yield from self._get_pod_status(pod)
                 except HopFailure:
-                    continue
+                    self._seen[pod.name] = ()  # re-inspect next relist (facts §1.8)
             self.cache_ts = start
             done, self.relist_done = self.relist_done, env.event()
             done.succeed()
@@ -366,16 +651,14 @@ class Kubelet:
 
     def _get_pod_status(self, pod: PodState):
         """kuberuntime_manager.go GetPodStatus (facts §1.8)."""
-        interp = self.interp
         ctx = CallContext(pod, self.rng, "pleg")
-        yield from interp.operation("list_podsandbox", ctx)
+        yield from self.call("list_podsandbox", ctx)
         if pod.sandbox_state != "none":
-            yield from interp.operation("podsandbox_status", ctx)
-        yield from interp.operation("list_containers", ctx)
-        for c in pod.containers.values():
+            yield from self.call("podsandbox_status", ctx)
+        yield from self.call("list_containers", ctx)
+        for c in list(pod.containers.values()):
             if c.state != "none":
-                ctx.container = c
-                yield from interp.operation("container_status", ctx)
+                yield from self.call("container_status", CallContext(pod, self.rng, "pleg", container=c))
         self.cache[pod.name] = (pod.sandbox_state, {n: c.state for n, c in pod.containers.items()})
 
     def _cadvisor(self):
@@ -383,7 +666,7 @@ class Kubelet:
         env, node = self.env, self.node
         # Stagger the first pass like cAdvisor's per-container goroutines do.
         yield env.timeout(self.rng.uniform(0, CADVISOR_HOUSEKEEPING_S))
-        while True:
+        while not node.retired:
             n = node.count("containers")
             if n:
                 yield node.cpu.run(CADVISOR_CPU_PER_CONTAINER_S * n, "kubelet")
@@ -391,11 +674,16 @@ class Kubelet:
 
     # ================================================================== status
     def _set_status(self, pod: PodState, cached: Optional[tuple]) -> None:
-        """generateAPIPodStatus + statusManager.SetPodStatus: a new version when it changed."""
+        """generateAPIPodStatus + statusManager.SetPodStatus: a new version when it changed.
+        Phase Running once init containers are done and every regular container has been
+        started (a restarting container keeps the pod Running, as in the API)."""
         states = cached[1] if cached else {}
         running = (
-            all(states.get(c.spec.name) == "exited" for c in pod.init_containers)
-            and all(states.get(c.spec.name) == "running" for c in pod.regular_containers)
+            bool(cached and cached[0] == "ready")
+            and all(states.get(c.spec.name) == "exited" for c in pod.init_containers)
+            and all(states.get(c.spec.name) == "running"
+                    or (states.get(c.spec.name) == "exited" and c.restarts + c.crashes > 0)
+                    for c in pod.regular_containers)
         )
         content = ("Running" if running else "Pending",
                    bool(cached and cached[0] == "ready"),
@@ -409,7 +697,7 @@ class Kubelet:
         env = self.env
         while True:
             pod, version, phase = yield self.status_queue.get()
-            if pod.sent_version >= version:
+            if pod.sent_version >= version or pod.terminated:
                 continue
             yield from self.api.request(self.client)  # GET pod
             yield from self.api.request(self.client)  # PATCH pod status

@@ -33,14 +33,28 @@ __all__ = ["Node"]
 
 class Node:
     def __init__(self, env: simpy.Environment, scenario: Scenario, chain: Chain,
-                 recorder: Recorder, on_settled: Callable[[PodState], None]):
+                 recorder: Recorder, on_settled: Callable[[PodState], None],
+                 name: str | None = None, pool: str = "", node_cfg=None,
+                 labels: dict[str, str] | None = None):
         self.env = env
         self.scenario = scenario
         self.chain = chain
-        self.name = scenario.node.name
+        self.name = name or scenario.node.name
+        self.pool = pool
+        self.labels = dict(labels or {})
+        self.ready = True
+        self.cordoned = False
+        self.retired = False
+        self.bound = 0  # pods bound by the scheduler, not yet admitted or gone
+        self.inflight = 0  # CRI operations in flight (drives load-dependent faults)
+        self.ips_allocated = 0
+        self.ips_leaked = 0
+        self.faults = None  # NodeFaults, attached by the simulation
+        self.probed = True
         self.recorder = recorder
         self.on_settled = on_settled
-        cfg = scenario.node
+        cfg = node_cfg or scenario.node
+        self.node_cfg = cfg
         self.cpu = FluidShare(env, cfg.cpuCores, per_job_cap=1.0, name="cpu")
         self.link = FluidShare(env, cfg.registryBandwidthMBps,
                                per_job_cap=cfg.registryConnectionMBps, name="registry-link")
@@ -52,10 +66,11 @@ class Node:
         self.groups = {name: spec.group for name, spec in chain.processes.items()}
         self.kubelet: "Kubelet"
 
-    def attach_kubelet(self, api: "ApiServer", rng: np.random.Generator) -> None:
+    def attach_kubelet(self, api: "ApiServer", rng: np.random.Generator,
+                       on_deleted: Callable[[PodState], None] | None = None) -> None:
         from .kubelet import Kubelet
 
-        self.kubelet = Kubelet(self, api, rng)
+        self.kubelet = Kubelet(self, api, rng, on_deleted)
 
     # ------------------------------------------------------------------ used by the interpreter
     def lock(self, process: str, spec: LockSpec, ctx: "CallContext") -> simpy.Resource:
@@ -84,12 +99,71 @@ class Node:
         if pod is not None and process == self.chain.shimProcess:
             pod.has_shim = True
 
+    def reap(self, process: str, pod: PodState | None) -> None:
+        if self.instances[process] > 0:
+            self.instances[process] -= 1
+        if pod is not None and process == self.chain.shimProcess:
+            pod.has_shim = False
+
+    # ------------------------------------------------------------------ pod network (IPAM)
+    def cni_add(self, pod: PodState | None, hop: str) -> None:
+        """host-local IPAM: one address per pod from the node's range (facts §6)."""
+        from .interpreter import HopFailure
+
+        if pod is None or pod.has_ip:
+            return
+        if self.ips_allocated + self.ips_leaked >= self.scenario.cni.ipRangeSize:
+            raise HopFailure(hop, "failed to allocate for range 0: no IP addresses available in range set")
+        self.ips_allocated += 1
+        pod.has_ip = True
+
+    def cni_del(self, pod: PodState | None) -> None:
+        if pod is None or not pod.has_ip:
+            return
+        pod.has_ip = False
+        self.ips_allocated -= 1
+        if self.faults is not None and self.faults.leak_ip():
+            self.ips_leaked += 1
+            self.recorder.event(self.env.now, pod.name, "IPLeaked", "CNI DEL did not release the address")
+
+    # ------------------------------------------------------------------ containers dying under us
+    def kill_container(self, pod: PodState, c, reason: str) -> bool:
+        if c.state not in ("running", "created"):
+            return False
+        c.state = "exited"
+        c.finished_at = self.env.now
+        if self.chain.shimPer == "container":
+            self.reap(self.chain.shimProcess, None)
+        if pod.disrupted_at is None:
+            pod.disrupted_at = self.env.now
+        self.recorder.event(self.env.now, pod.name, "ContainerKilled", f"{c.spec.name}: {reason}")
+        return True
+
+    def kill_pod_containers(self, pod: PodState, reason: str, sandbox_only: bool = False) -> int:
+        """The pod's processes die (daemon shutdown, shim crash): the runtime now reports the
+        sandbox NOTREADY and the containers exited; the IP stays allocated until CNI DEL."""
+        killed = 0
+        if not sandbox_only:
+            for c in pod.containers.values():
+                killed += self.kill_container(pod, c, reason)
+        if pod.sandbox_state == "ready":
+            pod.sandbox_state = "notready"
+            if pod.disrupted_at is None:
+                pod.disrupted_at = self.env.now
+            killed += 1
+            if self.chain.shimPer == "container" or pod.has_shim:
+                self.reap(self.chain.shimProcess, pod)
+        return killed
+
+    def on_health(self, healthy: bool) -> None:
+        self.ready = healthy
+
     # ------------------------------------------------------------------ pod outcomes
     def fail_pod(self, pod: PodState, hop: str, reason: str) -> None:
         pod.failed = True
         pod.failure_hop = hop
         pod.failure_reason = reason
-        self.recorder.event(self.env.now, pod.name, "Failed", f"{hop}: {reason}")
+        self.recorder.event(self.env.now, pod.name, "Failed", reason, hop=hop)
         self.on_settled(pod)
 
     def observed_running(self, pod: PodState) -> None:
@@ -116,7 +190,7 @@ class Node:
         """Every ``period`` s: CPU cores used per process over the period, RSS, queue lengths."""
         env, rec = self.env, self.recorder
         last = self.cpu.totals()
-        while True:
+        while not self.retired:
             yield env.timeout(period)
             now = env.now
             totals = self.cpu.totals()
@@ -132,3 +206,6 @@ class Node:
                          len(k.pull_queue.items) if k.pull_queue is not None else 0)
             rec.resource(now, "status-manager", "kubelet", "queue", len(k.status_queue.items))
             rec.resource(now, "kube-api-client", "kubelet", "queue", k.client.waiting)
+            rec.resource(now, "pod-ips", "node", "allocated", self.ips_allocated + self.ips_leaked)
+            rec.resource(now, "pods", "node", "not_running", sum(
+                1 for p in k.pods if p.running_observed is not None and p.disrupted_at is not None))

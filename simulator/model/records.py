@@ -21,6 +21,7 @@ SPAN_COLUMNS = [
     "transport", "start", "end", "queued", "outcome", "source",
 ]
 RESOURCE_COLUMNS = ["time", "process", "group", "metric", "value"]
+EVENT_COLUMNS = ["time", "pod", "event", "hop", "detail"]
 
 
 class Recorder:
@@ -29,7 +30,7 @@ class Recorder:
         self._next = 0
         self.spans: list[tuple] = []
         self.resources: list[tuple] = []
-        self.events: list[tuple] = []  # (time, pod, event, detail): a readable event log
+        self.events: list[tuple] = []  # (time, pod, event, hop, detail): a readable event log
 
     def next_id(self) -> int:
         self._next += 1
@@ -47,8 +48,8 @@ class Recorder:
     def resource(self, time: float, process: str, group: str, metric: str, value: float) -> None:
         self.resources.append((time, process, group, metric, value))
 
-    def event(self, time: float, pod: str, event: str, detail: str = "") -> None:
-        self.events.append((time, pod, event, detail))
+    def event(self, time: float, pod: str, event: str, detail: str = "", hop: str = "") -> None:
+        self.events.append((time, pod, event, hop, detail))
 
     def spans_frame(self) -> pd.DataFrame:
         df = pd.DataFrame(self.spans, columns=SPAN_COLUMNS)
@@ -58,4 +59,4 @@ class Recorder:
         return pd.DataFrame(self.resources, columns=RESOURCE_COLUMNS)
 
     def events_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.events, columns=["time", "pod", "event", "detail"])
+        return pd.DataFrame(self.events, columns=EVENT_COLUMNS)

@@ -8,7 +8,7 @@ kubelet's bookkeeping (pending pod-worker updates, status versions).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 import simpy
@@ -32,6 +32,11 @@ class ContainerState:
     state: str = "none"  # none -> created -> running -> exited
     started_at: Optional[float] = None
     finished_at: Optional[float] = None
+    restarts: int = 0
+    crashes: int = 0
+    # bumped when a new instance replaces this container (restart, sandbox recreation), so a
+    # pending crash or exit timer of the old instance does nothing
+    generation: int = 0
 
 
 @dataclass
@@ -53,10 +58,27 @@ class PodState:
     failure_hop: str = ""
     failure_reason: str = ""
     failed: bool = False
+    node: str = ""
+    runtime: str = ""
+    node_ref: Any = None
     # runtime truth
-    sandbox_state: str = "none"  # none -> ready
+    sandbox_state: str = "none"  # none -> ready -> notready (stopped or died)
     sandbox_id: str = ""
+    sandbox_generation: int = 0
     has_shim: bool = False
+    has_ip: bool = False
+    inflight_sandbox: Optional[simpy.Event] = None
+    recreations: int = 0
+    # lifecycle
+    lifetime: Optional[float] = None
+    revision: int = 1
+    controlled: bool = False
+    disrupted_at: Optional[float] = None
+    unschedulable: str = ""
+    deletion_requested: Optional[float] = None
+    deleted: Optional[float] = None
+    terminated: bool = False
+    evicted: bool = False
     containers: dict[str, ContainerState] = field(default_factory=dict)
     # kubelet bookkeeping
     admitted: bool = False
@@ -66,10 +88,10 @@ class PodState:
     status_content: tuple = ()
     status_version: int = 0
     sent_version: int = 0
-    last_sync_error: str = ""
+    last_sync_error: tuple = ()
 
     def __post_init__(self) -> None:
-        self.sandbox_id = f"{self.name}-sandbox"
+        self.sandbox_id = f"{self.name}-sandbox-0"
         for c in self.spec.initContainers:
             self.containers[c.name] = ContainerState(c, True, f"{self.name}-{c.name}")
         for c in self.spec.containers:
@@ -89,4 +111,15 @@ class PodState:
 
     @property
     def settled(self) -> bool:
-        return self.failed or self.running_observed is not None
+        return self.failed or self.running_observed is not None or self.deleted is not None
+
+    def new_sandbox_generation(self) -> None:
+        """The sandbox is being replaced: new sandbox id, new container instances."""
+        self.sandbox_generation += 1
+        self.sandbox_id = f"{self.name}-sandbox-{self.sandbox_generation}"
+        self.sandbox_state = "none"
+        self.has_shim = False
+        for c in self.containers.values():
+            c.generation += 1
+            c.state = "none"
+            c.cid = f"{self.name}-{c.spec.name}-{self.sandbox_generation}"
