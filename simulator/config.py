@@ -309,7 +309,11 @@ class PodSpec(_Model):
 
 class PodTemplate(_Model):
     name: str = "pod"
+    # pods draw their template at random with these weights ...
     weight: Pos = 1.0
+    # ... unless every template gives an exact count: then the workload creates exactly that
+    # many of each, interleaved in template order (deterministic scenarios)
+    count: Annotated[int, Field(ge=0)] | None = None
     spec: PodSpec
 
 
@@ -352,6 +356,13 @@ class WorkloadConfig(_Model):
             raise ValueError("workload.kind 'interval' needs workload.intervalSeconds > 0")
         if self.kind == "trace" and not self.traceFile:
             raise ValueError("workload.kind 'trace' needs workload.traceFile (a CSV file)")
+        counts = [t.count for t in self.templates]
+        if any(c is not None for c in counts):
+            if any(c is None for c in counts):
+                raise ValueError("either every template gives a count or none does")
+            if sum(counts) != self.pods:
+                raise ValueError(f"the templates' counts add up to {sum(counts)}, "
+                                 f"but workload.pods is {self.pods}")
         return self
 
 
@@ -435,6 +446,8 @@ class SlowStepFault(_Probabilistic):
     step: str
     process: str | None = None
     template: str | None = None
+    # only while working on this container (by name); the sandbox's steps never match then
+    container: str | None = None
     extraSeconds: Pos
 
 

@@ -50,7 +50,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Optional
+from typing import Any, Callable, Generator, Mapping, Optional
 
 import pandas as pd
 import yaml
@@ -120,13 +120,13 @@ class SweepSpec(BaseModel):
                                  "sweep's runtimes field instead")
             if not values:
                 raise ValueError(f"grid key '{key}' has an empty list of values; give at least one")
-            seen: dict[str, Any] = {}
+            seen: set[str] = set()
             for v in values:
                 canon = json.dumps(v, sort_keys=True, default=str)
                 if canon in seen:
                     raise ValueError(f"grid key '{key}' lists the value {_shown(v)} twice; "
                                      "each value may appear once")
-                seen[canon] = v
+                seen.add(canon)
         return grid
 
     @field_validator("overrides")
@@ -369,6 +369,9 @@ def _plan(spec: SweepSpec) -> tuple[Scenario, list[SweepRun]]:
 
 
 # ----------------------------------------------------------------------------- execution
+_Results = Generator[dict[str, Any], None, None]  # run records as they finish
+
+
 def run_task(run: SweepRun) -> dict[str, Any]:
     """The worker function: simulate one run and return its small, JSON-able record."""
     started = time.perf_counter()
@@ -379,12 +382,12 @@ def run_task(run: SweepRun) -> dict[str, Any]:
             "wall_seconds": time.perf_counter() - started, "summary": summary}
 
 
-def _serial(runs: list[SweepRun]) -> Iterator[dict[str, Any]]:
+def _serial(runs: list[SweepRun]) -> _Results:
     for run in runs:
         yield run_task(run)
 
 
-def _processes(runs: list[SweepRun], workers: int) -> Iterator[dict[str, Any]]:
+def _processes(runs: list[SweepRun], workers: int) -> _Results:
     pool = ProcessPoolExecutor(max_workers=workers)
     try:
         futures = [pool.submit(run_task, run) for run in runs]
@@ -394,7 +397,7 @@ def _processes(runs: list[SweepRun], workers: int) -> Iterator[dict[str, Any]]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _dask(runs: list[SweepRun], scheduler: Optional[str], workers: int) -> Iterator[dict[str, Any]]:
+def _dask(runs: list[SweepRun], scheduler: Optional[str], workers: int) -> _Results:
     try:
         from dask.distributed import Client, LocalCluster
         from dask.distributed import as_completed as dask_as_completed
@@ -426,7 +429,7 @@ def _dask(runs: list[SweepRun], scheduler: Optional[str], workers: int) -> Itera
 
 
 # ----------------------------------------------------------------------------- files
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     """Write ``path`` through a temporary file in the same folder, then rename it into place:
     readers (and a resumed sweep) see the old file or the complete new one, never a part."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")

@@ -85,7 +85,8 @@ class NodeFaults:
         extra = 0.0
         for f in self.slow_steps:
             if f.step == step.name and (f.process is None or f.process == step.process) and (
-                    f.template is None or (ctx.pod is not None and ctx.pod.template == f.template)):
+                    f.template is None or (ctx.pod is not None and ctx.pod.template == f.template)) and (
+                    f.container is None or (ctx.container is not None and ctx.container.spec.name == f.container)):
                 if self.rng.random() < self._p(f):
                     extra += f.extraSeconds
                     self.node.recorder.event(self.env.now, ctx.pod.name if ctx.pod else "", "SlowStep",

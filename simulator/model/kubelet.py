@@ -154,6 +154,7 @@ class Kubelet:
         self.relist_done = self.env.event()
         self.relist_durations: list[tuple[float, float]] = []
         self.relist_time: Optional[float] = None  # start of the last relist whose GetPods succeeded
+        self._reinspect: list[PodState] = []
         self.healthy = True
         self._deferred: list[Callable[[], None]] = []
         # status manager
@@ -309,21 +310,25 @@ class Kubelet:
                     did_work = True
                     yield from self._start_container(pod, c)
                 return None  # one init container per sync; regulars wait for all to exit
-            for c in pod.regular_containers:
+            for c in list(pod.regular_containers):
                 seen = states.get(c.spec.name, "none")
                 if seen == "none" and c.state == "none":
                     did_work = True
                     yield from self._start_container(pod, c)
+                elif seen == "created" and c.state == "created":
+                    # created but never started (a start that failed or timed out):
+                    # ShouldContainerBeRestarted -> a new instance, no back-off
+                    did_work = True
+                    self.garbage.append(("remove_container", pod, c, c.cid))
+                    yield from self._start_container(pod, pod.replace_container(c.spec.name))
                 elif seen == "exited" and c.state == "exited":
                     key = (pod.name, c.spec.name)
                     if self.crash_backoff.in_backoff_since(key, c.finished_at, env.now):
                         raise _SyncError("kubelet: container restart", "CrashLoopBackOff", returned=False)
                     did_work = True
                     self.crash_backoff.next(key, env.now)
-                    c.generation += 1
-                    c.restarts += 1
-                    c.state = "none"
-                    yield from self._start_container(pod, c)
+                    self.garbage.append(("remove_container", pod, c, c.cid))
+                    yield from self._start_container(pod, pod.replace_container(c.spec.name))
             if all(c.state == "running" for c in pod.regular_containers):
                 if pod.containers_started is None:
                     pod.containers_started = env.now
@@ -429,35 +434,32 @@ class Kubelet:
         env = self.env
         yield from self._ensure_image(pod, c.spec.image)
         ctx = CallContext(pod, pod.rng, "sync", container=c, image=c.spec.image)
-        gen = c.generation
 
         def created() -> None:
-            if c.generation == gen:
-                c.state = "created"
+            c.state = "created"
 
         def started() -> None:
-            if c.generation != gen:
-                return
             c.state = "running"
             c.started_at = env.now
             if c.init:
-                env.timeout(c.spec.runSeconds).callbacks.append(lambda _e: self._exit(c, gen))
+                env.timeout(c.spec.runSeconds).callbacks.append(lambda _e: self._exit(c))
             elif c.spec.crashAfterSeconds is not None and (
                     c.spec.crashTimes is None or c.crashes < c.spec.crashTimes):
-                env.timeout(c.spec.crashAfterSeconds).callbacks.append(lambda _e: self._crash(pod, c, gen))
+                env.timeout(c.spec.crashAfterSeconds).callbacks.append(lambda _e: self._crash(pod, c))
 
         yield from self.call("create_container", ctx, on_done=created)
         yield from self.call("start_container", ctx, on_done=started)
 
-    def _exit(self, c: ContainerState, gen: int) -> None:
-        if c.generation == gen and c.state == "running":
+    def _exit(self, c: ContainerState) -> None:
+        """The container's process ends (an instance stopped or killed meanwhile stays so)."""
+        if c.state == "running":
             c.state = "exited"
             c.finished_at = self.env.now
 
-    def _crash(self, pod: PodState, c: ContainerState, gen: int) -> None:
-        if c.generation == gen and c.state == "running":
+    def _crash(self, pod: PodState, c: ContainerState) -> None:
+        if c.state == "running":
             c.crashes += 1
-            self._exit(c, gen)
+            self._exit(c)
             self.node.recorder.event(self.env.now, pod.name, "ContainerCrashed", f"{c.spec.name} exited with code 1")
 
     # ================================================================== termination
@@ -469,12 +471,10 @@ class Kubelet:
         for c in pod.containers.values():
             if c.state in ("created", "running"):
                 ctx = CallContext(pod, pod.rng, "sync", container=c)
-                gen = c.generation
 
-                def stopped(c=c, gen=gen) -> None:
-                    if c.generation == gen:
-                        c.state = "exited"
-                        c.finished_at = env.now
+                def stopped(c=c) -> None:
+                    c.state = "exited"
+                    c.finished_at = env.now
 
                 wait = min(c.spec.terminationSeconds, grace) if c.state == "running" else 0.0
                 stops.append(env.process(self._quiet(self.call(
@@ -540,6 +540,8 @@ class Kubelet:
                 ctx = CallContext(pod, self.rng, "gc", container=c)
                 try:
                     yield from self.call(op, ctx)
+                    if c is not None and c in pod.old_instances:
+                        pod.old_instances.remove(c)
                 except HopFailure:
                     self.garbage.append((op, pod, c, _id))
 
@@ -636,16 +638,31 @@ class Kubelet:
                 if snap != self._seen.get(pod.name):
                     self._seen[pod.name] = snap
                     changed.append(pod)
-            for pod in changed:  # updateCache: GetPodStatus serially
+            # updateCache (GetPodStatus) serially for every pod with events, then again for the
+            # pods whose inspection failed in the previous relist (facts §1.8, generic.go relist)
+            needs_reinspection: list[PodState] = []
+            notify = []
+            for pod in changed:
+                try:
+                    yield from self._get_pod_status(pod)
+                    notify.append(pod)
+                    if pod in self._reinspect:
+                        self._reinspect.remove(pod)
+                except HopFailure:
+                    needs_reinspection.append(pod)
+            for pod in self._reinspect:
+                if pod.terminated:
+                    continue
                 try:
                     yield from self._get_pod_status(pod)
                 except HopFailure:
-                    self._seen[pod.name] = ()  # re-inspect next relist (facts §1.8)
+                    needs_reinspection.append(pod)
+            self._reinspect = needs_reinspection
             self.cache_ts = start
             done, self.relist_done = self.relist_done, env.event()
             done.succeed()
             self.relist_durations.append((env.now, env.now - start))
-            for pod in changed:
+            for pod in notify:
                 self.update_pod(pod)
             yield env.timeout(PLEG_RELIST_PERIOD_S)
 
@@ -656,7 +673,7 @@ class Kubelet:
         if pod.sandbox_state != "none":
             yield from self.call("podsandbox_status", ctx)
         yield from self.call("list_containers", ctx)
-        for c in list(pod.containers.values()):
+        for c in list(pod.containers.values()) + list(pod.old_instances):
             if c.state != "none":
                 yield from self.call("container_status", CallContext(pod, self.rng, "pleg", container=c))
         self.cache[pod.name] = (pod.sandbox_state, {n: c.state for n, c in pod.containers.items()})

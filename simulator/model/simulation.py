@@ -284,7 +284,10 @@ def _pods_frame(pods: list[PodState], horizon_end: float) -> pd.DataFrame:
             outcome = Outcome.RUNNING
         else:
             outcome = Outcome.PENDING
-            if p.deleted is not None:
+            if p.deleted is not None and p.last_sync_error:
+                hop, reason = p.last_sync_error
+                reason = f"{reason} (then deleted before it ran)"
+            elif p.deleted is not None:
                 hop, reason = "workload", "deleted before it ran"
             elif running:
                 hop, reason = ("kubelet", "not running again at the horizon after a disruption")

@@ -34,9 +34,6 @@ class ContainerState:
     finished_at: Optional[float] = None
     restarts: int = 0
     crashes: int = 0
-    # bumped when a new instance replaces this container (restart, sandbox recreation), so a
-    # pending crash or exit timer of the old instance does nothing
-    generation: int = 0
 
 
 @dataclass
@@ -80,6 +77,8 @@ class PodState:
     terminated: bool = False
     evicted: bool = False
     containers: dict[str, ContainerState] = field(default_factory=dict)
+    # earlier instances (exited, or stuck in 'created') the runtime still lists until GC
+    old_instances: list[ContainerState] = field(default_factory=list)
     # kubelet bookkeeping
     admitted: bool = False
     volumes_ready: Optional[simpy.Event] = None
@@ -107,7 +106,18 @@ class PodState:
 
     def runtime_snapshot(self) -> tuple:
         """What a relist sees of this pod: sandbox state and every container's state."""
-        return (self.sandbox_state,) + tuple(c.state for c in self.containers.values())
+        return ((self.sandbox_state, len(self.old_instances))
+                + tuple(c.state for c in self.containers.values()))
+
+    def replace_container(self, name: str) -> ContainerState:
+        """A new instance of a container (restart): the old one stays listed until GC."""
+        old = self.containers[name]
+        attempt = old.restarts + 1
+        new = ContainerState(old.spec, old.init, f"{self.name}-{name}-{self.sandbox_generation}-{attempt}",
+                             restarts=attempt, crashes=old.crashes)
+        self.containers[name] = new
+        self.old_instances.append(old)
+        return new
 
     @property
     def settled(self) -> bool:
@@ -119,7 +129,8 @@ class PodState:
         self.sandbox_id = f"{self.name}-sandbox-{self.sandbox_generation}"
         self.sandbox_state = "none"
         self.has_shim = False
-        for c in self.containers.values():
-            c.generation += 1
-            c.state = "none"
-            c.cid = f"{self.name}-{c.spec.name}-{self.sandbox_generation}"
+        for name, c in list(self.containers.items()):
+            if c.state != "none":
+                self.old_instances.append(c)
+            self.containers[name] = ContainerState(c.spec, c.init, f"{self.name}-{name}-{self.sandbox_generation}",
+                                                   restarts=c.restarts, crashes=c.crashes)

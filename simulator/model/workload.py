@@ -104,6 +104,14 @@ class Workload:
         self.trace = (read_trace(self.w.traceFile, {k: v.spec for k, v in self.templates.items()}, trace_base)
                       if self.w.kind == "trace" else None)
         self.replaced: set[str] = set()
+        self._sequence: list[str] = []
+        if self.w.templates[0].count is not None:
+            left = {t.name: t.count for t in self.w.templates}
+            while any(left.values()):
+                for t in self.w.templates:
+                    if left[t.name]:
+                        self._sequence.append(t.name)
+                        left[t.name] -= 1
         self.revision_running: dict[int, int] = {}
         self._changed = env.event()
         self.done_creating = False
@@ -111,7 +119,9 @@ class Workload:
     # ------------------------------------------------------------------ pods
     def new_pod(self, template: str | None = None, image: str | None = None, revision: int = 1) -> PodState:
         i = len(self.pods)
-        if template is None:
+        if template is None and self._sequence:
+            template = self._sequence[i % len(self._sequence)]
+        elif template is None:
             template = self.w.templates[int(self.rng.choice(len(self.w.templates), p=self._weights))].name
         spec = self.templates[template].spec
         if image is not None:
