@@ -31,7 +31,7 @@ def _runtimes(text: Optional[str]) -> Optional[list[str]]:
     names = [t.strip() for t in text.split(",") if t.strip()]
     allowed = known_chains()
     for n in names:
-        if n not in allowed and not n.endswith((".yaml", ".yml")):
+        if n not in allowed and n != "pools" and not n.endswith((".yaml", ".yml")):
             raise ConfigError(f"unknown runtime {n!r}; allowed: {', '.join(allowed)} "
                               "or a chain file (.yaml)")
     return names
@@ -186,6 +186,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--pod", help="pod name (default: the first pod that ran)")
     t.add_argument("--out", default="out/trace", help="output folder (default: %(default)s)")
     t.set_defaults(func=cmd_trace)
+
+    from .sweep_cmd import register as register_sweep
+
+    register_sweep(sub)
 
     f = sub.add_parser("figures", help="regenerate the slide-ready figures")
     common(f)

@@ -560,6 +560,8 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _cluster_runtimes(self) -> "Scenario":
+        if "pools" in self.runtimes and self.cluster is None:
+            raise ValueError("runtimes: 'pools' (each pool keeps its own chain) needs a cluster: section")
         if self.cluster is not None:
             from .model.chain import known_chains
 
@@ -585,7 +587,7 @@ class Scenario(_Model):
 
         allowed = known_chains()
         for r in v:
-            if r not in allowed and not r.endswith((".yaml", ".yml")):
+            if r not in allowed and r != "pools" and not r.endswith((".yaml", ".yml")):
                 raise ValueError(
                     f"unknown runtime {r!r}; allowed: {', '.join(allowed)} or a chain file (.yaml)"
                 )

@@ -123,7 +123,7 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     runtime = runtime or (runs[0].runtime if runs else None)
     pods = _only(pd.concat([r.pods for r in runs], ignore_index=True), runtime)
     running = pods[pods.outcome == "running"]
-    chain = load_chain(runtime) if runtime and runtime != POOLS else None
+    chain = load_chain(runtime) if runtime and runtime not in (POOLS, "unscheduled") else None
     doc: dict = {
         "pods": int(len(pods)),
         "running": int((pods.outcome == "running").sum()),
@@ -151,7 +151,7 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     dur = (ops.end - ops.start).groupby(ops.operation).mean()
     doc["per_operation_mean_seconds"] = {op: float(dur[op]) for op in _op_order(dur.index)}
     pleg = spans[(spans.depth == 0) & (spans.source == "pleg")]
-    relists = _only_nodes(pd.concat([r.relists for r in runs], ignore_index=True), runs, runtime)
+    relists = _only(pd.concat([r.relists for r in runs], ignore_index=True), runtime)
     doc["pleg"] = {
         "relist_seconds": percentiles(relists.duration) if len(relists) else percentiles([]),
         "operation_mean_seconds": {k: float(v) for k, v in
@@ -186,16 +186,6 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     doc["faults"] = _faults(runs, ev, runtime)
     doc["chain"] = {"title": chain.title if chain else "", "era": chain.era if chain else ""}
     return _clean(doc)
-
-
-def _only_nodes(relists: pd.DataFrame, runs: list[RunResult], runtime: str | None) -> pd.DataFrame:
-    if relists.empty or runtime is None:
-        return relists
-    nodes = set()
-    for r in runs:
-        nodes |= set(_only(r.pods, runtime).node)
-        nodes |= set(_only(r.spans, runtime).node.unique()) if not r.spans.empty else set()
-    return relists[relists.node.isin(nodes)]
 
 
 def _stalls(ev: pd.DataFrame) -> dict:
@@ -251,7 +241,8 @@ def compare(scenario: Scenario, runtimes: Optional[list[str]] = None, replicatio
             seed: int = 1, workers: int = 1) -> Comparison:
     runtimes = list(runtimes or scenario.runtimes)
     for rt in runtimes:
-        load_chain(rt)  # fail before any run starts
+        if rt != POOLS:
+            load_chain(rt)  # fail before any run starts
     jobs = [(scenario, rt, seed, rep) for rt in runtimes for rep in range(replications)]
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -134,6 +134,7 @@ class NodeFaults:
         now = self.env.now
         self.down_until[daemon] = now + f.downSeconds
         self.epoch[daemon] += 1
+        node.kubelet.poke()
         killed = 0
         if daemon == "dockerd" and not f.liveRestore:
             # restore() -> shutdownContainer for every live container (facts §3.5, §6)

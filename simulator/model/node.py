@@ -51,6 +51,8 @@ class Node:
         self.ips_leaked = 0
         self.faults = None  # NodeFaults, attached by the simulation
         self.probed = True
+        self._counted_at = -1.0
+        self._counts = (0, 0)
         self.recorder = recorder
         self.on_settled = on_settled
         cfg = node_cfg or scenario.node
@@ -87,12 +89,15 @@ class Node:
         return res
 
     def count(self, items: str) -> int:
-        pods = self.kubelet.pods
-        sandboxes = sum(1 for p in pods if p.sandbox_state != "none")
-        if items == "sandboxes":
-            return sandboxes
-        containers = sum(1 for p in pods for c in p.containers.values() if c.state != "none")
-        return containers + sandboxes
+        """Sandboxes, or containers (sandboxes included), the runtime lists right now."""
+        now = self.env.now
+        if self._counted_at != now:
+            pods = self.kubelet.pods
+            sandboxes = sum(1 for p in pods if p.sandbox_state != "none")
+            containers = sum(1 for p in pods for c in p.containers.values() if c.state != "none")
+            self._counts = (sandboxes, containers + sandboxes)
+            self._counted_at = now
+        return self._counts[0] if items == "sandboxes" else self._counts[1]
 
     def spawn(self, process: str, pod: PodState | None) -> None:
         self.instances[process] += 1
@@ -132,6 +137,7 @@ class Node:
             return False
         c.state = "exited"
         c.finished_at = self.env.now
+        self.kubelet.poke()
         if self.chain.shimPer == "container":
             self.reap(self.chain.shimProcess, None)
         if pod.disrupted_at is None:
@@ -148,6 +154,7 @@ class Node:
                 killed += self.kill_container(pod, c, reason)
         if pod.sandbox_state == "ready":
             pod.sandbox_state = "notready"
+            self.kubelet.poke()
             if pod.disrupted_at is None:
                 pod.disrupted_at = self.env.now
             killed += 1

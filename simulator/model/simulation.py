@@ -81,6 +81,7 @@ class _Sim:
                 name = cfg.name if scenario.cluster is None else f"{pool.name}-{k + 1}"
                 self._add_node(name, pool.name, pool.runtime, cfg, pool.labels, runtime)
         self.all_settled = env.event()
+        self.migrating = scenario.cluster is not None and scenario.cluster.migration is not None
         self.workload = Workload(env, scenario, np.random.default_rng(s_work), s_pods, self.api,
                                  self.create, self.delete, trace_base=Path.cwd())
         multi = len(self.nodes) > 1
@@ -113,11 +114,11 @@ class _Sim:
         fseed = np.random.SeedSequence(self._fault_seeds.entropy, spawn_key=self._fault_seeds.spawn_key + (i,))
         node = Node(env, sc, chain, Recorder(record_steps=sc.simulation.recordSpans), self.on_settled,
                     name=name, pool=pool, node_cfg=cfg, labels=labels)
+        probed = sum(1 for n in self.nodes if n.pool == pool and n.probed)
+        node.probed = probed < sc.simulation.probeNodesPerPool or sc.cluster is None
         node.attach_kubelet(self.api, np.random.default_rng(seed), on_deleted=self.on_deleted)
         if sc.faults:
             node.faults = NodeFaults(node, sc.faults, np.random.default_rng(fseed), sc.simulation.horizonSeconds)
-        probed = sum(1 for n in self.nodes if n.pool == pool)
-        node.probed = probed < sc.simulation.probeNodesPerPool or sc.cluster is None
         if node.probed:
             env.process(node.probe(sc.simulation.sampleSeconds))
         self.nodes.append(node)
@@ -175,7 +176,7 @@ class _Sim:
         self._check_settled()
 
     def _check_settled(self) -> None:
-        if self.all_settled.triggered or not self.workload.done_creating:
+        if self.all_settled.triggered or not self.workload.done_creating or self.migrating:
             return
         if all(p.settled and (p.lifetime is None or p.deleted is not None or p.failed)
                for p in self.workload.pods):
@@ -209,6 +210,8 @@ class _Sim:
                 new = self._add_node(node.name, pool.name, mig.toRuntime, cfg,
                                      {**pool.labels, **mig.labels}, None)
                 new.recorder.event(env.now, "", "NodeJoined", f"{new.name} back with {mig.toRuntime}")
+        self.migrating = False
+        self._check_settled()
 
     # ------------------------------------------------------------------ run
     def run(self) -> float:
@@ -236,13 +239,14 @@ def simulate(scenario: Scenario, runtime: str | Chain | None, seed: int, replica
     nodes = sim.retired + sim.nodes
     return RunResult(
         runtime=sim.label, seed=int(seed), replication=int(replication),
-        pods=_pods_frame(sim.workload.pods, settle_time),
+        pods=_pods_frame(sim.workload.pods, settle_time,
+                         sim.nodes[0].chain.name if scenario.cluster is None else "unscheduled"),
         spans=_frame(nodes, "spans", SPAN_COLUMNS, sort=["start", "depth", "span_id"]),
         resources=_frame(nodes, "resources", RESOURCE_COLUMNS),
         events=_frame(nodes, "events", EVENT_COLUMNS, sort=["time"]),
         settle_time=settle_time, end_time=sim.env.now,
-        relists=pd.concat([pd.DataFrame([(n.name, t, d) for t, d in n.kubelet.relist_durations],
-                                        columns=["node", "time", "duration"]) for n in nodes],
+        relists=pd.concat([pd.DataFrame([(n.chain.name, n.name, t, d) for t, d in n.kubelet.relist_durations],
+                                        columns=["runtime", "node", "time", "duration"]) for n in nodes],
                           ignore_index=True),
         faults=pd.DataFrame([(t, n.name, n.chain.name, k, d) for n in nodes if n.faults is not None
                              for t, k, d in n.faults.fired],
@@ -268,7 +272,9 @@ def _frame(nodes: list[Node], attr: str, columns: list[str], sort: list[str] | N
     return df
 
 
-def _pods_frame(pods: list[PodState], horizon_end: float) -> pd.DataFrame:
+def _pods_frame(pods: list[PodState], horizon_end: float, no_node_runtime: str) -> pd.DataFrame:
+    """One row per pod; a pod never bound to a node is listed under ``no_node_runtime`` (the
+    single node's chain, or 'unscheduled' in a cluster)."""
     rows = []
     nan = float("nan")
 
@@ -297,7 +303,7 @@ def _pods_frame(pods: list[PodState], horizon_end: float) -> pd.DataFrame:
                 hop, reason = "kube-scheduler", p.unschedulable
             else:
                 hop, reason = "", "still being created at the horizon"
-        rows.append((p.name, p.node, p.runtime, p.template, t(p.created), t(p.scheduled),
+        rows.append((p.name, p.node, p.runtime or no_node_runtime, p.template, t(p.created), t(p.scheduled),
                      t(p.kubelet_seen), t(p.sandbox_ready), t(p.containers_started),
                      t(p.running_observed) if running else nan, p.image_pull_seconds,
                      p.attempts, outcome, hop, reason, 0, 0, 0, 0, 0,

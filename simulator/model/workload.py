@@ -187,10 +187,10 @@ class Workload:
         self.done_creating = True
 
     # ------------------------------------------------------------------ controllers
-    def _controller_create(self, revision: int):
+    def _controller_create(self, revision: int, template: str | None = None):
         """One POST pods from the controller: rate-limited client, then the request."""
         yield from self.api.request(self.client)
-        pod = self.new_pod(revision=revision)
+        pod = self.new_pod(template, revision=revision)
         pod.controlled = True
         self._create(pod)
         return pod
@@ -254,4 +254,4 @@ class Workload:
         """A controlled pod was deleted from outside (drain): its ReplicaSet creates another."""
         if getattr(pod, "controlled", False) and pod.name not in self.replaced:
             self.replaced.add(pod.name)
-            self.env.process(self._controller_create(pod.revision))
+            self.env.process(self._controller_create(pod.revision, pod.template))
