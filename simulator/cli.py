@@ -130,6 +130,30 @@ def cmd_trace(args) -> int:
     return 0
 
 
+def cmd_failures(args) -> int:
+    from .experiments.failures import DEFAULT_LOADS, failure_ramp
+    from .presentation.outputs import write_failures
+
+    scenario = _scenario(args, args.preset)
+    runtimes = _runtimes(args.runtimes) or [r for r in scenario.runtimes if r != "pools"]
+    loads = DEFAULT_LOADS
+    if args.loads:
+        try:
+            loads = tuple(float(x) for x in args.loads.split(",") if x.strip())
+        except ValueError:
+            raise ConfigError(f"--loads {args.loads!r}: expected comma-separated numbers, e.g. 100,200,400") from None
+        if not loads or any(x <= 0 for x in loads):
+            raise ConfigError(f"--loads {args.loads!r}: give one or more loads greater than 0")
+    df = failure_ramp(scenario, runtimes, loads, load_key=args.load_key, seed=args.seed,
+                      replications=_positive("replications", args.replications),
+                      workers=_positive("workers", args.workers))
+    text, written = write_failures(df, Path(args.out), scenario, args.load_key, args.seed)
+    print(text)
+    for p in written:
+        print(f"wrote {p}")
+    return 0
+
+
 def cmd_figures(args) -> int:
     from .presentation.outputs import write_figures
 
@@ -186,6 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--pod", help="pod name (default: the first pod that ran)")
     t.add_argument("--out", default="out/trace", help="output folder (default: %(default)s)")
     t.set_defaults(func=cmd_trace)
+
+    fl = sub.add_parser("failures", help="failures and stalls by hop as load grows (table + heatmap)")
+    common(fl)
+    fl.set_defaults(preset="load-ramp")
+    fl.add_argument("--runtimes", help="comma-separated chains (default: the scenario's)")
+    fl.add_argument("--loads", help="comma-separated loads (default: 100,200,400,800)")
+    fl.add_argument("--load-key", default="workload.pods", help="the scenario key the load sets (default: %(default)s)")
+    fl.add_argument("--replications", type=int, default=1)
+    fl.add_argument("--workers", type=int, default=1)
+    fl.add_argument("--out", default="out/failures", help="output folder (default: %(default)s)")
+    fl.set_defaults(func=cmd_failures)
 
     from .sweep_cmd import register as register_sweep
 

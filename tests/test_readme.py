@@ -8,7 +8,8 @@ from simulator.cli import build_parser
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 
 
-def test_python_examples_run(capsys):
+def test_python_examples_run(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the examples write their outputs (out/...) here
     blocks = re.findall(r"```python\n(.*?)```", README, flags=re.S)
     assert blocks
     for code in blocks:
@@ -22,6 +23,7 @@ def test_cli_commands_in_readme_parse(tmp_path, monkeypatch):
     assert len(commands) >= 8
     for cmd in commands:
         argv = cmd.split()
+
         parser.parse_args(argv)  # raises on an unknown command or flag
 
 

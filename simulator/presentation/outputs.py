@@ -149,6 +149,22 @@ def write_trace(comp: Comparison, runtime: str, pod: Optional[str], out: Path) -
     return header + text, written
 
 
+def write_failures(df: pd.DataFrame, out: Path, scenario, load_key: str, seed: int) -> tuple[str, list[Path]]:
+    """The failure-point table (CSV, Parquet, text) and heatmap of a load ramp."""
+    from .failure_figures import failure_heatmap, failure_table
+
+    out.mkdir(parents=True, exist_ok=True)
+    written = _write_frame(df, out / "failures")
+    table = failure_table(df)
+    text = (f"Failures and stalls by hop as {load_key} grows (scenario '{scenario.name}', seed {seed}).\n"
+            "F = pods failed, P = pods pending at the horizon, E = transient errors retried, "
+            "S = seconds the node was NotReady (PLEG)\n\n" + table.to_string())
+    written.append(_write_text(out / "failures.txt", text + "\n"))
+    note = f"kubesim · scenario '{scenario.name}' · seed {seed} · load = {load_key}"
+    written += _save(failure_heatmap(df, footnote=note), out / "failures-by-hop")
+    return text, written
+
+
 def write_figures(out: Path, preset: str = "default", seed: int = 1, theme: str = "light") -> list[Path]:
     """The demo figures: compare every chain on a preset and draw the catalogue."""
     scenario = load_scenario(preset)
