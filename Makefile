@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench clean venv
+.PHONY: demo test bench clean venv chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks,distributed]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -19,7 +20,14 @@ demo: $(STAMP)
 	$(BIN)/kubesim compare
 	MPLBACKEND=Agg $(BIN)/kubesim figures --out figures
 
-test: $(STAMP)
+# The slide test renders the reveal.js deck in headless Chromium (Debian's package).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the slide test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium could not be installed: the slide test will be skipped"; }
+
+test: $(STAMP) chromium
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
