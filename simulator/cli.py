@@ -154,6 +154,21 @@ def cmd_failures(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .experiments.runner import compare
+    from .presentation.outputs import atomic_write
+    from .presentation.report import render_report
+
+    scenario = _scenario(args, args.preset)
+    comp = compare(scenario, replications=_positive("replications", args.replications), seed=args.seed,
+                   workers=_positive("workers", args.workers))
+    page = render_report(comp)
+    out = Path(args.out)
+    atomic_write(out, lambda p: p.write_text(page, encoding="utf-8"))
+    print(f"wrote {out} ({len(page) // 1024} KB, self-contained)")
+    return 0
+
+
 def cmd_figures(args) -> int:
     from .presentation.outputs import write_figures
 
@@ -221,6 +236,15 @@ def build_parser() -> argparse.ArgumentParser:
     fl.add_argument("--workers", type=int, default=1)
     fl.add_argument("--out", default="out/failures", help="output folder (default: %(default)s)")
     fl.set_defaults(func=cmd_failures)
+
+    rp = sub.add_parser("report", help="one self-contained HTML page for a comparison")
+    common(rp)
+    rp.add_argument("--runtimes", help="comma-separated chains")
+    rp.add_argument("--pods", type=int, help="number of pods (workload.pods)")
+    rp.add_argument("--replications", type=int, default=3)
+    rp.add_argument("--workers", type=int, default=1)
+    rp.add_argument("--out", default="out/report.html", help="the HTML file (default: %(default)s)")
+    rp.set_defaults(func=cmd_report)
 
     from .sweep_cmd import register as register_sweep
 

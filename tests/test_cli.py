@@ -83,3 +83,15 @@ def test_density_preset_runs(capsys, extra):
     doc = _json(capsys, ["compare", "--preset", "node-e2e-density-105", "--json", *extra])
     for d in doc["runtimes"].values():
         assert d["pods"] == 105 and d["running"] == 105
+
+
+def test_report_is_one_self_contained_page(tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["report", "--pods", "8", "--replications", "2", "--out", str(out),
+                 "--set", "simulation.steadyStateSeconds=2"]) == 0
+    page = out.read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert page.count("data:image/png;base64,") >= 5  # CDF, two breakdowns, a sequence per chain
+    assert "<script" not in page and "src='http" not in page and 'src="http' not in page
+    assert "95% confidence interval" in page and "realdata 1.21" in page
+    assert "kubeAPIQPS: 5" in page  # the resolved scenario
