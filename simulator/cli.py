@@ -172,7 +172,8 @@ def cmd_report(args) -> int:
 def cmd_figures(args) -> int:
     from .presentation.outputs import write_figures
 
-    written = write_figures(Path(args.out), preset=args.preset, seed=args.seed, theme=args.theme)
+    written = write_figures(Path(args.out), preset=args.preset, seed=args.seed, theme=args.theme,
+                            pptx=Path(args.pptx) if args.pptx else None)
     for p in written:
         print(f"wrote {p}")
     return 0
@@ -254,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(f)
     f.add_argument("--out", default="figures", help="output folder (default: %(default)s)")
     f.add_argument("--theme", choices=["light", "dark"], default="light")
+    f.add_argument("--pptx", metavar="FILE", help="also write a PowerPoint deck, one figure per slide")
     f.set_defaults(func=cmd_figures)
     return p
 

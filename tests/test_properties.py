@@ -18,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
 from simulator.config import load_scenario
@@ -46,6 +47,15 @@ TRACE_DIR = Path(tempfile.mkdtemp(prefix="kubesim-properties-"))
 
 COMMON = dict(deadline=None, database=None, derandomize=True, print_blob=False,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# Local exploration (never set in CI): KUBESIM_PROPERTY_EXAMPLES=500 KUBESIM_PROPERTY_RANDOM=1
+_SCALE = int(os.environ.get("KUBESIM_PROPERTY_EXAMPLES", "0"))
+if os.environ.get("KUBESIM_PROPERTY_RANDOM"):
+    COMMON["derandomize"] = False
+    COMMON["phases"] = [Phase.explicit, Phase.generate]  # report the first failure unshrunk
+
+
+def _examples(n: int) -> int:
+    return _SCALE or n
 
 
 # =========================================================================== strategies
@@ -282,14 +292,22 @@ def check_pods(result, w: dict, horizon: float) -> None:
     assert (failed.failure_hop.str.len() > 0).all(), failed[["pod", "failure_hop", "failure_reason"]]
     pending = pods[pods.outcome == "pending"]
     assert (pending.failure_reason.str.len() > 0).all(), pending[["pod", "failure_hop", "failure_reason"]]
+    # a running pod went through every milestone
+    exempt = _crashed_before_all_started(result)
     running = pods[pods.outcome == "running"]
-    assert running.running_observed.notna().all(), running[["pod"] + MILESTONES]
+    for m in MILESTONES:
+        bad = running[running[m].isna()]
+        if m == "containers_started":
+            bad = bad[~bad.pod.isin(exempt)]
+        assert bad.empty, f"running pods without {m}:\n{bad[['pod'] + MILESTONES].to_string()}"
 
     # milestones in order wherever both are present
     for i, a in enumerate(MILESTONES):
         for b in MILESTONES[i + 1:]:
             both = pods[a].notna() & pods[b].notna()
             bad = pods[both & (pods[a] > pods[b] + EPS)]
+            if (a, b) == ("containers_started", "running_observed"):
+                bad = bad[~bad.pod.isin(exempt)]
             assert bad.empty, f"{a} after {b}:\n{bad[['pod', 'outcome'] + MILESTONES].to_string()}"
     both = pods.pod_startup.notna() & pods.pod_startup_total.notna()
     bad = pods[both & (pods.pod_startup > pods.pod_startup_total + EPS)]
@@ -297,7 +315,53 @@ def check_pods(result, w: dict, horizon: float) -> None:
     assert (pods.image_pull_seconds >= -EPS).all()
 
 
-def check_spans(result) -> None:
+# --------------------------------------------------------------------------- known model bugs
+# Both are reported with a minimal reproduction (see the xfail tests at the end of this file).
+# The property tests exempt exactly the runs these bugs explain, nothing else; when a bug is
+# fixed its xfail test passes (strict: the suite then fails) and the exemption must be removed.
+def _crashed_before_all_started(result) -> set[str]:
+    """BUG 1: ``containers_started`` is stamped only by a sync that ends with every regular
+    container running at once, while the status manager reports Running as soon as each has
+    started once (a crashed one counts). A container that crashes before its pod's last container
+    first starts leaves ``containers_started`` after ``running_observed`` (negative run_to_watch)
+    or missing for a running pod. The pods such a crash can explain: a ContainerCrashed before
+    running_observed, and containers_started missing or after that crash."""
+    ev = result.events
+    crashes = ev[ev.event == "ContainerCrashed"].groupby("pod").time.min()
+    p = result.pods.set_index("pod")
+    out = set()
+    for pod, t in crashes.items():
+        if pod in p.index:
+            row = p.loc[pod]
+            if t < row.running_observed and not (row.containers_started <= t):
+                out.add(pod)
+    return out
+
+
+def _open_at_the_end(orphans: pd.DataFrame, extended) -> np.ndarray:
+    """BUG 2: spans are recorded when they end, so when the run stops (settled + steady state, or
+    the horizon) in the middle of a CRI operation, the steps of it that already finished are in
+    ``spans`` but their still-open parent and operation are not: orphans pointing at a parent_id
+    no row has. An orphan is explained by this only if the same run continued longer (same
+    scenario and seed, longer steady state: identical up to the first run's end) records that
+    parent, as the orphan's parent, still open at the first run's end."""
+    if orphans.empty:
+        return np.zeros(0, dtype=bool)
+    later = extended()
+    first_end = later["first_end"]
+    spans = later["result"].spans.set_index(["runtime", "node", "span_id"])
+    ok = np.zeros(len(orphans), dtype=bool)
+    for i, c in enumerate(orphans.itertuples(index=False)):
+        key = (c.runtime, c.node, c.parent_id)
+        if key not in spans.index:
+            continue
+        p = spans.loc[key]
+        ok[i] = (p.start <= c.start + EPS and p.end > first_end and p.end >= c.end
+                 and p.depth == c.depth - 1 and p.pod == c.pod and p.operation == c.operation)
+    return ok
+
+
+def check_spans(result, extended) -> None:
     s = result.spans
     if s.empty:
         return
@@ -317,8 +381,11 @@ def check_spans(result) -> None:
         by_id = grp.set_index("span_id")
         children = grp[grp.parent_id != -1]
         missing = ~children.parent_id.isin(by_id.index)
-        assert not missing.any(), (f"{rt}/{node}: spans whose parent was never recorded:\n"
-                                   f"{children[missing].head().to_string()}")
+        orphans = children[missing]
+        unexplained = orphans[~_open_at_the_end(orphans, extended)]
+        assert unexplained.empty, (f"{rt}/{node}: spans whose parent was never recorded:\n"
+                                   f"{unexplained.head().to_string()}")
+        children = children[~missing]
         parents = by_id.loc[children.parent_id]
         ok_start = children.start.to_numpy() >= parents.start.to_numpy() - EPS
         ok_end = children.end.to_numpy() <= parents.end.to_numpy() + EPS
@@ -342,18 +409,38 @@ def check_events(result) -> None:
 
 
 # =========================================================================== tests
-@settings(max_examples=40, **COMMON)
+@settings(max_examples=_examples(40), **COMMON)
 @given(scenarios())
 def test_invariants_hold_for_random_scenarios(case):
     overrides, runtime, seed, w = case
     scenario, result = _run(overrides, runtime, seed)
+    event(f"workload {w['kind']}")
+    event(f"runtime {runtime}")
+    for f in scenario.faults:
+        event(f"fault {f.kind}")
+    for o in sorted(set(result.pods.outcome)):
+        event(f"some pods {o}")
+    if (result.events.event == "SyncError").any():
+        event("sync errors")
     assert result.end_time <= scenario.simulation.horizonSeconds + scenario.simulation.steadyStateSeconds + EPS
     check_pods(result, w, scenario.simulation.horizonSeconds)
-    check_spans(result)
+
+    cache = {}
+
+    def extended():
+        """The same run continued 900 s longer (computed once, only when needed)."""
+        if not cache:
+            longer = scenario.model_copy(deep=True)
+            longer.simulation.steadyStateSeconds += 900.0
+            cache["result"] = simulate(longer, runtime, seed)
+            cache["first_end"] = result.end_time
+        return cache
+
+    check_spans(result, extended)
     check_events(result)
 
 
-@settings(max_examples=8, **COMMON)
+@settings(max_examples=_examples(8), **COMMON)
 @given(scenarios())
 def test_same_scenario_and_seed_give_the_same_run(case):
     overrides, runtime, seed, _w = case
@@ -361,4 +448,32 @@ def test_same_scenario_and_seed_give_the_same_run(case):
     second = simulate(scenario, runtime, seed)
     pd.testing.assert_frame_equal(first.pods, second.pods)
     pd.testing.assert_frame_equal(first.events, second.events)
+    pd.testing.assert_frame_equal(first.spans, second.spans)
     assert first.end_time == second.end_time
+
+
+# =========================================================================== known bugs
+@pytest.mark.xfail(strict=True, reason="BUG 1 (see _crashed_before_all_started): containers_started is "
+                   "stamped after running_observed when a container crashes before the pod's last "
+                   "container first starts")
+def test_bug_containers_started_after_running_observed():
+    r = simulate(load_scenario("default", [
+        'workload={"kind": "batch", "pods": 1, "templates": [{"name": "t", "spec": {"containers": '
+        '[{"name": "a", "image": "nginx", "crashAfterSeconds": 0.5}, {"name": "b", "image": "app"}]}}]}',
+        "node.cpuCores=0.5", "simulation.horizonSeconds=60", "simulation.steadyStateSeconds=30"]),
+        "dockershim", 1)
+    p = r.pods.iloc[0]
+    assert p.outcome == "running"
+    assert p.containers_started <= p.running_observed, (p.containers_started, p.running_observed)
+
+
+@pytest.mark.xfail(strict=True, reason="BUG 2 (see _open_at_the_end): steps of a CRI operation still "
+                   "open when the run stops are recorded without their parent span")
+def test_bug_spans_of_operations_open_at_the_end_are_orphans():
+    r = simulate(load_scenario("default", [
+        'workload={"kind": "batch", "pods": 1, "templates": [{"name": "t", "spec": {"containers": '
+        '[{"name": "a", "image": "nginx", "crashAfterSeconds": 1.0}]}}]}',
+        "simulation.horizonSeconds=30", "simulation.steadyStateSeconds=0"]), "dockershim", 0)
+    s = r.spans
+    orphans = s[(s.parent_id != -1) & ~s.parent_id.isin(s.span_id)]
+    assert orphans.empty, orphans.to_string()

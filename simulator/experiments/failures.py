@@ -23,6 +23,7 @@ import pandas as pd
 
 from ..config import Scenario, apply_overrides, scenario_from_dict
 from ..model.simulation import simulate
+from .runner import not_ready_episodes
 
 __all__ = ["failure_ramp", "DEFAULT_LOADS", "FAILURE_COLUMNS"]
 
@@ -45,17 +46,7 @@ def _tally(args: tuple) -> list[tuple]:
     add("pending", pods[pods.outcome == "pending"].failure_hop.replace("", "(still being created)").value_counts())
     ev = r.events
     add("errors", ev[ev.event == "SyncError"].hop.value_counts())
-    stall = 0.0
-    for _node, g in ev[ev.event.isin(["NodeNotReady", "NodeReady"])].groupby("node"):
-        start = None
-        for t, e in zip(g.time, g.event):
-            if e == "NodeNotReady":
-                start = t
-            elif start is not None:
-                stall += t - start
-                start = None
-        if start is not None:
-            stall += r.end_time - start
+    stall = float(sum(not_ready_episodes(ev, r.end_time)))
     if stall > 0:
         rows.append((runtime, load, "PLEG (node NotReady)", "stall", stall, stall / n, len(pods), replication))
     # a row per (runtime, load) even when nothing went wrong, so the ramp is complete

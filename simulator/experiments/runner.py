@@ -21,7 +21,7 @@ from ..model.chain import load_chain
 from ..model.simulation import POOLS, RunResult, simulate
 from .stats import percentiles, t_interval
 
-__all__ = ["Comparison", "compare", "run_one", "summarize_runtime"]
+__all__ = ["Comparison", "compare", "run_one", "summarize_runtime", "not_ready_episodes"]
 
 
 def run_one(args: tuple) -> RunResult:
@@ -182,16 +182,17 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     ev = _only(pd.concat([r.events for r in runs], ignore_index=True), runtime)
     errs = ev[ev.event == "SyncError"]
     doc["sync_errors_by_hop"] = {str(k): int(v) for k, v in errs.hop.value_counts().sort_index().items()}
-    doc["stalls"] = _stalls(ev)
+    doc["stalls"] = _stalls(runs, runtime)
     doc["faults"] = _faults(runs, ev, runtime)
     doc["chain"] = {"title": chain.title if chain else "", "era": chain.era if chain else ""}
     return _clean(doc)
 
 
-def _stalls(ev: pd.DataFrame) -> dict:
-    """PLEG-unhealthy intervals (NodeNotReady -> NodeReady), per node."""
+def not_ready_episodes(events: pd.DataFrame, end_time: float) -> list[float]:
+    """Durations of PLEG-unhealthy episodes (NodeNotReady -> NodeReady) per node; an episode
+    still open at the end of the run lasts until then."""
     out = []
-    for node, g in ev[ev.event.isin(["NodeNotReady", "NodeReady"])].groupby("node"):
+    for _node, g in events[events.event.isin(["NodeNotReady", "NodeReady"])].groupby("node"):
         start = None
         for t, e in zip(g.time, g.event):
             if e == "NodeNotReady":
@@ -200,9 +201,13 @@ def _stalls(ev: pd.DataFrame) -> dict:
                 out.append(t - start)
                 start = None
         if start is not None:
-            out.append(float("nan"))
-    return {"node_not_ready_episodes": len(out),
-            "node_not_ready_seconds": float(sum(x for x in out if x == x)) if out else 0.0}
+            out.append(end_time - start)
+    return out
+
+
+def _stalls(runs: list[RunResult], runtime: str | None) -> dict:
+    episodes = [d for r in runs for d in not_ready_episodes(_only(r.events, runtime), r.end_time)]
+    return {"node_not_ready_episodes": len(episodes), "node_not_ready_seconds": float(sum(episodes))}
 
 
 def _faults(runs: list[RunResult], ev: pd.DataFrame, runtime: str | None) -> list[dict]:

@@ -107,6 +107,8 @@ class Interpreter:
         span_id = rec.next_id()
         outcome = "ok"
         ctx.operation = op
+        rec.begin(span_id, -1, 0, ctx, REQUIRED_OPERATIONS[op], "kubelet", "kubelet", "in-process", start,
+                  operation_level=True)
         self.node.inflight += 1
         try:
             for s in self._active(self.ops[op], ctx):
@@ -129,6 +131,7 @@ class Interpreter:
         env, node = self.env, self.node
         start = env.now
         span_id = node.recorder.next_id()
+        node.recorder.begin(span_id, parent, depth, ctx, step.name, step.process, caller, step.transport, start)
         queued = 0.0
         lock_req = None
         outcome = "ok"

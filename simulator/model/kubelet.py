@@ -204,7 +204,7 @@ class Kubelet:
             self._deferred.append(fn)
 
     def _set_unhealthy(self, relist_start: float) -> None:
-        if self.relist_time != relist_start or not self.healthy or self._poke is not None:
+        if self.relist_time != relist_start or not self.healthy or self._poke is not None or self.node.retired:
             return
         self.healthy = False
         age = self.env.now - relist_start
@@ -367,9 +367,6 @@ class Kubelet:
                     self._add_garbage(("remove_container", pod, c, c.cid))
                     yield from self._start_container(pod, pod.replace_container(c.spec.name))
             if all(c.state == "running" for c in pod.regular_containers):
-                if pod.containers_started is None:
-                    pod.containers_started = env.now
-                    node.recorder.event(env.now, pod.name, "ContainersStarted")
                 if pod.disrupted_at is not None:
                     node.recorder.event(env.now, pod.name, "PodRecovered",
                                         f"{env.now - pod.disrupted_at:.3f}s after the disruption")
@@ -479,6 +476,12 @@ class Kubelet:
         def started() -> None:
             c.state = "running"
             c.started_at = env.now
+            if not c.init:
+                pod.started_once.add(c.spec.name)
+                if pod.containers_started is None and len(pod.started_once) == len(pod.regular_containers):
+                    # every container has started (a restarting one counts, as in the status)
+                    pod.containers_started = env.now
+                    self.node.recorder.event(env.now, pod.name, "ContainersStarted")
             if c.init:
                 env.timeout(c.spec.runSeconds).callbacks.append(lambda _e: self._exit(c))
             elif c.spec.crashAfterSeconds is not None and (

@@ -31,16 +31,37 @@ class Recorder:
         self.spans: list[tuple] = []
         self.resources: list[tuple] = []
         self.events: list[tuple] = []  # (time, pod, event, hop, detail): a readable event log
+        self._open: dict[int, tuple] = {}  # spans begun and not yet ended
 
     def next_id(self) -> int:
         self._next += 1
         return self._next
+
+    def begin(self, span_id: int, parent: int, depth: int, ctx: "CallContext", step: str,
+              process: str, caller: str, transport: str, start: float,
+              operation_level: bool = False) -> None:
+        """A span starts; if the run stops before it ends, ``close_open`` records it."""
+        if not (operation_level or self.record_steps):
+            return
+        pod = ctx.pod.name if ctx.pod is not None else ""
+        self._open[span_id] = (span_id, parent, depth, pod, ctx.operation, step, process, caller,
+                               transport, start, ctx.source)
+
+    def close_open(self, end_time: float) -> None:
+        """Record the spans still open when the run stops, closed at its end, so that every
+        recorded span has its parent (outcome 'open at the end of the run')."""
+        for sid, (span_id, parent, depth, pod, op, step, process, caller, transport, start, source) \
+                in sorted(self._open.items()):
+            self.spans.append((span_id, parent, depth, pod, op, step, process, caller, transport,
+                               start, end_time, 0.0, "open at the end of the run", source))
+        self._open.clear()
 
     def span(self, span_id: int, parent: int, depth: int, ctx: "CallContext", step: str,
              process: str, caller: str, transport: str, start: float, end: float,
              queued: float, outcome: str, operation_level: bool = False) -> None:
         if not (operation_level or self.record_steps):
             return
+        self._open.pop(span_id, None)
         pod = ctx.pod.name if ctx.pod is not None else ""
         self.spans.append((span_id, parent, depth, pod, ctx.operation, step, process, caller,
                            transport, start, end, queued, outcome, ctx.source))

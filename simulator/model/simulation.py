@@ -214,17 +214,26 @@ class _Sim:
         self._check_settled()
 
     # ------------------------------------------------------------------ run
-    def run(self) -> float:
+    def run(self) -> tuple[float, float]:
+        """Run; return (time at which outcomes are judged, start of the steady-state window).
+
+        Normally the run stops once every pod has settled plus ``steadyStateSeconds``. With
+        timed faults (daemon restarts, shim crashes) it runs to the horizon, so that every
+        fault fires and the recovery after it is seen; the steady-state window is then the
+        last ``steadyStateSeconds`` before the horizon."""
         env, sim = self.env, self.scenario.simulation
         self.workload.start()
         if self.scenario.cluster is not None and self.scenario.cluster.migration is not None:
             env.process(self._migrate())
+        if any(f.kind in ("daemonRestart", "shimCrash") for f in self.scenario.faults):
+            env.run(until=sim.horizonSeconds)
+            return env.now, max(0.0, env.now - sim.steadyStateSeconds)
         env.process(self._settle_watch())
         env.run(until=env.any_of([self.all_settled, env.timeout(sim.horizonSeconds)]))
         settle_time = env.now
         if sim.steadyStateSeconds > 0:
             env.run(until=settle_time + sim.steadyStateSeconds)
-        return settle_time
+        return settle_time, settle_time
 
     def _settle_watch(self):
         """Workloads that finish creating without a pod settling afterwards still settle."""
@@ -235,11 +244,13 @@ class _Sim:
 
 def simulate(scenario: Scenario, runtime: str | Chain | None, seed: int, replication: int = 0) -> RunResult:
     sim = _Sim(scenario, runtime, seed, replication)
-    settle_time = sim.run()
+    judged_at, settle_time = sim.run()
     nodes = sim.retired + sim.nodes
+    for n in nodes:
+        n.recorder.close_open(sim.env.now)
     return RunResult(
         runtime=sim.label, seed=int(seed), replication=int(replication),
-        pods=_pods_frame(sim.workload.pods, settle_time,
+        pods=_pods_frame(sim.workload.pods, judged_at,
                          sim.nodes[0].chain.name if scenario.cluster is None else "unscheduled"),
         spans=_frame(nodes, "spans", SPAN_COLUMNS, sort=["start", "depth", "span_id"]),
         resources=_frame(nodes, "resources", RESOURCE_COLUMNS),

@@ -79,6 +79,7 @@ class PodState:
     containers: dict[str, ContainerState] = field(default_factory=dict)
     # earlier instances (exited, or stuck in 'created') the runtime still lists until GC
     old_instances: list[ContainerState] = field(default_factory=list)
+    started_once: set = field(default_factory=set)  # regular containers started at least once
     # kubelet bookkeeping
     admitted: bool = False
     volumes_ready: Optional[simpy.Event] = None

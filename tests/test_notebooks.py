@@ -1,0 +1,252 @@
+"""The notebooks in notebooks/: they run headless, are committed clean, and 01 is a slide deck.
+
+* every notebook executes top to bottom in a fresh ``python3`` kernel (nbclient, cwd =
+  notebooks/, 120 s per cell, any error fails), opens with "What you will learn" and closes
+  with "Takeaways";
+* the committed .ipynb files hold no outputs and are exactly what ``notebooks/build_notebooks.py``
+  writes (edit the generator, not the JSON);
+* the slide notebook, once executed (so its figures are embedded), converts to a reveal.js deck
+  with nbconvert's SlidesExporter whose ``<section>`` structure matches the notebook's slide
+  metadata, both in the HTML nbconvert writes and in the DOM headless Chromium builds from it.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+
+ROOT = Path(__file__).resolve().parents[1]
+NB_DIR = ROOT / "notebooks"
+NOTEBOOKS = sorted(NB_DIR.glob("*.ipynb"))
+SLIDE_NOTEBOOK = NB_DIR / "01-tour-of-the-call-chains.ipynb"
+CELL_TIMEOUT_S = 120
+
+
+def _kernel_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # kubesim importable even when it is not pip-installed (the notebooks also fall back to
+    # the checkout); widgets off, so the headless fallback path is what runs, wherever pytest
+    # itself was started (a Jupyter or VS Code terminal sets the variables they look for)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    env["KUBESIM_WIDGETS"] = "0"
+    return env
+
+
+@functools.lru_cache(maxsize=None)
+def executed(path: Path) -> tuple[nbformat.NotebookNode, float]:
+    """The notebook executed in a fresh kernel, and the seconds it took (cached per session)."""
+    nb = nbformat.read(path, as_version=4)
+    client = nbclient.NotebookClient(
+        nb, timeout=CELL_TIMEOUT_S, kernel_name="python3", allow_errors=False,
+        resources={"metadata": {"path": str(NB_DIR)}},  # the kernel's cwd
+    )
+    start = time.monotonic()
+    client.execute(env=_kernel_env())
+    return nb, time.monotonic() - start
+
+
+def _text(cell) -> str:
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 5, f"expected the five notebooks in {NB_DIR}, found {NOTEBOOKS}"
+    assert SLIDE_NOTEBOOK in NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_executes(path: Path):
+    nb, seconds = executed(path)
+    first, last = nb.cells[0], nb.cells[-1]
+    assert first.cell_type == "markdown" and "What you will learn" in _text(first)
+    assert last.cell_type == "markdown" and "Takeaways" in _text(last)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code), "a code cell did not run"
+    outputs = [o for c in code for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert images, "the notebook drew no figure"
+    # "well under a minute" on a 2-core machine; the bound leaves room for a slow CI host
+    assert seconds < 150, f"{path.name} took {seconds:.0f} s"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_committed_without_outputs(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{path.name} cell {i} has outputs"
+
+
+def test_notebooks_are_what_the_generator_writes(tmp_path: Path):
+    spec = importlib.util.spec_from_file_location("build_notebooks", NB_DIR / "build_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    written = module.build(tmp_path)
+    assert {p.name for p in written} == {p.name for p in NOTEBOOKS}
+    for p in written:
+        # compared as JSON, less the format's minor version, which a newer nbformat may bump
+        fresh, committed = (json.loads(f.read_text(encoding="utf-8")) for f in (p, NB_DIR / p.name))
+        fresh.pop("nbformat_minor"), committed.pop("nbformat_minor")
+        assert fresh == committed, (
+            f"{p.name} differs from notebooks/build_notebooks.py's output: edit the generator and "
+            "run `python notebooks/build_notebooks.py`")
+
+
+# ------------------------------------------------------------------------------------------
+# the slide deck
+
+
+def _expected_slides(nb) -> tuple[int, int]:
+    """(horizontal slides, slides shown) from the cells' slideshow metadata, as nbconvert reads
+    it: the first visible cell always starts a slide; every "slide" cell starts a horizontal
+    slide and every "subslide" cell a vertical one inside it."""
+    kinds = [c.metadata.get("slideshow", {}).get("slide_type", "-") for c in nb.cells]
+    first = next(i for i, k in enumerate(kinds) if k not in ("skip", "notes"))
+    kinds[first] = "slide"
+    slides, subslides = kinds.count("slide"), kinds.count("subslide")
+    return slides, slides + subslides
+
+
+class _Sections(HTMLParser):
+    """Counts the ``<section>`` elements of ``div.slides``: top level (horizontal slides) and
+    leaves (the slides one pages through: a section with no section inside)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[list[bool]] = []  # per open section: [has a child section]
+        self.top = self.leaves = self.total = 0
+        self.classes: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag != "section":
+            return
+        if self.stack:
+            self.stack[-1][0] = True
+        else:
+            self.top += 1
+        self.total += 1
+        self.classes.append(dict(attrs).get("class") or "")
+        self.stack.append([False])
+
+    def handle_endtag(self, tag):
+        if tag == "section" and self.stack:
+            if not self.stack.pop()[0]:
+                self.leaves += 1
+
+
+def _sections(html: str) -> _Sections:
+    parser = _Sections()
+    parser.feed(html)
+    parser.close()
+    assert not parser.stack, "unbalanced <section> tags"
+    return parser
+
+
+def _local_reveal() -> dict[str, str]:
+    """file:// URLs of a local reveal.js 4 (+ require.js and jQuery when found), or {}.
+
+    Looked for in $KUBESIM_REVEAL_DIR (a reveal.js folder or a node_modules folder), then in
+    node_modules/ of the repository, of notebooks/ and of the global npm prefixes, e.g. after
+    ``npm install reveal.js@4 requirejs jquery``.
+    """
+    roots = [Path(os.environ["KUBESIM_REVEAL_DIR"])] if os.environ.get("KUBESIM_REVEAL_DIR") else []
+    roots += [ROOT / "node_modules", NB_DIR / "node_modules", Path("/usr/lib/node_modules"),
+              Path("/usr/local/lib/node_modules")]
+    for root in roots:
+        for reveal in (root, root / "reveal.js"):
+            if (reveal / "dist" / "reveal.js").is_file() and (reveal / "plugin" / "notes" / "notes.js").is_file():
+                modules = reveal.parent
+                urls = {"reveal_url_prefix": reveal.resolve().as_uri()}
+                require = modules / "requirejs" / "require.js"
+                jquery = modules / "jquery" / "dist" / "jquery.min.js"
+                if require.is_file():
+                    urls["require_js_url"] = require.resolve().as_uri()
+                if jquery.is_file():
+                    urls["jquery_url"] = jquery.resolve().as_uri()
+                return urls
+    return {}
+
+
+def _chromium() -> str | None:
+    if Path("/usr/bin/chromium").is_file():
+        return "/usr/bin/chromium"
+    return shutil.which("chromium")
+
+
+def _chromium_run(binary: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [
+        binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage", f"--user-data-dir={profile}",
+        # No network here (and none wanted in a test): every host name fails at once instead
+        # of waiting for DNS, so CDN <script>s fail fast and deterministically.
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        # let the page's scripts (reveal.js, when it is available locally) run before dumping
+        "--virtual-time-budget=5000",
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+
+
+def test_slide_deck(tmp_path: Path):
+    from nbconvert.exporters import SlidesExporter
+
+    nb, _ = executed(SLIDE_NOTEBOOK)
+    slides, shown = _expected_slides(nb)
+    assert slides >= 4 and shown > slides, "the slide notebook should have slides and subslides"
+
+    exporter = SlidesExporter(reveal_scroll=True)  # as build_notebooks.py documents
+    local = _local_reveal()
+    for trait, url in local.items():
+        setattr(exporter, trait, url)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": SLIDE_NOTEBOOK.stem}})
+    deck = tmp_path / f"{SLIDE_NOTEBOOK.stem}.slides.html"
+    deck.write_text(body, encoding="utf-8")
+
+    # the HTML as nbconvert wrote it
+    written = _sections(body)
+    assert (written.top, written.leaves) == (slides, shown)
+    assert 'class="reveal"' in body and 'class="slides"' in body
+    assert f"{local.get('reveal_url_prefix', 'https://unpkg.com/reveal.js')}" in body
+    figures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code"
+                  and c.metadata.get("slideshow", {}).get("slide_type") != "skip" for o in c.outputs)
+    assert figures >= 3 and body.count("data:image/png;base64,") >= figures, "figures not embedded"
+    assert "What you will learn" in body and "Takeaways" in body
+
+    binary = _chromium()
+    if binary is None:
+        pytest.skip("Chromium not found (/usr/bin/chromium or `chromium` on PATH; `make chromium` "
+                    "installs Debian's): the deck was checked structurally only")
+    # The DOM Chromium builds from the file. Without a local reveal.js the deck's scripts come
+    # from a CDN and cannot load here (no network), so reveal.js never initialises; the slides
+    # are still the <section> elements nbconvert wrote, and the parsed DOM must hold all of
+    # them. With a local reveal.js it does initialise: it marks the deck "ready" and the
+    # current slide "present", and leaves the section structure as it was.
+    run = _chromium_run(binary, tmp_path / "profile", "--dump-dom", deck.as_uri())
+    assert run.returncode == 0, run.stderr[-2000:]
+    dom = _sections(run.stdout)
+    assert (dom.top, dom.leaves, dom.total) == (written.top, written.leaves, written.total), (
+        f"Chromium's DOM has {dom.top} slides / {dom.leaves} shown, the deck {slides} / {shown}")
+    assert "What you will learn" in run.stdout and "Takeaways" in run.stdout
+    if "require_js_url" in local:
+        assert any("present" in c.split() for c in dom.classes), "reveal.js did not initialise"
+
+    shot = tmp_path / "deck.png"
+    run = _chromium_run(binary, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1280,720",
+                        deck.as_uri())
+    assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 5_000
