@@ -439,30 +439,25 @@ class Kubelet:
                 raise HopFailure(f"{self.cri_server}: RunPodSandbox",
                                  f'failed to reserve sandbox name "{pod.name}": name is reserved')
             if policy == "wait":
-                t0 = env.now
                 yield prev | env.timeout(self._deadline("run_podsandbox"))
                 if not prev.triggered:
                     raise HopFailure(f"kubelet -> {self.cri_server}: RunPodSandbox", "context deadline exceeded")
                 if pod.sandbox_state == "ready":
-                    self._sandbox_ready(pod, t0)
                     return
         finished = env.event()
         pod.inflight_sandbox = finished
         generation = pod.sandbox_generation
-        t0 = env.now
 
         def done() -> None:
+            # the runtime finished the sandbox, whether or not the kubelet still waits for it
             if pod.sandbox_generation == generation and not pod.terminated:
                 pod.sandbox_state = "ready"
+                if pod.sandbox_ready is None:
+                    pod.sandbox_ready = env.now
+                self.node.recorder.event(env.now, pod.name, "SandboxReady")
 
         yield from self.call("run_podsandbox", CallContext(pod, pod.rng, "sync"), on_done=done,
                              finished=finished)
-        self._sandbox_ready(pod, t0)
-
-    def _sandbox_ready(self, pod: PodState, _t0: float) -> None:
-        if pod.sandbox_ready is None:
-            pod.sandbox_ready = self.env.now
-        self.node.recorder.event(self.env.now, pod.name, "SandboxReady")
 
     def _start_container(self, pod: PodState, c: ContainerState):
         """kuberuntime_container.go startContainer (facts §1.4)."""
