@@ -9,14 +9,14 @@ columns are NaN: no uncertainty is claimed from a single run.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from typing import Iterable
 
 import numpy as np
 import pandas as pd
 
-from ..config import Scenario, apply_overrides, scenario_from_dict
+from ..config import Scenario
 from ..model.simulation import simulate
+from .executors import at_loads, map_jobs
 from .stats import t_interval
 
 __all__ = ["load_curve", "CURVE_COLUMNS"]
@@ -36,18 +36,9 @@ def _one(args: tuple) -> tuple:
 def load_curve(scenario: Scenario, runtimes: Iterable[str], loads: Iterable[float],
                load_key: str = "workload.pods", replications: int = 5, seed: int = 1,
                column: str = "pod_startup", workers: int = 1) -> pd.DataFrame:
-    base = scenario.model_dump(mode="json")
-    jobs = []
-    for load in loads:
-        value = int(load) if float(load).is_integer() else float(load)
-        sc = scenario_from_dict(apply_overrides(base, {load_key: value}), f"load curve {load_key}={value}")
-        for rt in runtimes:
-            jobs += [(sc, rt, value, seed, rep, column) for rep in range(replications)]
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            rows = list(pool.map(_one, jobs))
-    else:
-        rows = [_one(j) for j in jobs]
+    jobs = [(sc, rt, value, seed, rep, column) for value, sc in at_loads(scenario, load_key, loads)
+            for rt in runtimes for rep in range(replications)]
+    rows = map_jobs(_one, jobs, workers)
     raw = pd.DataFrame(rows, columns=["runtime", "load", "replication", "p50", "p99", "running_share"])
     out = []
     for (rt, load), g in raw.groupby(["runtime", "load"], sort=False):

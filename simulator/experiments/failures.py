@@ -16,13 +16,13 @@ draws it as a heatmap.
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from typing import Iterable
 
 import pandas as pd
 
-from ..config import Scenario, apply_overrides, scenario_from_dict
+from ..config import Scenario
 from ..model.simulation import simulate
+from .executors import at_loads, map_jobs
 from .runner import not_ready_episodes
 
 __all__ = ["failure_ramp", "DEFAULT_LOADS", "FAILURE_COLUMNS"]
@@ -58,18 +58,8 @@ def _tally(args: tuple) -> list[tuple]:
 def failure_ramp(scenario: Scenario, runtimes: Iterable[str], loads: Iterable[float] = DEFAULT_LOADS,
                  load_key: str = "workload.pods", seed: int = 1, replications: int = 1,
                  workers: int = 1) -> pd.DataFrame:
-    base = scenario.model_dump(mode="json")
-    jobs = []
-    for load in loads:
-        value = int(load) if float(load).is_integer() else float(load)
-        sc = scenario_from_dict(apply_overrides(base, {load_key: value}), f"load ramp {load_key}={value}")
-        for rt in runtimes:
-            for rep in range(replications):
-                jobs.append((sc, rt, value, seed, rep))
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(_tally, jobs))
-    else:
-        parts = [_tally(j) for j in jobs]
+    jobs = [(sc, rt, value, seed, rep) for value, sc in at_loads(scenario, load_key, loads)
+            for rt in runtimes for rep in range(replications)]
+    parts = map_jobs(_tally, jobs, workers)
     df = pd.DataFrame([row for part in parts for row in part], columns=FAILURE_COLUMNS)
     return df.sort_values(["runtime", "load", "kind", "hop"], kind="stable").reset_index(drop=True)

@@ -10,7 +10,6 @@ because each run's randomness depends only on (scenario, runtime, seed, replicat
 from __future__ import annotations
 
 import math
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
@@ -19,6 +18,7 @@ import pandas as pd
 from ..config import Scenario
 from ..model.chain import load_chain
 from ..model.simulation import POOLS, RunResult, simulate
+from .executors import map_jobs
 from .stats import percentiles, t_interval
 
 __all__ = ["Comparison", "compare", "run_one", "summarize_runtime", "not_ready_episodes"]
@@ -249,9 +249,5 @@ def compare(scenario: Scenario, runtimes: Optional[list[str]] = None, replicatio
         if rt != POOLS:
             load_chain(rt)  # fail before any run starts
     jobs = [(scenario, rt, seed, rep) for rt in runtimes for rep in range(replications)]
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            runs = list(pool.map(run_one, jobs))
-    else:
-        runs = [run_one(j) for j in jobs]
+    runs = map_jobs(run_one, jobs, workers)
     return Comparison(scenario, seed, replications, runtimes, runs)

@@ -23,23 +23,26 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
-from matplotlib.textpath import TextToPath
 from matplotlib.ticker import (FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter,
                                NullLocator)
 
+from ._helpers import finish as _finish
+from ._helpers import ink_on as _ink_on
+from ._helpers import ordered as _ordered
+from ._helpers import require as _require
+from ._helpers import text_width_px as _text_px
+from ._helpers import Unit
+from ._helpers import unit_for as _unit_for
 from .style import (
     DPI,
     FIGSIZE_IN,
     PROCESS_ORDER,
-    add_footnote,
     figure_style,
     new_figure,
     process_color,
@@ -66,64 +69,10 @@ _SPAN_COLUMNS = ("span_id", "parent_id", "depth", "pod", "operation", "step", "p
 _RESOURCE_COLUMNS = ("runtime", "time", "process", "group", "metric", "value")
 _FIG_W_PX, _FIG_H_PX = FIGSIZE_IN[0] * DPI, FIGSIZE_IN[1] * DPI
 _NOTE_PT = 12
-_TEXT_PATH = TextToPath()
 
 
 # --------------------------------------------------------------------------------------------
 # shared helpers (the same conventions as figures.py)
-
-
-def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise KeyError(f"{what} lacks columns {missing}; it has {list(df.columns)}")
-
-
-def _ordered(names: Iterable[str], canonical: Sequence[str]) -> list[str]:
-    """``names`` in canonical order, names not in ``canonical`` after them, alphabetically."""
-    present = set(names)
-    return [n for n in canonical if n in present] + sorted(present - set(canonical))
-
-
-@dataclass(frozen=True)
-class _Unit:
-    """A display unit for durations: seconds are multiplied by ``per_second``."""
-
-    name: str
-    per_second: float
-
-    def value(self, seconds: float) -> str:
-        v = seconds * self.per_second
-        if abs(v) >= 100:
-            return f"{v:.0f}"
-        if abs(v) >= 10:
-            return f"{v:.1f}".removesuffix(".0")
-        if abs(v) >= 1:
-            return f"{v:.1f}"
-        return f"{v:.2g}"
-
-    def format(self, seconds: float) -> str:
-        return f"{self.value(seconds)} {self.name}"
-
-
-def _unit_for(max_seconds: float) -> _Unit:
-    """Milliseconds below two seconds (CRI calls), seconds above (pod startup)."""
-    return _Unit("ms", 1000.0) if max_seconds < 2.0 else _Unit("s", 1.0)
-
-
-def _ink_on(color: str) -> str:
-    """Black or white, whichever reads better on ``color`` (WCAG relative luminance)."""
-    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-               for c in mcolors.to_rgb(color))
-    return "#111111" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.28 else "#FFFFFF"
-
-
-@lru_cache(maxsize=4096)
-def _text_px(text: str, size_pt: float, weight: str = "normal") -> float:
-    """Width of a one-line text in pixels, measured without a renderer."""
-    prop = FontProperties(family="DejaVu Sans", size=size_pt, weight=weight)
-    width, _, _ = _TEXT_PATH.get_text_width_height_descent(text, prop, ismath=False)
-    return width * DPI / 72
 
 
 def _line_px(size_pt: float) -> float:
@@ -139,12 +88,6 @@ def _fit(text: str, width_px: float, size_pt: float, weight: str = "normal") -> 
         if _text_px(short, size_pt, weight) <= width_px:
             return short
     return ""
-
-
-def _finish(fig: Figure, footnote: str | None) -> Figure:
-    if footnote:
-        add_footnote(fig, footnote)
-    return fig
 
 
 def _runtime_ticks(ax: Axes, runtimes: Sequence[str], labels: bool = True) -> None:
@@ -504,7 +447,7 @@ def waterfall(
 
 def _duration(seconds: float) -> str:
     """A duration in the unit that reads best for it: ``38.5 ms``, ``1.2 s``."""
-    return (_Unit("ms", 1000.0) if seconds < 1.0 else _Unit("s", 1.0)).format(seconds)
+    return (Unit("ms", 1000.0) if seconds < 1.0 else Unit("s", 1.0)).format(seconds)
 
 
 def _legend_below(fig: Figure, handles: list[Patch], title: str | None = None) -> None:

@@ -21,7 +21,6 @@ import math
 import re
 import textwrap
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 
 import matplotlib.colors as mcolors
 import numpy as np
@@ -30,14 +29,14 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.textpath import TextToPath
 from matplotlib.transforms import blended_transform_factory
 from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 
 from . import style as _style
+from ._helpers import ink_on
+from ._helpers import text_width_px as _text_width_px
 from .style import DPI, OKABE_ITO, add_footnote, figure_style, new_figure, runtime_color
 
 __all__ = [
@@ -57,7 +56,6 @@ _POD_COLUMNS = ("pod", "node", "runtime", "template", "created", "running_observ
                 "outcome", "failure_hop", "failure_reason")
 _EVENT_COLUMNS = ("runtime", "node", "time", "pod", "event", "detail")
 _SCHEDULER_HOP = "kube-scheduler"
-_TEXT_PATH = TextToPath()
 _INK_DARK, _INK_LIGHT = "#111111", "#FFFFFF"
 
 
@@ -82,27 +80,13 @@ def _natural_key(name: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", str(name)))
 
 
-@lru_cache(maxsize=4096)
-def _text_width_px(text: str, size_pt: float, weight: str = "normal") -> float:
-    """Width of a one-line text in pixels at the figure's DPI, measured without a renderer."""
-    prop = FontProperties(family="DejaVu Sans", size=size_pt, weight=weight)
-    width, _, _ = _TEXT_PATH.get_text_width_height_descent(text, prop, ismath=False)
-    return width * DPI / 72
+def _ink_on(color) -> str:
+    """Ink for text on a heatmap cell (a slightly lower switch point than the bar charts')."""
+    return ink_on(color, threshold=0.22)
 
 
 def _line_height_px(size_pt: float) -> float:
     return size_pt * 1.22 * DPI / 72
-
-
-def _ink_on(color) -> str:
-    """Black or white, whichever reads better on ``color`` (WCAG relative luminance)."""
-    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-               for c in mcolors.to_rgb(color))
-    return _INK_DARK if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.22 else _INK_LIGHT
-
-
-# --------------------------------------------------------------------------------------------
-# failure ramp: the cells
 
 
 def _number(value: float) -> str:

@@ -23,26 +23,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, NamedTuple
 
-import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch, Rectangle
-from matplotlib.textpath import TextToPath
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 
+from ._helpers import duration as _duration
+from ._helpers import finish as _finish
+from ._helpers import ink_on as _ink_on
+from ._helpers import ordered as _ordered
+from ._helpers import require as _require
+from ._helpers import text_size_px as _text_size_px
+from ._helpers import Unit
+from ._helpers import unit_for as _unit_for
 from .style import (
     DPI,
     FIGSIZE_IN,
     OPERATION_ORDER,
     PROCESS_ORDER,
-    add_footnote,
     figure_style,
     new_figure,
     operation_color,
@@ -76,66 +79,10 @@ _COLUMN_LABELS = {
     "image_pull_seconds": "image pull time",
 }
 _LABEL_FONT_PT = 10.5
-_TEXT_PATH = TextToPath()
 
 
 # --------------------------------------------------------------------------------------------
 # shared helpers
-
-
-def _require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise KeyError(f"{what} lacks columns {missing}; it has {list(df.columns)}")
-
-
-def _ordered(names: Iterable[str], canonical: Sequence[str]) -> list[str]:
-    """``names`` in canonical order, names not in ``canonical`` after them, alphabetically."""
-    present = set(names)
-    return [n for n in canonical if n in present] + sorted(present - set(canonical))
-
-
-@dataclass(frozen=True)
-class _Unit:
-    """A display unit for durations: seconds are multiplied by ``per_second``."""
-
-    name: str
-    per_second: float
-
-    def format(self, seconds: float) -> str:
-        value = seconds * self.per_second
-        if abs(value) >= 100:
-            return f"{value:.0f} {self.name}"
-        if abs(value) >= 10:
-            return f"{value:.1f} {self.name}".replace(".0 ", " ")
-        if abs(value) >= 1:
-            return f"{value:.1f} {self.name}"
-        return f"{value:.2g} {self.name}"
-
-
-def _unit_for(max_seconds: float) -> _Unit:
-    """Milliseconds below two seconds (CRI calls), seconds above (pod startup)."""
-    return _Unit("ms", 1000.0) if max_seconds < 2.0 else _Unit("s", 1.0)
-
-
-def _duration(seconds: float) -> str:
-    """A duration in the unit that reads best for it: ``38.5 ms``, ``1.2 s``."""
-    return _unit_for(seconds).format(seconds)
-
-
-def _ink_on(color: str) -> str:
-    """Black or white, whichever reads better on ``color`` (WCAG relative luminance)."""
-    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-               for c in mcolors.to_rgb(color))
-    return "#111111" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.28 else "#FFFFFF"
-
-
-@lru_cache(maxsize=4096)
-def _text_size_px(text: str, size_pt: float, weight: str = "normal") -> tuple[float, float]:
-    """Width and height of a one-line text in pixels, measured without a renderer."""
-    prop = FontProperties(family="DejaVu Sans", size=size_pt, weight=weight)
-    width, _, _ = _TEXT_PATH.get_text_width_height_descent(text, prop, ismath=False)
-    return width * DPI / 72, size_pt * 1.25 * DPI / 72  # line height: ascent + descent + pad
 
 
 def _truncate(text: str, max_chars: int) -> str:
@@ -149,12 +96,6 @@ def _truncate_to_px(text: str, width_px: float, size_pt: float) -> str:
         if _text_size_px(short, size_pt)[0] <= width_px:
             return short
     return ""
-
-
-def _finish(fig: Figure, footnote: str | None) -> Figure:
-    if footnote:
-        add_footnote(fig, footnote)
-    return fig
 
 
 # --------------------------------------------------------------------------------------------
@@ -268,7 +209,7 @@ def _stacked_bars(
     segments: Sequence[tuple[pd.Series, str, str | None]],
     runtimes: Sequence[str],
     colors: Mapping[str, str],
-    unit: _Unit,
+    unit: Unit,
 ) -> None:
     """Horizontal stacked bars, one per runtime (top to bottom), segments left to right.
 
@@ -615,7 +556,7 @@ class _SequenceDiagram:
         self.t0 = float(spans["start"].min())
         self.total = float(spans["end"].max()) - self.t0
         # milliseconds read best for CRI calls; seconds only for a long (image pull) timeline
-        self.unit = _Unit("ms", 1000.0) if self.total < 10 else _Unit("s", 1.0)
+        self.unit = Unit("ms", 1000.0) if self.total < 10 else Unit("s", 1.0)
         # The operation names sit left of the kubelet's bar: the strip left of the first lane
         # plus half a lane must hold the longest one.
         n = len(lanes)
