@@ -148,10 +148,6 @@ Dist = Annotated[
 ]
 
 
-def _dist_default(kind: dict) -> Any:
-    return Field(default_factory=lambda: kind)
-
-
 # --------------------------------------------------------------------------- kubelet
 class KubeletConfig(_Model):
     """The ``KubeletConfiguration`` fields the model uses, with their Kubernetes 1.23 defaults."""

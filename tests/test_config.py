@@ -1,6 +1,5 @@
 """Bad input is refused with one paragraph naming the field, the value and what is allowed."""
 
-import json
 
 import pytest
 

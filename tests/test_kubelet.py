@@ -1,7 +1,6 @@
 """Kubelet mechanisms at exact simulated times (tiny scenarios, facts §1)."""
 
 import numpy as np
-import pytest
 import simpy
 
 from simulator.config import load_scenario

@@ -107,11 +107,6 @@ def _clean(x):
     return x
 
 
-def _steady_window(run: RunResult, metric: str) -> pd.DataFrame:
-    res = run.resources
-    return res[(res.metric == metric) & (res.time > run.settle_time)]
-
-
 def _only(df: pd.DataFrame, runtime: str | None) -> pd.DataFrame:
     if runtime is None or df.empty or "runtime" not in df.columns:
         return df

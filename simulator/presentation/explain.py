@@ -82,7 +82,9 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
     lines += ["", f"Image pulls: {chain.imagePull.maxConcurrentDownloads} concurrent layer downloads "
               f"{'per daemon' if chain.imagePull.downloadScope == 'node' else 'per pull'}. "
               f"Source: {chain.imagePull.source}",
-              f"CNI is called by: {chain.cniCaller}. Shims: one {chain.shimProcess} per {chain.shimPer}."]
+              f"CNI is called by: {chain.cniCaller}. Shims: one {chain.shimProcess} per {chain.shimPer}.",
+              f"A RunPodSandbox retry while the first still runs: {chain.sandboxNameReuse} "
+              f"(source: {chain.sandboxNameReuseSource})"]
     counts = hop_counts(chain)
     for title, ops in (("Pod creation, in the order SyncPod calls it", _CREATION_OPS),
                        ("Status and list calls (PLEG relist and GetPodStatus)", _STATUS_OPS[:2] + _STATUS_OPS[3:])):
