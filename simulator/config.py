@@ -555,6 +555,40 @@ class Scenario(_Model):
         return self
 
     @model_validator(mode="after")
+    def _fault_targets(self) -> "Scenario":
+        """A fault naming a step, process or operation no chain of this scenario has would
+        silently never fire: refuse it (a step of another chain is fine in a mixed cluster)."""
+        from .model.chain import REQUIRED_OPERATIONS, iter_steps, load_chain
+
+        names = set(self.runtimes) - {"pools"}
+        if self.cluster is not None:
+            names |= {p.runtime for p in self.cluster.pools}
+            if self.cluster.migration:
+                names.add(self.cluster.migration.toRuntime)
+        steps, processes = set(), set()
+        for n in names:
+            chain = load_chain(n)
+            processes |= set(chain.processes)
+            for op in chain.operations.values():
+                steps |= {st.name for st in iter_steps(op.steps)}
+        for i, f in enumerate(self.faults):
+            step = getattr(f, "step", None)
+            if step is not None and step not in steps:
+                close = sorted(x for x in steps if step.lower() in x.lower())[:5]
+                raise ValueError(f"faults[{i}].step {step!r} is not a step of {sorted(names)}"
+                                 + (f"; did you mean one of {close}?" if close else
+                                    "; see `kubesim explain RUNTIME` for step names"))
+            proc = getattr(f, "process", None)
+            if proc is not None and proc not in processes:
+                raise ValueError(f"faults[{i}].process {proc!r} is not a process of {sorted(names)}; "
+                                 f"processes: {sorted(processes)}")
+            op = getattr(f, "operation", None)
+            if op is not None and op not in REQUIRED_OPERATIONS:
+                raise ValueError(f"faults[{i}].operation {op!r} is not a CRI operation; "
+                                 f"allowed: {sorted(REQUIRED_OPERATIONS)}")
+        return self
+
+    @model_validator(mode="after")
     def _cluster_runtimes(self) -> "Scenario":
         if "pools" in self.runtimes and self.cluster is None:
             raise ValueError("runtimes: 'pools' (each pool keeps its own chain) needs a cluster: section")
@@ -627,10 +661,11 @@ def format_validation_error(err: ValidationError, where: str = "scenario") -> st
         shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
         if len(shown) > 80:
             shown = shown[:77] + "..."
+        end = "" if msg.endswith((".", "?", "!")) else "."
         if not field:
-            lines.append(f"{where}: {msg}.")
+            lines.append(f"{where}: {msg}{end}")
             continue
-        lines.append(f"{where} field '{field}' = {shown}: {msg}.")
+        lines.append(f"{where} field '{field}' = {shown}: {msg}{end}")
     return " ".join(lines)
 
 

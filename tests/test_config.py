@@ -84,3 +84,21 @@ def test_toml_scenario_file(tmp_path, capsys):
                  'containers = [{name = "c", image = "pause"}]\n')
     sc = load_scenario(str(f))
     assert sc.kubelet.kubeAPIQPS == 50 and sc.workload.pods == 3
+
+
+@pytest.mark.parametrize("fault,words", [
+    ("{kind: meteor, at: [5]}", "does not match any of the expected tags"),
+    ("{kind: daemonRestart}", "needs at least one of at, every, ratePerHour"),
+    ("{kind: stepError, probability: 1.5}", "less than or equal to 1"),
+    ("{kind: slowStep, step: runc creat, extraSeconds: 5}", "did you mean one of ['runc create']"),
+    ("{kind: stepError, process: dockre}", "'dockre' is not a process"),
+    ("{kind: stepError, operation: RunPodSandbox}", "not a CRI operation"),
+    ("{kind: registry, slowdown: 0.5}", "greater than or equal to 1"),
+    ("{kind: shimCrash, at: [-1]}", "greater than or equal to 0"),
+])
+def test_bad_fault_specs_are_refused_naming_the_field(fault, words):
+    with pytest.raises(ConfigError) as e:
+        load_scenario("default", [f"faults=[{fault}]"])
+    msg = str(e.value)
+    assert "faults" in msg and words in msg, msg
+    assert "\n" not in msg
