@@ -39,7 +39,25 @@ def comparison_table(summary: dict) -> str:
     row("memory kubelet / runtime (MB RSS)",
         lambda d: _f(d["memory_mb"]["kubelet"], "{:.0f}") + " / " + _f(d["memory_mb"]["runtime"], "{:.0f}"))
     row("failed pods by hop", lambda d: ", ".join(f"{k}: {v}" for k, v in d["failures_by_hop"].items()) or "none")
-    row("transient sync errors", lambda d: str(sum(d["sync_errors_by_hop"].values())))
+    row("pending at horizon by hop",
+        lambda d: ", ".join(f"{k}: {v}" for k, v in d.get("pending_by_hop", {}).items()) or "none")
+    row("transient sync errors (retried)", lambda d: str(sum(d["sync_errors_by_hop"].values())))
+    row("node NotReady (PLEG): episodes / s",
+        lambda d: f"{d['stalls']['node_not_ready_episodes']} / {d['stalls']['node_not_ready_seconds']:.0f}")
+
+    def recovery(d: dict) -> str:
+        faults = d.get("faults", [])
+        if not faults:
+            return "-"
+        hit = [f for f in faults if f["pods_disrupted"]]
+        if not hit:
+            return f"{len(faults)} faults, no pod disrupted"
+        rec = [f["recovery_seconds"] for f in hit]
+        if any(r is None for r in rec):
+            return f"{len(hit)}/{len(faults)} disrupted, some never recovered"
+        return f"{len(hit)}/{len(faults)} disrupted, recovered in <= {max(rec):.1f} s"
+
+    row("faults: recovery", recovery)
 
     w0 = max(len(r[0]) for r in rows)
     widths = [max(len(n), *(len(r[1][i]) for r in rows)) for i, n in enumerate(names)]
