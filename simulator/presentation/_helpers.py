@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import matplotlib.colors as mcolors
+import numpy as np
 import pandas as pd
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
 from .style import DPI, add_footnote
 
-__all__ = ["finish", "require", "ordered", "Unit", "unit_for", "duration", "ink_on", "text_width_px", "text_size_px"]
+__all__ = ["finish", "require", "self_seconds", "ordered", "Unit", "unit_for", "duration", "ink_on", "text_width_px", "text_size_px"]
 
 _TEXT_PATH = TextToPath()
 
@@ -83,6 +84,28 @@ def text_width_px(text: str, size_pt: float, weight: str = "normal") -> float:
     prop = FontProperties(family="DejaVu Sans", size=size_pt, weight=weight)
     width, _, _ = _TEXT_PATH.get_text_width_height_descent(text, prop, ismath=False)
     return width * DPI / 72
+
+
+def self_seconds(spans: pd.DataFrame) -> np.ndarray:
+    """Each span's self time: its duration minus the union of its children's intervals
+    (children found by parent_id within one run: runtime, node, replication)."""
+    run_keys = [c for c in ("runtime", "node", "replication") if c in spans.columns]
+    frame = spans.reset_index(drop=True)
+    out = np.empty(len(frame))
+    groups = frame.groupby(run_keys, sort=False) if run_keys else [(None, frame)]
+    for _, run in groups:
+        children: dict[int, list[tuple[float, float]]] = {}
+        for parent, start, end in zip(run["parent_id"], run["start"], run["end"]):
+            children.setdefault(int(parent), []).append((float(start), float(end)))
+        for idx, sid, start, end in zip(run.index, run["span_id"], run["start"], run["end"]):
+            busy, cursor = 0.0, float(start)
+            for c_start, c_end in sorted(children.get(int(sid), ())):
+                c_start, c_end = max(c_start, cursor), min(c_end, float(end))
+                if c_end > c_start:
+                    busy += c_end - c_start
+                    cursor = c_end
+            out[idx] = max(float(end) - float(start) - busy, 0.0)
+    return out
 
 
 def text_size_px(text: str, size_pt: float, weight: str = "normal") -> tuple[float, float]:

@@ -36,6 +36,7 @@ from ._helpers import finish as _finish
 from ._helpers import ink_on as _ink_on
 from ._helpers import ordered as _ordered
 from ._helpers import require as _require
+from ._helpers import self_seconds
 from ._helpers import text_width_px as _text_px
 from ._helpers import Unit
 from ._helpers import unit_for as _unit_for
@@ -254,18 +255,7 @@ def latency_vs_load(
 
 def _self_times(spans: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Each span's self time (duration minus the union of its children) and its queued part."""
-    children: dict[int, list[tuple[float, float]]] = {}
-    for parent, start, end in zip(spans["parent_id"], spans["start"], spans["end"]):
-        children.setdefault(int(parent), []).append((float(start), float(end)))
-    self_s = np.empty(len(spans))
-    for i, (sid, start, end) in enumerate(zip(spans["span_id"], spans["start"], spans["end"])):
-        busy, cursor = 0.0, float(start)
-        for c_start, c_end in sorted(children.get(int(sid), ())):
-            c_start, c_end = max(c_start, cursor), min(c_end, float(end))
-            if c_end > c_start:
-                busy += c_end - c_start
-                cursor = c_end
-        self_s[i] = max(float(end) - float(start) - busy, 0.0)
+    self_s = self_seconds(spans)
     queued = np.clip(spans["queued"].to_numpy(dtype=float), 0.0, None)
     queued = np.where(queued > 1e-9, np.minimum(queued, self_s), 0.0)
     return self_s, queued

@@ -38,6 +38,7 @@ from ._helpers import finish as _finish
 from ._helpers import ink_on as _ink_on
 from ._helpers import ordered as _ordered
 from ._helpers import require as _require
+from ._helpers import self_seconds
 from ._helpers import text_size_px as _text_size_px
 from ._helpers import Unit
 from ._helpers import unit_for as _unit_for
@@ -303,21 +304,8 @@ def _self_and_queued(spans: pd.DataFrame) -> pd.DataFrame:
     the span). The part of it spent queued (for a lock, a CPU or a slot) is ``queued_s``.
     Span ids are unique within one run, so parents are looked up per (runtime, node, replication).
     """
-    run_keys = [c for c in ("runtime", "node", "replication") if c in spans.columns]
-    self_s = np.empty(len(spans))
     frame = spans.reset_index(drop=True)
-    for _, run in frame.groupby(run_keys, sort=False):
-        children: dict[int, list[tuple[float, float]]] = {}
-        for parent, start, end in zip(run["parent_id"], run["start"], run["end"]):
-            children.setdefault(int(parent), []).append((float(start), float(end)))
-        for idx, sid, start, end in zip(run.index, run["span_id"], run["start"], run["end"]):
-            busy, cursor = 0.0, float(start)
-            for c_start, c_end in sorted(children.get(int(sid), ())):
-                c_start, c_end = max(c_start, cursor), min(c_end, float(end))
-                if c_end > c_start:
-                    busy += c_end - c_start
-                    cursor = c_end
-            self_s[idx] = max(float(end) - float(start) - busy, 0.0)
+    self_s = self_seconds(frame)
     queued = np.minimum(frame["queued"].to_numpy(dtype=float), self_s)
     return frame.assign(queued_s=queued, work_s=self_s - queued)
 
