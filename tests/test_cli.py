@@ -95,3 +95,15 @@ def test_report_is_one_self_contained_page(tmp_path, capsys):
     assert "<script" not in page and "src='http" not in page and 'src="http' not in page
     assert "95% confidence interval" in page and "realdata 1.21" in page
     assert "kubeAPIQPS: 5" in page  # the resolved scenario
+
+
+def test_mixed_cluster_outputs_one_section_per_chain(tmp_path, capsys):
+    out = tmp_path / "mig"
+    argv = ["compare", "--preset", "migration-docker-to-containerd", "--out", str(out),
+            "--set", "cluster.migration.pools=[apps]", "--set", "cluster.migration.reinstallSeconds=30"]
+    assert main(argv) == 0
+    doc = json.loads((out / "summary.json").read_text())
+    assert {"dockershim", "containerd"} <= set(doc["runtimes"])
+    assert (out / "figures" / "sequence-dockershim.png").exists()
+    assert (out / "figures" / "sequence-containerd.png").exists()
+    capsys.readouterr()

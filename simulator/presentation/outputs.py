@@ -126,7 +126,9 @@ def _figures(comp: Comparison, out: Path, theme: str) -> list[Path]:
     written += _save(F.latency_cdf(comp.pods, footnote=note, theme=theme), out / "pod-startup-cdf")
     written += _save(F.time_by_operation(comp.spans, footnote=note, theme=theme), out / "time-by-operation")
     written += _save(F.time_by_hop(comp.spans, footnote=note, theme=theme), out / "time-by-hop")
-    for rt in comp.runtimes:
+    for rt in comp.summary_runtimes:
+        if rt == "unscheduled":
+            continue
         pod = pick_pod(comp, rt, None)
         fig = F.sequence_diagram(pod_spans(comp, rt, pod), lanes_for_runtime(rt),
                                  footnote=note, theme=theme)

@@ -71,8 +71,8 @@ def render_report(comp: "Comparison", title: str | None = None) -> str:
                          "Mean time per pod spent in each CRI call the kubelet makes."))
     parts.append(_figure("Where the time goes, hop by hop", F.time_by_hop(comp.spans, footnote=note),
                          "The same time split by the process doing the work."))
-    for rt in comp.runtimes:
-        if rt == "pools":
+    for rt in comp.summary_runtimes:
+        if rt == "unscheduled":
             continue
         try:
             pod = pick_pod(comp, rt, None)
