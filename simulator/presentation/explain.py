@@ -17,6 +17,7 @@ __all__ = ["explain_chain", "hop_counts"]
 _CREATION_OPS = ["run_podsandbox", "podsandbox_status", "image_status", "pull_image",
                  "create_container", "start_container"]
 _STATUS_OPS = ["list_podsandbox", "list_containers", "podsandbox_status", "container_status"]
+_TERMINATION_OPS = ["stop_container", "stop_podsandbox", "remove_container", "remove_podsandbox"]
 
 
 def _median_ms(step: Step, scenario: Scenario) -> str:
@@ -87,7 +88,8 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
               f"(source: {chain.sandboxNameReuseSource})"]
     counts = hop_counts(chain)
     for title, ops in (("Pod creation, in the order SyncPod calls it", _CREATION_OPS),
-                       ("Status and list calls (PLEG relist and GetPodStatus)", _STATUS_OPS[:2] + _STATUS_OPS[3:])):
+                       ("Status and list calls (PLEG relist and GetPodStatus)", _STATUS_OPS[:2] + _STATUS_OPS[3:]),
+                       ("Termination and garbage collection", _TERMINATION_OPS)):
         lines += ["", title + ":"]
         for op in ops:
             o = chain.operations[op]
