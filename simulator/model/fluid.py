@@ -5,10 +5,17 @@ at ``min(per_job_cap, capacity / n)``: egalitarian processor sharing, the usual 
 time-shared CPU (Linux CFS gives runnable threads equal shares) and of TCP flows sharing a link.
 A 1-vCPU node therefore slows every concurrent step down, a 16-core node barely notices.
 
-Cost: one SimPy timeout per change of the active set, O(active jobs) work per change.
+Implementation: since every active job gets the same rate, one "virtual work" clock ``V`` (the
+service each active job has received since time zero) describes them all; a job arriving at
+``V0`` with ``w`` of work finishes when ``V`` reaches ``V0 + w``. Finish tags sit in a heap, so a
+change of the active set costs O(log n) plus one pass over the (few) tags for accounting, and
+one SimPy timeout is pending at a time.
 """
 
 from __future__ import annotations
+
+import heapq
+from collections import Counter
 
 import simpy
 
@@ -24,8 +31,10 @@ class FluidShare:
         self.capacity = float(capacity)
         self.per_job_cap = float(per_job_cap)
         self.name = name
-        self._jobs: dict[int, list] = {}  # id -> [remaining, event, tag]
-        self._next_id = 0
+        self._V = 0.0  # service each active job has received since time zero
+        self._heap: list[tuple[float, int, simpy.Event, str]] = []  # (finish tag, seq, event, tag)
+        self._per_tag: Counter = Counter()  # active jobs per tag
+        self._seq = 0
         self._last = env.now
         self._timer_version = 0
         self.work_done: dict[str, float] = {}  # tag -> work completed (CPU-s or MB)
@@ -33,15 +42,15 @@ class FluidShare:
     # ------------------------------------------------------------------ public
     @property
     def active(self) -> int:
-        return len(self._jobs)
+        return len(self._heap)
 
     def rate(self) -> float:
-        n = len(self._jobs)
+        n = len(self._heap)
         return 0.0 if n == 0 else min(self.per_job_cap, self.capacity / n)
 
     def busy(self) -> float:
         """Capacity in use right now (cores busy, MB/s flowing)."""
-        return self.rate() * len(self._jobs)
+        return self.rate() * len(self._heap)
 
     def run(self, work: float, tag: str = "") -> simpy.Event:
         """An event that fires when ``work`` has been served."""
@@ -51,8 +60,9 @@ class FluidShare:
             ev.succeed()
             return ev
         self._advance()
-        self._jobs[self._next_id] = [work, ev, tag]
-        self._next_id += 1
+        heapq.heappush(self._heap, (self._V + work, self._seq, ev, tag))
+        self._seq += 1
+        self._per_tag[tag] += 1
         self._reschedule()
         return ev
 
@@ -66,39 +76,33 @@ class FluidShare:
         now = self.env.now
         dt = now - self._last
         self._last = now
-        if dt <= 0 or not self._jobs:
+        if dt <= 0 or not self._heap:
             return
-        r = self.rate()
-        done = r * dt
+        dv = self.rate() * dt
+        self._V += dv
         wd = self.work_done
-        for job in self._jobs.values():
-            job[0] -= done
-            wd[job[2]] = wd.get(job[2], 0.0) + done
+        for tag, count in self._per_tag.items():
+            if count:
+                wd[tag] = wd.get(tag, 0.0) + dv * count
 
     def _reschedule(self) -> None:
-        # complete finished jobs
-        finished = [k for k, j in self._jobs.items() if j[0] <= _EPS * 10]
-        for k in finished:
-            job = self._jobs.pop(k)
-            self.work_done[job[2]] = self.work_done.get(job[2], 0.0) + job[0]  # tiny residue
-            job[1].succeed()
-        if not self._jobs:
+        heap = self._heap
+        limit = self._V + _EPS * 10
+        while heap and heap[0][0] <= limit:
+            _finish, _seq, ev, tag = heapq.heappop(heap)
+            self._per_tag[tag] -= 1
+            ev.succeed()
+        if not heap:
             return
-        r = self.rate()
-        smallest = min(j[0] for j in self._jobs.values())
-        delay = smallest / r
+        delay = max(heap[0][0] - self._V, 0.0) / self.rate()
         self._timer_version += 1
         version = self._timer_version
-        t = self.env.timeout(delay)
-        t.callbacks.append(lambda _ev, v=version: self._on_timer(v))
+        self.env.timeout(delay).callbacks.append(lambda _ev, v=version: self._on_timer(v))
 
     def _on_timer(self, version: int) -> None:
         if version != self._timer_version:
             return  # superseded by a later change of the active set
         self._advance()
-        # guard against float residue: the job that was due is finished
-        if self._jobs:
-            smallest_key = min(self._jobs, key=lambda k: self._jobs[k][0])
-            if self._jobs[smallest_key][0] < 1e-9:
-                self._jobs[smallest_key][0] = 0.0
+        if self._heap and self._heap[0][0] - self._V < 1e-9:
+            self._V = max(self._V, self._heap[0][0])  # float residue: the job that was due is done
         self._reschedule()
