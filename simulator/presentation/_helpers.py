@@ -10,12 +10,13 @@ from functools import lru_cache
 import matplotlib.colors as mcolors
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import TextToPath
 
-from .style import DPI, add_footnote
+from .style import DPI, add_footnote, runtime_color
 
-__all__ = ["finish", "require", "self_seconds", "ordered", "Unit", "unit_for", "duration", "ink_on", "text_width_px", "text_size_px"]
+__all__ = ["finish", "require", "self_seconds", "runtime_ticks", "ordered", "Unit", "unit_for", "duration", "ink_on", "text_width_px", "text_size_px"]
 
 _TEXT_PATH = TextToPath()
 
@@ -106,6 +107,19 @@ def self_seconds(spans: pd.DataFrame) -> np.ndarray:
                     cursor = c_end
             out[idx] = max(float(end) - float(start) - busy, 0.0)
     return out
+
+
+def runtime_ticks(ax: Axes, runtimes: Sequence[str], labels: bool = True) -> None:
+    """Runtimes top to bottom on the y axis, each label bold in its runtime's colour."""
+    y = np.arange(len(runtimes))
+    ax.set_yticks(y, runtimes if labels else [""] * len(runtimes))
+    if labels:
+        for tick, runtime in zip(ax.get_yticklabels(), runtimes):
+            tick.set_color(runtime_color(runtime))
+            tick.set_fontweight("bold")
+    ax.set_ylim(len(runtimes) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    ax.tick_params(axis="y", length=0)
 
 
 def text_size_px(text: str, size_pt: float, weight: str = "normal") -> tuple[float, float]:

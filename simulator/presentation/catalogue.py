@@ -36,6 +36,7 @@ from ._helpers import finish as _finish
 from ._helpers import ink_on as _ink_on
 from ._helpers import ordered as _ordered
 from ._helpers import require as _require
+from ._helpers import runtime_ticks as _runtime_ticks
 from ._helpers import self_seconds
 from ._helpers import text_width_px as _text_px
 from ._helpers import Unit
@@ -89,19 +90,6 @@ def _fit(text: str, width_px: float, size_pt: float, weight: str = "normal") -> 
         if _text_px(short, size_pt, weight) <= width_px:
             return short
     return ""
-
-
-def _runtime_ticks(ax: Axes, runtimes: Sequence[str], labels: bool = True) -> None:
-    """Runtimes top to bottom on the y axis, each label bold in its runtime's colour."""
-    y = np.arange(len(runtimes))
-    ax.set_yticks(y, runtimes if labels else [""] * len(runtimes))
-    if labels:
-        for tick, runtime in zip(ax.get_yticklabels(), runtimes):
-            tick.set_color(runtime_color(runtime))
-            tick.set_fontweight("bold")
-    ax.set_ylim(len(runtimes) - 0.5, -0.5)
-    ax.grid(axis="y", visible=False)
-    ax.tick_params(axis="y", length=0)
 
 
 # --------------------------------------------------------------------------------------------

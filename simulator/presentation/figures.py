@@ -38,7 +38,7 @@ from ._helpers import finish as _finish
 from ._helpers import ink_on as _ink_on
 from ._helpers import ordered as _ordered
 from ._helpers import require as _require
-from ._helpers import self_seconds
+from ._helpers import runtime_ticks, self_seconds
 from ._helpers import text_size_px as _text_size_px
 from ._helpers import Unit
 from ._helpers import unit_for as _unit_for
@@ -240,13 +240,7 @@ def _stacked_bars(
     for yi, total in enumerate(left):
         ax.text(total + x_max * 0.01, yi, unit.format(total / unit.per_second), ha="left",
                 va="center", fontsize=16, fontweight="bold", color=colors["foreground"])
-    ax.set_yticks(y, runtimes)
-    for tick, runtime in zip(ax.get_yticklabels(), runtimes):
-        tick.set_color(runtime_color(runtime))
-        tick.set_fontweight("bold")
-    ax.set_ylim(len(runtimes) - 0.5, -0.5)
-    ax.grid(axis="y", visible=False)
-    ax.tick_params(axis="y", length=0)
+    runtime_ticks(ax, runtimes)
 
 
 def _legend_below(ax: Axes, handles: list[Patch], ncols: int) -> None:
