@@ -26,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 def _runtimes(text: Optional[str]) -> Optional[list[str]]:
     if not text:
         return None
-    from .model.chain import known_chains
+    from .chains import known_chains
 
     names = [t.strip() for t in text.split(",") if t.strip()]
     allowed = known_chains()

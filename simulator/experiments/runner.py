@@ -16,7 +16,7 @@ from typing import Iterable, Optional
 import pandas as pd
 
 from ..config import Scenario
-from ..model.chain import load_chain
+from ..chains import load_chain
 from ..model.simulation import POOLS, RunResult, simulate
 from .executors import map_jobs
 from .stats import percentiles, t_interval

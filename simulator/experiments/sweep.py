@@ -58,7 +58,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tqdm import tqdm
 
 from ..config import ConfigError, Scenario, format_validation_error, load_scenario
-from ..model.chain import known_chains, load_chain
+from ..chains import known_chains, load_chain
 from ..model.simulation import simulate
 from .runner import summarize_runtime
 

@@ -27,7 +27,7 @@ from .interpreter import HopFailure
 
 if TYPE_CHECKING:
     from ..config import RegistryFault
-    from .chain import Step
+    from ..chains import Step
     from .interpreter import CallContext
     from .node import Node
 

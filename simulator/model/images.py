@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 if TYPE_CHECKING:
-    from .chain import Chain
+    from ..chains import Chain
     from .interpreter import CallContext
     from .node import Node
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
-from .chain import REQUIRED_OPERATIONS, Chain, Step
+from ..chains import REQUIRED_OPERATIONS, Chain, Step
 from .dist import Sampler, compile_dist
 
 if TYPE_CHECKING:

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import simpy
 
-from .chain import REQUIRED_OPERATIONS
+from ..chains import REQUIRED_OPERATIONS
 from .control import ApiServer, TokenBucket
 from .interpreter import CallContext, HopFailure
 from .state import ContainerState, PodState

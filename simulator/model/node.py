@@ -16,7 +16,7 @@ import numpy as np
 import simpy
 
 from ..config import Scenario
-from .chain import Chain, LockSpec
+from ..chains import Chain, LockSpec
 from .fluid import FluidShare
 from .images import ImageStore
 from .interpreter import Interpreter

@@ -25,7 +25,7 @@ import pandas as pd
 import simpy
 
 from ..config import NodeConfig, NodePool, Scenario
-from .chain import Chain, load_chain
+from ..chains import Chain, load_chain
 from .control import ApiServer, Scheduler
 from .faults import NodeFaults
 from .node import Node

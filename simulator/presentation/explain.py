@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 
 from ..config import Scenario
-from ..model.chain import CONDITIONS, REQUIRED_OPERATIONS, TRANSPORTS, Chain, Step, iter_steps, load_chain
+from ..chains import CONDITIONS, REQUIRED_OPERATIONS, TRANSPORTS, Chain, Step, iter_steps, load_chain
 from ..model.dist import dist_median_s
 
 __all__ = ["explain_chain", "hop_counts"]

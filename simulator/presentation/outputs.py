@@ -69,7 +69,7 @@ def footnote_for(comp: Comparison) -> str:
 
 
 def lanes_for_runtime(runtime: str) -> list[str]:
-    from ..model.chain import load_chain
+    from ..chains import load_chain
 
     chain = load_chain(runtime)
     order = ["kubelet"]
@@ -174,7 +174,7 @@ def write_figures(out: Path, preset: str = "default", seed: int = 1, theme: str 
     Everything is computed from fixed seeds, so a second run writes the same bytes."""
     from ..experiments.curves import load_curve
     from ..experiments.failures import failure_ramp
-    from ..model.chain import load_chain
+    from ..chains import load_chain
     from ..model.simulation import simulate
     from . import catalogue as C
     from .failure_figures import failure_heatmap, migration_timeline

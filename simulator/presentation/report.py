@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from ..model.chain import iter_steps, load_chain
+from ..chains import iter_steps, load_chain
 from . import figures as F
 from .explain import hop_counts
 from .tables import comparison_table

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from ..errors import ConfigError
+
 __all__ = ["PRESET_DIR", "preset_names", "preset_data", "preset_path"]
 
 PRESET_DIR = Path(__file__).resolve().parent
@@ -21,8 +23,6 @@ def preset_names() -> list[str]:
 
 
 def preset_path(name: str) -> Path:
-    from ..config import ConfigError
-
     p = PRESET_DIR / f"{name}.yaml"
     if not p.is_file():
         raise ConfigError(

@@ -5,9 +5,11 @@ ordered steps it takes through the runtime's processes. Each step names the proc
 the work, the transport it is reached by, its service-time distribution, the share of that time
 spent on a CPU, the lock it holds (a per-container lock in dockerd, a per-pod network lock in
 dockershim, containerd's bbolt writer lock...), the calls it makes to the next hop, and its
-failure modes; and every step names its source. One interpreter (``interpreter.py``) walks any
-chain, so a user can copy a chain file and edit it ("containerd + crun", "dockershim without the
-extra inspect") without writing Python.
+failure modes; and every step names its source. One interpreter
+(``simulator.model.runtime.interpreter``) walks any chain, so a user can copy a chain file and
+edit it ("containerd + crun", "dockershim without the extra inspect") without writing Python.
+
+This module is the chain *schema* and its loader; it knows nothing of the model that runs it.
 
 A chain may name a ``base`` chain: it then starts from the base's processes and operations and
 replaces those it lists (``cri-dockerd`` is ``dockershim`` moved into its own process).
@@ -21,9 +23,10 @@ from pathlib import Path
 from typing import Annotated, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from ..config import ConfigError, Dist, format_validation_error
+from ..errors import ConfigError, format_validation_error
+from ..schema import Dist, StrictModel
 
 __all__ = [
     "Chain",
@@ -36,9 +39,11 @@ __all__ = [
     "known_chains",
     "TRANSPORTS",
     "CONDITIONS",
+    "iter_steps",
+    "LockSpec",
 ]
 
-CHAIN_DIR = Path(__file__).resolve().parent.parent / "chains"
+CHAIN_DIR = Path(__file__).resolve().parent
 
 # kubelet_runtime_operations_duration_seconds{operation_type} names (facts §1.11) -> CRI method.
 REQUIRED_OPERATIONS = {
@@ -78,31 +83,27 @@ CONDITIONS = {
 Items = Literal["containers", "sandboxes"]
 
 
-class _M(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class LockSpec(_M):
+class LockSpec(StrictModel):
     name: str
     scope: Literal["container", "pod", "node"]
     capacity: Annotated[int, Field(ge=1)] = 1
     source: str = Field(min_length=3)
 
 
-class PerItem(_M):
+class PerItem(StrictModel):
     """Extra cost per listed item (a list call's cost grows with what it lists)."""
 
     items: Items
     ms: Annotated[float, Field(ge=0)]
 
 
-class FailureSpec(_M):
+class FailureSpec(StrictModel):
     reason: str
     probability: Annotated[float, Field(ge=0, le=1)]
     source: str = Field(min_length=3)
 
 
-class Step(_M):
+class Step(StrictModel):
     name: str
     process: str
     transport: Literal["in-process", "grpc", "ttrpc", "http", "exec"] = "in-process"
@@ -129,19 +130,19 @@ class Step(_M):
         return self
 
 
-class Operation(_M):
+class Operation(StrictModel):
     description: str = ""
     steps: list[Step] = Field(min_length=1)
 
 
-class RssSpec(_M):
+class RssSpec(StrictModel):
     base: Annotated[float, Field(ge=0)] = 0.0
     perPod: Annotated[float, Field(ge=0)] = 0.0
     perContainer: Annotated[float, Field(ge=0)] = 0.0
     perInstance: Annotated[float, Field(ge=0)] = 0.0
 
 
-class ProcessSpec(_M):
+class ProcessSpec(StrictModel):
     """An OS-level process of the chain and how it is accounted.
 
     ``group`` is what the JSON summary reports it under (``kubelet`` or ``runtime``; the node
@@ -159,13 +160,13 @@ class ProcessSpec(_M):
     source: str = Field(min_length=3)
 
 
-class ImagePullSpec(_M):
+class ImagePullSpec(StrictModel):
     downloadScope: Literal["node", "pull"]
     maxConcurrentDownloads: Annotated[int, Field(ge=1)]
     source: str = Field(min_length=3)
 
 
-class Chain(_M):
+class Chain(StrictModel):
     name: str
     title: str
     description: str

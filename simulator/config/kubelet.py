@@ -1,0 +1,46 @@
+"""The ``kubelet:`` section: the ``KubeletConfiguration`` fields the model reads, under their
+real names and with the defaults of Kubernetes 1.23 (Go durations such as ``2m`` accepted).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from ..schema import Duration, NonNeg, Pos, StrictModel
+
+__all__ = ["KubeletConfig"]
+
+
+class KubeletConfig(StrictModel):
+    """The ``KubeletConfiguration`` fields the model uses, with their Kubernetes 1.23 defaults."""
+
+    # facts §0 / §1.10; cal. row 45: 5/10 through 1.26, 50/100 from 1.27 (PR #116121).
+    kubeAPIQPS: Pos = 5
+    kubeAPIBurst: Annotated[int, Field(ge=0)] = 10
+    # facts §0; KL-1.23 config/v1beta1/types.go SerializeImagePulls "Default: true".
+    serializeImagePulls: bool = True
+    # facts §0: added in 1.27; None = no limit when serializeImagePulls is false.
+    maxParallelImagePulls: Annotated[int, Field(ge=1)] | None = None
+    # facts §0, §1.5 (throttleImagePulling, TryAccept): 5/10; 0 = unlimited.
+    registryPullQPS: NonNeg = 5
+    registryBurst: Annotated[int, Field(ge=0)] = 10
+    # facts §0, §1.7: 2m; RunPodSandbox gets 2x.
+    runtimeRequestTimeout: Duration = 120.0
+    # facts §0: 110.
+    maxPods: Annotated[int, Field(ge=1)] = 110
+    # facts §0, §1.2: 1m, jittered by up to +50%.
+    syncFrequency: Duration = 60.0
+    # facts §0 / §1.10: separate event client, 5/10 (events do not block pod start).
+    eventRecordQPS: NonNeg = 5
+    eventBurst: Annotated[int, Field(ge=0)] = 10
+
+    @model_validator(mode="after")
+    def _parallel_pulls(self) -> "KubeletConfig":
+        if self.serializeImagePulls and self.maxParallelImagePulls not in (None, 1):
+            raise ValueError(
+                "maxParallelImagePulls > 1 needs serializeImagePulls: false "
+                "(the kubelet refuses this combination; KM pkg/kubelet/apis/config/validation)"
+            )
+        return self

@@ -1,0 +1,180 @@
+"""Where a scenario comes from and where it meets the chains.
+
+A scenario is read from a preset, a YAML/TOML/JSON file or a dict, with ``--set``-style dotted
+overrides applied first; it is validated by the schema (``simulator.config.scenario``), then
+checked against the chains it names (``check_against_chains``): every runtime must be a known
+chain or a chain file, and a fault naming a step, process or operation no chain of the run has
+is refused, because it would silently never fire.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from pydantic import ValidationError
+
+from ..chains import REQUIRED_OPERATIONS, iter_steps, known_chains, load_chain
+from ..errors import ConfigError, format_validation_error
+from ..presets import preset_data
+from .scenario import Scenario
+
+__all__ = [
+    "apply_overrides",
+    "check_against_chains",
+    "load_scenario",
+    "parse_override",
+    "read_scenario_file",
+    "scenario_from_dict",
+]
+
+
+def _set_dotted(data: dict, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    cur: Any = data
+    for i, p in enumerate(parts[:-1]):
+        if isinstance(cur, list):
+            try:
+                cur = cur[int(p)]
+                continue
+            except (ValueError, IndexError):
+                raise ConfigError(f"override '{dotted}': '{p}' is not a valid list index") from None
+        if not isinstance(cur, dict):
+            raise ConfigError(
+                f"override '{dotted}': '{'.'.join(parts[:i])}' is a value, not a section"
+            )
+        cur = cur.setdefault(p, {})
+    last = parts[-1]
+    if isinstance(cur, list):
+        try:
+            cur[int(last)] = value
+        except (ValueError, IndexError):
+            raise ConfigError(f"override '{dotted}': '{last}' is not a valid list index") from None
+    elif isinstance(cur, dict):
+        cur[last] = value
+    else:
+        raise ConfigError(f"override '{dotted}': the parent is a value, not a section")
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``kubelet.kubeAPIQPS=60`` -> ('kubelet.kubeAPIQPS', 60). Values are read as YAML."""
+    if "=" not in text:
+        raise ConfigError(
+            f"override {text!r} must look like key.path=value, e.g. kubelet.kubeAPIQPS=60"
+        )
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    if not key or not re.fullmatch(r"[A-Za-z0-9_.\-]+", key):
+        raise ConfigError(f"override {text!r}: '{key}' is not a dotted key path")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def apply_overrides(data: dict, overrides: list[str] | dict[str, Any] | None) -> dict:
+    data = copy.deepcopy(data)
+    if not overrides:
+        return data
+    items = overrides.items() if isinstance(overrides, dict) else map(parse_override, overrides)
+    for key, value in items:
+        _set_dotted(data, key, value)
+    return data
+
+
+def scenario_from_dict(data: dict, where: str = "scenario") -> Scenario:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping of keys to values, got {type(data).__name__}")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(e, where)) from None
+    return check_against_chains(scenario, where)
+
+
+def read_scenario_file(path: str | Path) -> dict:
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"scenario file {str(p)!r} does not exist")
+    text = p.read_text(encoding="utf-8")
+    try:
+        if p.suffix == ".toml":
+            import tomllib
+
+            data = tomllib.loads(text)
+        elif p.suffix == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except Exception as e:  # noqa: BLE001 - any parse error becomes one readable paragraph
+        raise ConfigError(f"scenario file {str(p)!r} could not be parsed: {e}".replace("\n", " ")) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"scenario file {str(p)!r} must hold a mapping at the top level")
+    return data
+
+
+def load_scenario(source: str | Path | dict, overrides: list[str] | dict | None = None) -> Scenario:
+    """A scenario from a preset name, a YAML/TOML/JSON file or a dict, with dotted overrides."""
+    if isinstance(source, dict):
+        data, where = source, "scenario"
+    elif isinstance(source, (str, Path)) and Path(source).suffix in (".yaml", ".yml", ".toml", ".json"):
+        data, where = read_scenario_file(source), f"scenario {Path(source).name}"
+    else:
+        data, where = preset_data(str(source)), f"preset {source}"
+    return scenario_from_dict(apply_overrides(data, overrides), where)
+
+
+def _is_chain_file(name: str) -> bool:
+    return name.endswith((".yaml", ".yml"))
+
+
+def check_against_chains(scenario: Scenario, where: str = "scenario",
+                         runtimes: Iterable[str] | None = None) -> Scenario:
+    """Check what the scenario names against the chains it will run on: ``runtimes`` (default:
+    the scenario's own), the cluster's pool and migration runtimes, and the faults' targets.
+    A step of another chain is fine in a mixed cluster, as long as some chain of the run has it."""
+    allowed = known_chains()
+    names = list(scenario.runtimes if runtimes is None else runtimes)
+    for r in names:
+        if r not in allowed and r != "pools" and not _is_chain_file(r):
+            shown = json.dumps(names)
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
+            raise ConfigError(f"{where} field 'runtimes' = {shown}: unknown runtime {r!r}; "
+                              f"allowed: {', '.join(allowed)} or a chain file (.yaml).")
+    run = set(names) - {"pools"}
+    if scenario.cluster is not None:
+        rts = [p.runtime for p in scenario.cluster.pools]
+        if scenario.cluster.migration:
+            rts.append(scenario.cluster.migration.toRuntime)
+        for r in rts:
+            if r not in allowed and not _is_chain_file(r):
+                raise ConfigError(f"{where}: cluster: unknown runtime {r!r}; allowed: {', '.join(allowed)}.")
+        run |= set(rts)
+    steps: set[str] = set()
+    processes: set[str] = set()
+    for n in run:
+        chain = load_chain(n)
+        processes |= set(chain.processes)
+        for op in chain.operations.values():
+            steps |= {st.name for st in iter_steps(op.steps)}
+    for i, f in enumerate(scenario.faults):
+        step = getattr(f, "step", None)
+        if step is not None and step not in steps:
+            close = sorted(x for x in steps if step.lower() in x.lower())[:5]
+            raise ConfigError(f"{where}: faults[{i}].step {step!r} is not a step of {sorted(run)}"
+                              + (f"; did you mean one of {close}?" if close else
+                                 "; see `kubesim explain RUNTIME` for step names."))
+        proc = getattr(f, "process", None)
+        if proc is not None and proc not in processes:
+            raise ConfigError(f"{where}: faults[{i}].process {proc!r} is not a process of {sorted(run)}; "
+                              f"processes: {sorted(processes)}.")
+        op = getattr(f, "operation", None)
+        if op is not None and op not in REQUIRED_OPERATIONS:
+            raise ConfigError(f"{where}: faults[{i}].operation {op!r} is not a CRI operation; "
+                              f"allowed: {sorted(REQUIRED_OPERATIONS)}.")
+    return scenario

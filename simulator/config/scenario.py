@@ -1,0 +1,156 @@
+"""The scenario: everything one run needs besides the runtime and the seed.
+
+A scenario says which node, which kubelet settings, which CNI plugin, which workload, which
+faults and, for a cluster, which node pools. It is one pydantic model so that every key is
+typed, every unknown key is refused and every value is checked before time zero. Keys are
+camelCase as in Kubernetes objects.
+
+This schema knows nothing of the chains: whether ``runtimes`` and the faults' steps and
+processes name things a chain has is checked where the two meet, in
+``simulator.config.loading``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from ..errors import format_validation_error
+from ..schema import NonNeg, Pos, StrictModel, format_duration
+from .faults import Fault
+from .kubelet import KubeletConfig
+from .node import ApiServerConfig, CniConfig, NodeConfig, SchedulerConfig
+from .workload import ImageSpec, WorkloadConfig
+
+__all__ = ["Scenario", "SimulationConfig", "NodePool", "MigrationConfig", "ClusterConfig"]
+
+
+class SimulationConfig(StrictModel):
+    # Simulated seconds after which pods not yet running are counted pending.
+    horizonSeconds: Pos = 900.0
+    # After the last pod settles, keep simulating this long to measure steady-state CPU
+    # (the node e2e resource tests measure over a window of running pods).
+    steadyStateSeconds: NonNeg = 60.0
+    # Period of the resources time series.
+    sampleSeconds: Pos = 1.0
+    # Record one span per hop visit (operations are always recorded).
+    recordSpans: bool = True
+    # Resource time series are sampled on at most this many nodes per pool (large clusters).
+    probeNodesPerPool: Annotated[int, Field(ge=0)] = 2
+
+
+class NodePool(StrictModel):
+    """``nodes`` identical nodes running one chain, with labels pods can select."""
+
+    name: str
+    nodes: Annotated[int, Field(ge=1, le=20_000)] = 1
+    runtime: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    # overrides of the scenario's node section for this pool (cpuCores, memoryGiB...)
+    node: dict[str, Any] = Field(default_factory=dict)
+
+
+class MigrationConfig(StrictModel):
+    """Move pools to another runtime one node at a time: cordon, drain (pods deleted and
+    recreated by their controller elsewhere), reinstall, rejoin with the new runtime."""
+
+    pools: list[str] = Field(min_length=1)
+    toRuntime: str
+    startSeconds: NonNeg = 60.0
+    # ASSUMPTION: 5 min to reinstall a node's runtime and rejoin (image + reboot).
+    reinstallSeconds: NonNeg = 300.0
+    # labels the reinstalled node gets (replacing the pool's)
+    labels: dict[str, str] = Field(default_factory=dict)
+
+
+class ClusterConfig(StrictModel):
+    pools: list[NodePool] = Field(min_length=1)
+    migration: MigrationConfig | None = None
+    # kube-scheduler percentageOfNodesToScore adaptive default: 50 % - nodes/125 %, at least
+    # 5 % (pkg/scheduler/schedule_one.go numFeasibleNodesToFind); scoring cost per node below.
+    # ASSUMPTION: ~20 us of filter + score work per node considered.
+    scorePerNodeMs: NonNeg = 0.02
+
+    @model_validator(mode="after")
+    def _unique(self) -> "ClusterConfig":
+        names = [p.name for p in self.pools]
+        if len(set(names)) != len(names):
+            raise ValueError(f"node pool names must be unique, got {names}")
+        if self.migration:
+            missing = [p for p in self.migration.pools if p not in names]
+            if missing:
+                raise ValueError(f"migration.pools names unknown pools {missing}; pools: {names}")
+        return self
+
+
+class Scenario(StrictModel):
+    """Everything one run needs besides the runtime and the seed."""
+
+    name: str = "custom"
+    description: str = ""
+    kubernetesVersion: str = "1.23"
+    kubelet: KubeletConfig = Field(default_factory=KubeletConfig)
+    node: NodeConfig = Field(default_factory=NodeConfig)
+    cni: CniConfig = Field(default_factory=CniConfig)
+    apiserver: ApiServerConfig = Field(default_factory=ApiServerConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    images: dict[str, ImageSpec] = Field(
+        default_factory=lambda: {
+            # pause:3.6 ~ 0.3 MB (cal. §3.9: pause:3.5 is 299 kB); nodes have it cached.
+            "pause": {"sizeMB": 0.3, "layers": 1, "prePulled": True},
+        }
+    )
+    # The sandbox (pause) image, as in dockershim's/containerd's defaults (facts §2.1, §4.1).
+    sandboxImage: str = "pause"
+    workload: WorkloadConfig
+    faults: list[Fault] = Field(default_factory=list)
+    # Several nodes in pools, each with its own chain; absent = one node (``node:``) running
+    # the runtime being compared.
+    cluster: ClusterConfig | None = None
+    simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+    # Chain names to compare, or a path to a chain file.
+    runtimes: list[str] = Field(default_factory=lambda: ["dockershim", "containerd"])
+
+    @model_validator(mode="after")
+    def _images_known(self) -> "Scenario":
+        if self.sandboxImage not in self.images:
+            raise ValueError(f"sandboxImage {self.sandboxImage!r} is not in images")
+        for t in self.workload.templates:
+            for c in t.spec.initContainers + t.spec.containers:
+                if c.image not in self.images:
+                    raise ValueError(
+                        f"container {c.name!r} of template {t.name!r} uses image {c.image!r}, "
+                        f"which is not in images (known: {sorted(self.images)})"
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _cluster_runtimes(self) -> "Scenario":
+        if "pools" in self.runtimes and self.cluster is None:
+            raise ValueError("runtimes: 'pools' (each pool keeps its own chain) needs a cluster: section")
+        if self.cluster is not None:
+            for pool in self.cluster.pools:
+                try:
+                    NodeConfig.model_validate({**self.node.model_dump(), **pool.node})
+                except ValidationError as e:
+                    raise ValueError(f"cluster pool {pool.name!r} node overrides: "
+                                     f"{format_validation_error(e, 'node')}") from None
+        return self
+
+    @field_validator("runtimes")
+    @classmethod
+    def _some_runtime(cls, v: list[str]) -> list[str]:
+        # the names themselves are checked against the chains where scenario and chains meet
+        # (``simulator.config.loading.check_against_chains``)
+        if not v:
+            raise ValueError("at least one runtime is needed")
+        return v
+
+    def resolved(self) -> dict:
+        """The full scenario, defaults included, as saved with every result."""
+        data = self.model_dump(mode="json")
+        k = data["kubelet"]
+        for key in ("runtimeRequestTimeout", "syncFrequency"):
+            k[key] = format_duration(k[key])
+        return data

@@ -1,0 +1,122 @@
+"""The value types every schema shares: a strict pydantic base model (unknown keys refused),
+Go duration strings, and service-time distributions given by the quantiles kubelet metrics
+report. The scenario schema (``simulator.config``) and the chain schema (``simulator.chains``)
+both build on these.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.functional_validators import BeforeValidator
+
+__all__ = [
+    "StrictModel",
+    "Dist",
+    "ConstantDist",
+    "ExponentialDist",
+    "LognormalDist",
+    "Duration",
+    "NonNeg",
+    "Pos",
+    "parse_duration",
+    "format_duration",
+]
+
+
+# --------------------------------------------------------------------------- durations
+_DUR_RE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_DUR_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(value: Any) -> float:
+    """Parse a Go duration string (``2m``, ``1m30s``, ``500ms``) or a number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected a Go duration such as '2m' or '500ms', got {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text in ("0", "0s"):
+            return 0.0
+        pos, seconds = 0, 0.0
+        for m in _DUR_RE.finditer(text):
+            if m.start() != pos:
+                break
+            seconds += float(m.group(1)) * _DUR_UNITS[m.group(2)]
+            pos = m.end()
+        if pos != len(text) or not text:
+            raise ValueError(
+                f"expected a Go duration such as '2m', '1m30s' or '500ms', got {value!r}"
+            )
+    else:
+        raise ValueError(f"expected a Go duration such as '2m' or '500ms', got {value!r}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"a duration must be finite and not negative, got {value!r}")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """Format seconds back as a Go duration string (the form saved with results)."""
+    if seconds == 0:
+        return "0s"
+    if seconds % 3600 == 0:
+        return f"{int(seconds // 3600)}h"
+    if seconds % 60 == 0:
+        return f"{int(seconds // 60)}m"
+    if seconds >= 1 and float(seconds).is_integer():
+        return f"{int(seconds)}s"
+    return f"{round(seconds * 1000, 6):g}ms"
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+NonNeg = Annotated[float, Field(ge=0)]
+Pos = Annotated[float, Field(gt=0)]
+
+
+class StrictModel(BaseModel):
+    """Every key typed, every unknown key refused, defaults validated too."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
+
+
+# --------------------------------------------------------------------------- distributions
+class ConstantDist(StrictModel):
+    """Always the same value."""
+
+    dist: Literal["constant"] = "constant"
+    ms: NonNeg
+
+
+class ExponentialDist(StrictModel):
+    """Exponential with the given mean (memoryless; used for queueing validation)."""
+
+    dist: Literal["exponential"] = "exponential"
+    meanMs: Pos
+
+
+class LognormalDist(StrictModel):
+    """Log-normal given by its median and 90th percentile, the two quantiles that kubelet
+    metrics (summaries and histograms) report; p90 must be at least the median."""
+
+    dist: Literal["lognormal"] = "lognormal"
+    medianMs: Pos
+    p90Ms: Pos
+
+    @model_validator(mode="after")
+    def _p90_above_median(self) -> "LognormalDist":
+        if self.p90Ms < self.medianMs:
+            raise ValueError(
+                f"p90Ms ({self.p90Ms}) must be at least medianMs ({self.medianMs})"
+            )
+        return self
+
+
+Dist = Annotated[
+    Union[ConstantDist, ExponentialDist, LognormalDist], Field(discriminator="dist")
+]
+
+
