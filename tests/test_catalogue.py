@@ -21,7 +21,7 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-from simulator.model.chain import load_chain
+from simulator.chains import load_chain
 from simulator.presentation.catalogue import (
     chain_edges,
     chains_side_by_side,

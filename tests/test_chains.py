@@ -4,7 +4,7 @@ import pytest
 
 from simulator.config import ConfigError, load_scenario
 from simulator.experiments.runner import compare
-from simulator.model.chain import iter_steps, known_chains, load_chain
+from simulator.chains import iter_steps, known_chains, load_chain
 
 
 @pytest.fixture(scope="module")

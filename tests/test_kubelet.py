@@ -5,7 +5,7 @@ import simpy
 
 from simulator.config import load_scenario
 from simulator.experiments.runner import compare
-from simulator.model.control import TokenBucket
+from simulator.model.control.ratelimit import TokenBucket
 from simulator.model.kubelet import Backoff
 from simulator.model.simulation import simulate
 

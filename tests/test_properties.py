@@ -35,7 +35,7 @@ from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
 from simulator.config import load_scenario
-from simulator.model.chain import iter_steps, load_chain
+from simulator.chains import iter_steps, load_chain
 from simulator.model.simulation import simulate
 
 RUNTIMES = ["dockershim", "containerd", "crio", "cri-dockerd"]

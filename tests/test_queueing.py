@@ -20,9 +20,9 @@ import yaml
 from scipy import stats
 
 from simulator.config import load_scenario
-from simulator.model.chain import REQUIRED_OPERATIONS, load_chain
-from simulator.model.interpreter import CallContext
-from simulator.model.node import Node
+from simulator.chains import REQUIRED_OPERATIONS, load_chain
+from simulator.model.runtime.context import CallContext
+from simulator.model.node.node import Node
 from simulator.model.records import Recorder
 
 

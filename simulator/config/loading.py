@@ -173,8 +173,8 @@ def check_against_chains(scenario: Scenario, where: str = "scenario",
         if proc is not None and proc not in processes:
             raise ConfigError(f"{where}: faults[{i}].process {proc!r} is not a process of {sorted(run)}; "
                               f"processes: {sorted(processes)}.")
-        op = getattr(f, "operation", None)
-        if op is not None and op not in REQUIRED_OPERATIONS:
-            raise ConfigError(f"{where}: faults[{i}].operation {op!r} is not a CRI operation; "
+        operation = getattr(f, "operation", None)
+        if operation is not None and operation not in REQUIRED_OPERATIONS:
+            raise ConfigError(f"{where}: faults[{i}].operation {operation!r} is not a CRI operation; "
                               f"allowed: {sorted(REQUIRED_OPERATIONS)}.")
     return scenario

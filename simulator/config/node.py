@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ..schema import Dist, NonNeg, Pos, StrictModel
+from ..schema import Dist, LognormalDist, NonNeg, Pos, StrictModel
 
 __all__ = ["NodeConfig", "CniConfig", "ApiServerConfig", "SchedulerConfig"]
 
@@ -40,14 +40,14 @@ class CniConfig(StrictModel):
     plugin: str = "bridge"
     # cal. rows 32-33: bridge/kubenet execution < 20 ms (2017) and < 100 ms with DAD disabled
     # (plugins PR #688). Median 40 ms, p90 90 ms sits inside that published range.
-    add: Dist = Field(default_factory=lambda: {"dist": "lognormal", "medianMs": 40, "p90Ms": 90})
+    add: Dist = Field(default_factory=lambda: LognormalDist(medianMs=40, p90Ms=90))
     # the loopback ADD dockershim makes before the pod network (facts §2.2 step 6).
     # ASSUMPTION: the loopback plugin only sets lo up: a few ms of fork/exec.
-    loopbackAdd: Dist = Field(default_factory=lambda: {"dist": "lognormal", "medianMs": 4, "p90Ms": 8})
+    loopbackAdd: Dist = Field(default_factory=lambda: LognormalDist(medianMs=4, p90Ms=8))
     # CNI DEL at StopPodSandbox: delete the veth, release the IP. ASSUMPTION: 20 ms median for
     # bridge + host-local; the one published DEL (realdata 1.21 tear_down_pod, aws-vpc-cni, n=1)
     # took ~75 ms.
-    delete: Dist = Field(default_factory=lambda: {"dist": "lognormal", "medianMs": 20, "p90Ms": 60})
+    delete: Dist = Field(default_factory=lambda: LognormalDist(medianMs=20, p90Ms=60))
     # Fraction of CNI ADD that is CPU on the node (fork/exec, netlink). ASSUMPTION.
     cpuShare: Annotated[float, Field(ge=0, le=1)] = 0.5
     # IPs in the node's pod CIDR (host-local range); a /24 gives 254 (issue 3 uses it).
@@ -60,9 +60,9 @@ class ApiServerConfig(StrictModel):
     # ASSUMPTION: median 5 ms for a GET or PATCH of a pod on a healthy control plane; the only
     # published bound is the SLO 'mutating API calls p99 <= 1 s' (kubernetes/community
     # sig-scalability/slos/api_call_latency.md).
-    requestLatency: Dist = Field(default_factory=lambda: {"dist": "lognormal", "medianMs": 5, "p90Ms": 15})
+    requestLatency: Dist = Field(default_factory=lambda: LognormalDist(medianMs=5, p90Ms=15))
     # ASSUMPTION: watch event delivery (etcd -> apiserver watch cache -> client), tens of ms.
-    watchDelay: Dist = Field(default_factory=lambda: {"dist": "lognormal", "medianMs": 20, "p90Ms": 60})
+    watchDelay: Dist = Field(default_factory=lambda: LognormalDist(medianMs=20, p90Ms=60))
     # Watch fan-out: the watch cache dispatches each pod event, one at a time, to its
     # watchers: the pod's kubelet (indexed by spec.nodeName) plus the unfiltered ones
     # (scheduler, controller-manager, a test's observer). ASSUMPTION: 50 us per watcher.
@@ -76,7 +76,7 @@ class SchedulerConfig(StrictModel):
     # false for node e2e tests: pods are created with spec.nodeName already set.
     enabled: bool = True
     # ASSUMPTION: scheduling-cycle time per pod for a small cluster (filter + score), a few ms.
-    cycle: Dist = Field(default_factory=lambda: {"dist": "lognormal", "medianMs": 3, "p90Ms": 8})
+    cycle: Dist = Field(default_factory=lambda: LognormalDist(medianMs=3, p90Ms=8))
     # kube-scheduler clientConnection qps/burst 50/100 (k8s pkg/scheduler/apis/config/v1beta2/
     # defaults.go SetDefaults_KubeSchedulerConfiguration).
     clientQPS: NonNeg = 50

@@ -98,7 +98,7 @@ class Scenario(StrictModel):
     images: dict[str, ImageSpec] = Field(
         default_factory=lambda: {
             # pause:3.6 ~ 0.3 MB (cal. §3.9: pause:3.5 is 299 kB); nodes have it cached.
-            "pause": {"sizeMB": 0.3, "layers": 1, "prePulled": True},
+            "pause": ImageSpec(sizeMB=0.3, layers=1, prePulled=True),
         }
     )
     # The sandbox (pause) image, as in dockershim's/containerd's defaults (facts §2.1, §4.1).

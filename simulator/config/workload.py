@@ -109,7 +109,8 @@ class WorkloadConfig(StrictModel):
         if any(c is not None for c in counts):
             if any(c is None for c in counts):
                 raise ValueError("either every template gives a count or none does")
-            if sum(counts) != self.pods:
-                raise ValueError(f"the templates' counts add up to {sum(counts)}, "
+            total = sum(c or 0 for c in counts)
+            if total != self.pods:
+                raise ValueError(f"the templates' counts add up to {total}, "
                                  f"but workload.pods is {self.pods}")
         return self

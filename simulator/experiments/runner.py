@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 import pandas as pd
 
@@ -134,10 +134,10 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
         batches.append(float(ok.running_observed.max() - mine.created.min()) if len(ok) else float("nan"))
     doc["batch_seconds"] = float(pd.Series(batches).mean())
     if len(runs) >= 2:
-        ci = {}
+        ci: dict[str, Any] = {}
         for col, key in (("pod_startup", "pod_startup_seconds"), ("pod_startup_total", "pod_startup_total_seconds")):
             per_rep = [percentiles(_only(r.pods, runtime).query("outcome == 'running'")[col]) for r in runs]
-            ci[key] = {q: t_interval([p[q] for p in per_rep if p[q] is not None])
+            ci[key] = {q: t_interval([v for p in per_rep if (v := p[q]) is not None])
                        for q in ("p50", "p90", "p99")}
         ci["batch_seconds"] = t_interval(batches)
         doc["ci95"] = ci
@@ -152,8 +152,8 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
         "operation_mean_seconds": {k: float(v) for k, v in
                                    (pleg.end - pleg.start).groupby(pleg.operation).mean().items()},
     }
-    cpu = {"kubelet": [], "runtime": []}
-    mem = {"kubelet": [], "runtime": []}
+    cpu: dict[str, list[float]] = {"kubelet": [], "runtime": []}
+    mem: dict[str, list[float]] = {"kubelet": [], "runtime": []}
     for r in runs:
         res = _only(r.resources, runtime)
         win = res[(res.metric == "cpu_cores") & (res.time > r.settle_time)]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:
-    from .interpreter import CallContext
+    from .runtime.context import CallContext
 
 __all__ = ["Recorder", "SPAN_COLUMNS", "RESOURCE_COLUMNS"]
 

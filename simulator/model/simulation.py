@@ -19,16 +19,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pandas as pd
 import simpy
 
-from ..config import NodeConfig, NodePool, Scenario
 from ..chains import Chain, load_chain
-from .control import ApiServer, Scheduler
-from .faults import NodeFaults
-from .node import Node
+from ..config import NodeConfig, NodePool, Scenario
+from .control.apiserver import ApiServer
+from .control.scheduler import Scheduler
+from .kubelet import Kubelet
+from .node.faults import NodeFaults
+from .node.node import Node
 from .records import EVENT_COLUMNS, RESOURCE_COLUMNS, SPAN_COLUMNS, Recorder
 from .state import Outcome, PodState
 from .workload import Workload, arrival_times
@@ -85,12 +88,11 @@ class _Sim:
         self.workload = Workload(env, scenario, np.random.default_rng(s_work), s_pods, self.api,
                                  self.create, self.delete, trace_base=Path.cwd())
         multi = len(self.nodes) > 1
+        self.scheduler: Optional[Scheduler] = None
         if scenario.scheduler.enabled or multi:
             score = scenario.cluster.scorePerNodeMs / 1000.0 if scenario.cluster else 0.0
             self.scheduler = Scheduler(env, scenario.scheduler, self.api, self.rng_control,
                                        self.active_nodes, self.bind, score)
-        else:
-            self.scheduler = None
 
     # ------------------------------------------------------------------ build
     def _pools(self, runtime) -> list[NodePool]:
@@ -116,7 +118,7 @@ class _Sim:
                     name=name, pool=pool, node_cfg=cfg, labels=labels)
         probed = sum(1 for n in self.nodes if n.pool == pool and n.probed)
         node.probed = probed < sc.simulation.probeNodesPerPool or sc.cluster is None
-        node.attach_kubelet(self.api, np.random.default_rng(seed), on_deleted=self.on_deleted)
+        node.kubelet = Kubelet(node, self.api, np.random.default_rng(seed), on_deleted=self.on_deleted)
         if sc.faults:
             node.faults = NodeFaults(node, sc.faults, np.random.default_rng(fseed), sc.simulation.horizonSeconds)
         if node.probed:
@@ -184,12 +186,14 @@ class _Sim:
 
     # ------------------------------------------------------------------ migration
     def _migrate(self):
-        mig = self.scenario.cluster.migration
+        cluster = self.scenario.cluster
+        assert cluster is not None and cluster.migration is not None
+        mig = cluster.migration
         env = self.env
         if mig.startSeconds > env.now:
             yield env.timeout(mig.startSeconds - env.now)
         for pool_name in mig.pools:
-            pool = next(p for p in self.scenario.cluster.pools if p.name == pool_name)
+            pool = next(p for p in cluster.pools if p.name == pool_name)
             for node in [n for n in self.nodes if n.pool == pool_name]:
                 node.cordoned = True
                 node.recorder.event(env.now, "", "Cordoned", f"{node.name} cordoned and drained")

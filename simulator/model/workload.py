@@ -2,14 +2,8 @@
 
 * ``batch`` / ``interval`` / ``poisson``: a client creates pods at given times (the node e2e
   density test's ``createBatchPodWithRateControl`` is ``interval`` with 0 or 100 ms).
-* ``deployment``: the ReplicaSet controller's ``slowStartBatch`` (pkg/controller/replicaset/
-  replica_set.go): creates in batches of 1, 2, 4, ... each waiting for the previous batch's
-  create calls, through kube-controller-manager's rate-limited client (``controllerQPS``/
-  ``controllerBurst``). With ``rolloutFrom: N``, N pods of the old revision are first brought
-  up, then a rolling update (Deployment maxSurge 25 %, maxUnavailable 25 %) replaces them: new
-  pods are created while the total stays within N + surge, old pods deleted as new ones are
-  observed Running while at least N - unavailable stay available. A deleted pod of a
-  controller (drain, eviction) is replaced by a new one.
+* ``deployment``: the ReplicaSet and Deployment controllers create the pods
+  (``control/replicaset.py``: slow-start batches, rolling updates, replacement after a drain).
 * ``churn``: Poisson creations; each pod deleted ``lifetimeSeconds`` after creation.
 * ``trace``: a CSV replay (``time``, ``template``, optional ``lifetime``, ``image``).
 """
@@ -25,11 +19,12 @@ import pandas as pd
 import simpy
 
 from ..config import ConfigError, PodSpec, Scenario
-from .control import TokenBucket
+from .clock import call_later
+from .control.replicaset import ReplicaSetController
 from .state import PodState
 
 if TYPE_CHECKING:
-    from .control import ApiServer
+    from .control.apiserver import ApiServer
 
 __all__ = ["Workload", "read_trace", "arrival_times"]
 
@@ -100,20 +95,19 @@ class Workload:
         self.templates = {t.name: t for t in self.w.templates}
         weights = np.array([t.weight for t in self.w.templates], dtype=float)
         self._weights = weights / weights.sum()
-        self.client = TokenBucket(env, self.w.controllerQPS, self.w.controllerBurst)
-        self.trace = (read_trace(self.w.traceFile, {k: v.spec for k, v in self.templates.items()}, trace_base)
-                      if self.w.kind == "trace" else None)
-        self.replaced: set[str] = set()
+        self.trace: pd.DataFrame | None = None
+        if self.w.kind == "trace":
+            assert self.w.traceFile is not None  # WorkloadConfig requires it for kind trace
+            self.trace = read_trace(self.w.traceFile, {k: v.spec for k, v in self.templates.items()}, trace_base)
         self._sequence: list[str] = []
         if self.w.templates[0].count is not None:
-            left = {t.name: t.count for t in self.w.templates}
+            left = {t.name: t.count or 0 for t in self.w.templates}
             while any(left.values()):
                 for t in self.w.templates:
                     if left[t.name]:
                         self._sequence.append(t.name)
                         left[t.name] -= 1
-        self.revision_running: dict[int, int] = {}
-        self._changed = env.event()
+        self.controller = ReplicaSetController(env, self.w, api, self.pods, self.new_pod, create, delete)
         self.done_creating = False
 
     # ------------------------------------------------------------------ pods
@@ -138,6 +132,7 @@ class Workload:
         """How many pods the workload creates in all, if known in advance (None: open-ended)."""
         w = self.w
         if w.kind == "trace":
+            assert self.trace is not None
             return len(self.trace)
         if w.kind == "churn":
             return None
@@ -165,15 +160,17 @@ class Workload:
 
     def _churn(self):
         w = self.w
+        assert w.ratePerSecond is not None and w.lifetimeSeconds is not None  # required for churn
         for _ in range(w.pods):
             yield self.env.timeout(self.rng.exponential(1.0 / w.ratePerSecond))
             pod = self.new_pod()
             pod.lifetime = w.lifetimeSeconds
             self._create(pod)
-            self.env.timeout(w.lifetimeSeconds).callbacks.append(lambda _e, p=pod: self._delete(p))
+            call_later(self.env, w.lifetimeSeconds, self._delete, pod)
         self.done_creating = True
 
     def _replay(self):
+        assert self.trace is not None
         for row in self.trace.itertuples(index=False):
             if row.time > self.env.now:
                 yield self.env.timeout(row.time - self.env.now)
@@ -183,75 +180,18 @@ class Workload:
             self._create(pod)
             if life is not None and not math.isnan(life):
                 pod.lifetime = float(life)
-                self.env.timeout(float(life)).callbacks.append(lambda _e, p=pod: self._delete(p))
+                call_later(self.env, float(life), self._delete, pod)
         self.done_creating = True
 
     # ------------------------------------------------------------------ controllers
-    def _controller_create(self, revision: int, template: str | None = None):
-        """One POST pods from the controller: rate-limited client, then the request."""
-        yield from self.api.request(self.client)
-        pod = self.new_pod(template, revision=revision)
-        pod.controlled = True
-        self._create(pod)
-        return pod
-
-    def _slow_start(self, count: int, revision: int):
-        """replica_set.go slowStartBatch: batches of 1, 2, 4, ... (SlowStartInitialBatchSize 1)."""
-        remaining, batch = count, 1
-        while remaining > 0:
-            size = min(batch, remaining)
-            yield self.env.all_of([self.env.process(self._controller_create(revision)) for _ in range(size)])
-            remaining -= size
-            batch *= 2
-
     def _deployment(self):
-        w = self.w
-        if not w.rolloutFrom:
-            yield from self._slow_start(w.pods, 1)
-            self.done_creating = True
-            return
-        n = w.rolloutFrom
-        yield from self._slow_start(n, 1)
-        while self._available(1) < n:
-            yield self._wait_change()
-        surge = math.ceil(n * w.maxSurgePercent / 100)
-        unavailable = math.floor(n * 0.25)
-        while True:
-            old = [p for p in self._alive() if p.revision == 1]
-            new = [p for p in self._alive() if p.revision == 2]
-            if not old and self._available(2) >= n:
-                break
-            to_create = min(n - len(new), n + surge - len(old) - len(new))
-            if to_create > 0:
-                yield from self._slow_start(to_create, 2)
-                continue
-            can_remove = self._available(1) + self._available(2) - (n - unavailable)
-            removable = [p for p in old if p.running_observed is not None][:max(0, can_remove)]
-            if removable:
-                for p in removable:
-                    self._delete(p)
-                continue
-            yield self._wait_change()
+        yield from self.controller.run()
         self.done_creating = True
-
-    def _alive(self) -> list[PodState]:
-        return [p for p in self.pods if p.deletion_requested is None and not p.failed]
-
-    def _available(self, revision: int) -> int:
-        return sum(1 for p in self._alive() if p.revision == revision and p.running_observed is not None)
-
-    def _wait_change(self) -> simpy.Event:
-        if self._changed.triggered:
-            self._changed = self.env.event()
-        return self._changed
 
     def notify(self) -> None:
         """A pod of ours became Running, was deleted or failed: controllers re-evaluate."""
-        if not self._changed.triggered:
-            self._changed.succeed()
+        self.controller.notify()
 
     def replace(self, pod: PodState) -> None:
         """A controlled pod was deleted from outside (drain): its ReplicaSet creates another."""
-        if getattr(pod, "controlled", False) and pod.name not in self.replaced:
-            self.replaced.add(pod.name)
-            self.env.process(self._controller_create(pod.revision, pod.template))
+        self.controller.replace(pod)

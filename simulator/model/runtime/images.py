@@ -15,16 +15,18 @@ from typing import TYPE_CHECKING
 
 import simpy
 
+from .context import HopFailure
+
 if TYPE_CHECKING:
-    from ..chains import Chain
-    from .interpreter import CallContext
-    from .node import Node
+    from ...chains import Chain
+    from ..interfaces import RuntimeHost
+    from .context import CallContext
 
 __all__ = ["ImageStore"]
 
 
 class ImageStore:
-    def __init__(self, node: "Node", chain: "Chain"):
+    def __init__(self, node: "RuntimeHost", chain: "Chain"):
         self.node = node
         self.env = node.env
         self._present = {name for name, spec in node.scenario.images.items() if spec.prePulled}
@@ -43,8 +45,6 @@ class ImageStore:
         if self.node.faults is not None:
             slowdown, failure = self.node.faults.registry()
             if failure is not None:
-                from .interpreter import HopFailure
-
                 raise HopFailure("registry", failure.reason)
         if image in self._inflight:
             yield self._inflight[image]

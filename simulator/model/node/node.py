@@ -10,23 +10,22 @@ that follows from them. A periodic probe records CPU, memory and queue lengths.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Optional
 
-import numpy as np
 import simpy
 
-from ..config import Scenario
-from ..chains import Chain, LockSpec
+from ...chains import Chain, LockSpec
+from ...config import NodeConfig, Scenario
+from ..records import Recorder
+from ..runtime.context import HopFailure
+from ..runtime.images import ImageStore
+from ..runtime.interpreter import Interpreter
+from ..state import ContainerState, PodState
 from .fluid import FluidShare
-from .images import ImageStore
-from .interpreter import Interpreter
-from .records import Recorder
-from .state import PodState
 
 if TYPE_CHECKING:
-    from .control import ApiServer
-    from .interpreter import CallContext
-    from .kubelet import Kubelet
+    from ..interfaces import Faults, NodeKubelet
+    from ..runtime.context import CallContext
 
 __all__ = ["Node"]
 
@@ -34,7 +33,7 @@ __all__ = ["Node"]
 class Node:
     def __init__(self, env: simpy.Environment, scenario: Scenario, chain: Chain,
                  recorder: Recorder, on_settled: Callable[[PodState], None],
-                 name: str | None = None, pool: str = "", node_cfg=None,
+                 name: str | None = None, pool: str = "", node_cfg: NodeConfig | None = None,
                  labels: dict[str, str] | None = None):
         self.env = env
         self.scenario = scenario
@@ -49,7 +48,7 @@ class Node:
         self.inflight = 0  # CRI operations in flight (drives load-dependent faults)
         self.ips_allocated = 0
         self.ips_leaked = 0
-        self.faults = None  # NodeFaults, attached by the simulation
+        self.faults: Optional["Faults"] = None  # NodeFaults, attached by the simulation
         self.probed = True
         self._counted_at = -1.0
         self._counts = (0, 0)
@@ -66,13 +65,7 @@ class Node:
         self.instances: Counter = Counter()
         self.interpreter = Interpreter(self, chain)
         self.groups = {name: spec.group for name, spec in chain.processes.items()}
-        self.kubelet: "Kubelet"
-
-    def attach_kubelet(self, api: "ApiServer", rng: np.random.Generator,
-                       on_deleted: Callable[[PodState], None] | None = None) -> None:
-        from .kubelet import Kubelet
-
-        self.kubelet = Kubelet(self, api, rng, on_deleted)
+        self.kubelet: "NodeKubelet"  # attached by the simulation once built
 
     # ------------------------------------------------------------------ used by the interpreter
     def lock(self, process: str, spec: LockSpec, ctx: "CallContext") -> simpy.Resource:
@@ -87,6 +80,10 @@ class Node:
         if res is None:
             res = self.locks[k] = simpy.Resource(self.env, capacity=spec.capacity)
         return res
+
+    def invalidate_counts(self) -> None:
+        """Something on the node changed: the next ``count`` recounts."""
+        self._counted_at = -1.0
 
     def count(self, items: str) -> int:
         """Sandboxes, or containers (sandboxes included), the runtime lists right now."""
@@ -113,8 +110,6 @@ class Node:
     # ------------------------------------------------------------------ pod network (IPAM)
     def cni_add(self, pod: PodState | None, hop: str) -> None:
         """host-local IPAM: one address per pod from the node's range (facts §6)."""
-        from .interpreter import HopFailure
-
         if pod is None or pod.has_ip:
             return
         if self.ips_allocated + self.ips_leaked >= self.scenario.cni.ipRangeSize:
@@ -132,7 +127,7 @@ class Node:
             self.recorder.event(self.env.now, pod.name, "IPLeaked", "CNI DEL did not release the address")
 
     # ------------------------------------------------------------------ containers dying under us
-    def kill_container(self, pod: PodState, c, reason: str) -> bool:
+    def kill_container(self, pod: PodState, c: ContainerState, reason: str) -> bool:
         if c.state not in ("running", "created"):
             return False
         c.state = "exited"
@@ -209,10 +204,8 @@ class Node:
                 rec.resource(now, proc, self.groups[proc], "rss_mb", mb)
             k = self.kubelet
             rec.resource(now, "cpu", "node", "queue", self.cpu.active)
-            rec.resource(now, "image-puller", "kubelet", "queue",
-                         len(k.pull_queue.items) if k.pull_queue is not None else 0)
-            rec.resource(now, "status-manager", "kubelet", "queue", len(k.status_queue.items))
-            rec.resource(now, "kube-api-client", "kubelet", "queue", k.client.waiting)
+            for name, length in k.queue_lengths():
+                rec.resource(now, name, "kubelet", "queue", length)
             rec.resource(now, "pod-ips", "node", "allocated", self.ips_allocated + self.ips_leaked)
             rec.resource(now, "pods", "node", "not_running", sum(
                 1 for p in k.pods if p.running_observed is not None and p.disrupted_at is not None))

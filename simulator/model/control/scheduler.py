@@ -1,11 +1,7 @@
-"""The control plane as a node sees it: rate limiters, the apiserver, the scheduler.
-
-* ``TokenBucket`` is client-go's token-bucket rate limiter (golang.org/x/time/rate): ``wait``
-  reserves a token and sleeps until it is due (the kubelet's API client, facts §1.10);
-  ``try_accept`` takes one only if available, else fails at once (the image-pull throttle,
-  facts §1.5 ``throttleImagePulling``: "pull QPS exceeded").
-* ``ApiServer``: request latency and watch delivery (DESIGN.md; values in ``ApiServerConfig``).
-* ``Scheduler``: one pod at a time, binding through its own rate-limited client.
+"""kube-scheduler: one pod at a time; filter (ready, not cordoned, node selector, pods below
+maxPods), score for spreading over the sample ``percentageOfNodesToScore`` asks for, bind
+through its own rate-limited client without blocking the next cycle; unschedulable pods retry
+with back-off (pkg/scheduler/schedule_one.go, pkg/scheduler/internal/queue).
 """
 
 from __future__ import annotations
@@ -15,79 +11,13 @@ from typing import Callable
 import numpy as np
 import simpy
 
-from ..config import ApiServerConfig, SchedulerConfig
-from .dist import compile_dist
+from ...config import SchedulerConfig
+from ..clock import call_later
+from ..dist import compile_dist
+from .apiserver import ApiServer
+from .ratelimit import TokenBucket
 
-__all__ = ["TokenBucket", "ApiServer", "Scheduler"]
-
-
-class TokenBucket:
-    """qps tokens per second, at most ``burst`` stored; starts full (rate.NewLimiter)."""
-
-    def __init__(self, env: simpy.Environment, qps: float, burst: int):
-        self.env = env
-        self.qps = float(qps)
-        self.burst = max(int(burst), 1)
-        self.tokens = float(self.burst)
-        self.last = env.now
-        self.waiting = 0
-
-    @property
-    def unlimited(self) -> bool:
-        return self.qps <= 0
-
-    def _refill(self) -> None:
-        now = self.env.now
-        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.qps)
-        self.last = now
-
-    def reserve(self) -> float:
-        """Take a token (possibly into debt) and return how long to wait for it."""
-        if self.unlimited:
-            return 0.0
-        self._refill()
-        self.tokens -= 1.0
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.qps
-
-    def wait(self):
-        delay = self.reserve()
-        if delay > 0:
-            self.waiting += 1
-            yield self.env.timeout(delay)
-            self.waiting -= 1
-
-    def try_accept(self) -> bool:
-        if self.unlimited:
-            return True
-        self._refill()
-        if self.tokens >= 1.0:
-            self.tokens -= 1.0
-            return True
-        return False
-
-
-class ApiServer:
-    def __init__(self, env: simpy.Environment, cfg: ApiServerConfig, rng: np.random.Generator):
-        self.env = env
-        self.rng = rng
-        self._latency = compile_dist(cfg.requestLatency)
-        self._watch = compile_dist(cfg.watchDelay)
-        self._dispatch_s = cfg.dispatchPerWatcherMs / 1000.0 * (cfg.unfilteredWatchers + 1)
-        self._dispatch_free = 0.0
-        self.requests = 0
-
-    def request(self, client: TokenBucket):
-        """One API request through a client's rate limiter (GET, PATCH, POST...)."""
-        yield from client.wait()
-        self.requests += 1
-        yield self.env.timeout(self._latency(self.rng))
-
-    def watch_delay(self) -> float:
-        """Delivery delay of one pod event: a FIFO dispatch to its watchers, then transit."""
-        now = self.env.now
-        start = max(now, self._dispatch_free)
-        self._dispatch_free = start + self._dispatch_s
-        return self._dispatch_free - now + self._watch(self.rng)
+__all__ = ["Scheduler", "feasible_nodes_to_find"]
 
 
 def feasible_nodes_to_find(n: int) -> int:
@@ -168,7 +98,7 @@ class Scheduler:
                 self._attempts[pod.name] = k + 1
                 pod.unschedulable = why
                 delay = min(self.cfg.initialBackoffSeconds * 2**k, self.cfg.maxBackoffSeconds)
-                self.env.timeout(delay).callbacks.append(lambda _e, p=pod: self.submit(p))
+                call_later(self.env, delay, self.submit, pod)
                 continue
             pod.unschedulable = ""
             node.bound += 1

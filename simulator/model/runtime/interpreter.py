@@ -26,42 +26,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
-import numpy as np
-
-from ..chains import REQUIRED_OPERATIONS, Chain, Step
-from .dist import Sampler, compile_dist
+from ...chains import REQUIRED_OPERATIONS, Chain, Step
+from ..dist import Sampler, compile_dist
+from .context import CallContext, HopFailure
 
 if TYPE_CHECKING:
-    from .node import Node
-    from .state import ContainerState, PodState
+    from ..interfaces import RuntimeHost
 
 __all__ = ["HopFailure", "CallContext", "Interpreter"]
-
-
-class HopFailure(Exception):
-    """A step failed: ``hop`` is 'process: step', ``reason`` the error text."""
-
-    def __init__(self, hop: str, reason: str):
-        super().__init__(f"{hop}: {reason}")
-        self.hop = hop
-        self.reason = reason
-
-
-@dataclass
-class CallContext:
-    pod: Optional["PodState"]
-    rng: np.random.Generator
-    source: str  # 'sync', 'pleg', 'puller'
-    container: Optional["ContainerState"] = None
-    image: Optional[str] = None
-    unfiltered: bool = False
-    operation: str = ""
-
-    @property
-    def lock_key_container(self) -> str:
-        if self.container is not None:
-            return self.container.cid
-        return self.pod.sandbox_id if self.pod is not None else ""
 
 
 @dataclass
@@ -73,7 +45,7 @@ class _Compiled:
 
 
 class Interpreter:
-    def __init__(self, node: "Node", chain: Chain):
+    def __init__(self, node: "RuntimeHost", chain: Chain):
         self.node = node
         self.chain = chain
         self.env = node.env

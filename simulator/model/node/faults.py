@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Iterator, Optional
 
 import numpy as np
 
-from .interpreter import HopFailure
+from ..runtime.context import HopFailure
 
 if TYPE_CHECKING:
-    from ..config import RegistryFault
-    from ..chains import Step
-    from .interpreter import CallContext
+    from ...chains import Step
+    from ...config import RegistryFault
+    from ..runtime.context import CallContext
     from .node import Node
 
 __all__ = ["NodeFaults", "fault_times"]

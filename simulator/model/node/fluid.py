@@ -19,6 +19,8 @@ from collections import Counter
 
 import simpy
 
+from ..clock import call_later
+
 __all__ = ["FluidShare"]
 
 _EPS = 1e-12
@@ -97,7 +99,7 @@ class FluidShare:
         delay = max(heap[0][0] - self._V, 0.0) / self.rate()
         self._timer_version += 1
         version = self._timer_version
-        self.env.timeout(delay).callbacks.append(lambda _ev, v=version: self._on_timer(v))
+        call_later(self.env, delay, self._on_timer, version)
 
     def _on_timer(self, version: int) -> None:
         if version != self._timer_version:

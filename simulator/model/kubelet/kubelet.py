@@ -1,0 +1,138 @@
+"""The kubelet: its components built and wired in one place (pkg/kubelet/kubelet.go
+``NewMainKubelet``), and ``syncPod``, the glue a pod worker calls.
+
+Each component owns its SimPy processes and lives in a module named after the upstream package
+it models:
+
+============================  ======================================================================
+``sync_loop``                 syncLoop: admission one pod at a time, runtime health gating dispatch
+``pod_workers``               one worker per pod, coalesced updates, periodic resyncs
+``pod_cache``                 the pod cache PLEG fills and workers wait on (GetNewerThan)
+``pleg``                      the generic PLEG: relist every 1 s, GetPodStatus, health
+``kuberuntime``               SyncPod's CRI sequence, sandbox retries, container restarts, killPod
+``cri_client``                the CRI client: deadlines, the runtime side running on after them
+``image_manager``             EnsureImageExists, the pull throttle and back-off, serial/parallel puller
+``volume_manager``            volume set-up (TokenRequest) and WaitForAttachAndMount
+``status_manager``            status versions sent as GET + PATCH through the API client
+``housekeeping``              container GC and cAdvisor
+``termination``               syncTerminatingPod / syncTerminatedPod
+``backoff``, ``sync_result``  client-go's per-key back-off; how a sync reports an error
+============================  ======================================================================
+
+Components talk through small interfaces: the pod cache, the status manager's
+``set_pod_status``, the CRI client's ``call``, callbacks handed over here (``update_pod``,
+``poke``, ``dispatch``), never through the Kubelet object itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable, Optional
+
+from ..control.ratelimit import TokenBucket
+from .cri_client import CRIClient
+from .housekeeping import CAdvisor, ContainerGC
+from .image_manager import ImageManager
+from .kuberuntime import RuntimeManager
+from .pleg import GenericPLEG
+from .pod_cache import PodCache
+from .pod_workers import PodWorkers
+from .status_manager import StatusManager
+from .sync_loop import RuntimeState, SyncLoop
+from .sync_result import SyncError
+from .termination import Termination
+from .volume_manager import VolumeManager
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..control.apiserver import ApiServer
+    from ..node.node import Node
+    from ..state import PodState
+
+__all__ = ["Kubelet"]
+
+# Kubelet-internal CPU per sync. ASSUMPTION: sub-millisecond Go work (status generation,
+# computePodActions); it matters only on very small nodes.
+SYNC_CPU_S = 0.0005
+# ASSUMPTION: creating the pod's QoS cgroup (pcm.EnsureExists) and data dirs on its first sync:
+# a few ms of cgroupfs writes and mkdirs.
+POD_SETUP_S = 0.004
+
+
+class Kubelet:
+    def __init__(self, node: "Node", api: "ApiServer", rng: "np.random.Generator",
+                 on_deleted: Optional[Callable[["PodState"], None]] = None):
+        env = node.env
+        cfg = node.scenario.kubelet
+        self.node = node
+        self.env = env
+        self.pods: list["PodState"] = []  # admitted and not yet deleted, in admission order
+        # the kubelet's API client: kubeAPIQPS / kubeAPIBurst (facts §1.10)
+        self.client = TokenBucket(env, cfg.kubeAPIQPS, cfg.kubeAPIBurst)
+        server = next(s.process for s in node.chain.operations["run_podsandbox"].steps
+                      if s.transport == "grpc")
+        self.cache = PodCache(env)
+        self.cri = CRIClient(env, node.interpreter, node.recorder, cfg, server, self.poke)
+        self.images = ImageManager(env, cfg, self.cri, node.images)
+        self.gc = ContainerGC(env, node, self.cri, rng)
+        self.runtime = RuntimeManager(env, node, cfg, self.cri, self.images, self.gc, self.poke)
+        self.status = StatusManager(env, api, self.client, node.observed_running)
+        self.volumes = VolumeManager(env, api, self.client, rng)
+        self.state = RuntimeState(env, node)
+        self.pleg = GenericPLEG(env, node, self.cri, self.cache, self.pods, rng,
+                                on_pod_changed=lambda pod: self.workers.update_pod(pod),
+                                on_unhealthy=self.state.pleg_unhealthy)
+        self.cache.relister = self.pleg
+        self.state.add_health_check(self.pleg.healthy)
+        self.termination = Termination(env, node, api, self.client, self.runtime, self.pods,
+                                       self.pleg, self.cache, on_deleted)
+        self.workers = PodWorkers(env, cfg, self.cache, rng, self.state.dispatch,
+                                  self.sync_pod, self.termination.terminate)
+        self.sync_loop = SyncLoop(env, node, cfg, self.pods, self.state, self.pleg, self.workers,
+                                  self.volumes, self.termination, self.poke)
+        # start the long-running loops (the order fixes SimPy's tie-breaking at time zero)
+        self.images.start()
+        self.pleg.start()
+        self.status.start()
+        if node.probed:
+            # cAdvisor's CPU matters for the steady-state figures of sampled nodes; elsewhere it
+            # is ~0.3 % of a core and left out for speed
+            CAdvisor(env, node, rng).start()
+        self.gc.start()
+
+    # ------------------------------------------------------------------ seen from outside
+    def pod_seen(self, pod: "PodState") -> None:
+        """The apiserver watch delivered a pod bound to this node."""
+        self.sync_loop.pod_seen(pod)
+
+    def pod_deleted(self, pod: "PodState") -> None:
+        """The watch delivered the pod's deletion."""
+        self.sync_loop.pod_deleted(pod)
+
+    def poke(self) -> None:
+        """Something on the node changed: PLEG stays awake (and counts are refreshed)."""
+        self.pleg.poke()
+
+    @property
+    def relist_durations(self) -> list[tuple[float, float]]:
+        return self.pleg.relist_durations
+
+    def queue_lengths(self) -> list[tuple[str, int]]:
+        return [("image-puller", self.images.queue_length()),
+                ("status-manager", self.status.queue_length()),
+                ("kube-api-client", self.client.waiting)]
+
+    # ------------------------------------------------------------------ syncPod
+    def sync_pod(self, pod: "PodState", first: bool):
+        """kubelet.go syncPod: status from the PLEG cache, then on the first sync the pod's
+        cgroup, data dirs and WaitForAttachAndMount, then the runtime's SyncPod (facts §1.3)."""
+        env, node = self.env, self.node
+        yield node.cpu.run(SYNC_CPU_S, "kubelet")
+        cached = self.cache.get(pod)
+        self.status.set_pod_status(pod, cached)
+        if first:
+            yield node.cpu.run(POD_SETUP_S / 2, "kubelet")
+            yield env.timeout(POD_SETUP_S / 2)
+            yield from self.volumes.wait_for_attach_and_mount(pod)
+        error: Optional[SyncError] = yield from self.runtime.sync_pod(pod, cached)
+        return error

@@ -1,0 +1,136 @@
+"""The kubelet's syncLoop (pkg/kubelet/kubelet.go ``syncLoop``, ``HandlePodAdditions``,
+``HandlePodRemoves``) and the runtime state it consults (pkg/kubelet/runtime.go), facts §1.1.
+
+* **Admission**: one syncLoop goroutine admits new pods one at a time; ``maxPods`` is checked
+  there (``canAdmitPod``) and a pod over it fails with the kubelet's reason. An admitted pod
+  gets its volumes set up and a pod worker.
+* **Runtime health**: ``runtimeState.runtimeErrors()`` includes PLEG's health check. While it
+  reports an error the node is NotReady and the syncLoop dispatches nothing, sleeping 100 ms
+  doubling to 5 s between checks; held-back work is dispatched once PLEG is healthy again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+import simpy
+
+if TYPE_CHECKING:
+    from ...config import KubeletConfig
+    from ..node.node import Node
+    from ..state import PodState
+    from .pleg import GenericPLEG
+    from .pod_workers import PodWorkers
+    from .termination import Termination
+    from .volume_manager import VolumeManager
+
+__all__ = ["RuntimeState", "SyncLoop"]
+
+# facts §1.1: while runtimeErrors() is non-nil the syncLoop sleeps 100 ms doubling to 5 s
+# (kubelet.go syncLoop: base 100 ms, max 5 s, factor 2).
+SYNCLOOP_BACKOFF_INITIAL_S = 0.1
+SYNCLOOP_BACKOFF_MAX_S = 5.0
+# Kubelet-internal CPU per admission. ASSUMPTION: sub-millisecond Go work (admission
+# handlers); it matters only on very small nodes.
+ADMIT_CPU_S = 0.0002
+
+
+class RuntimeState:
+    """Whether the syncLoop may dispatch work: healthy until PLEG's health check fails."""
+
+    def __init__(self, env: simpy.Environment, node: "Node"):
+        self.env = env
+        self.node = node
+        self.healthy = True
+        self._deferred: list[Callable[[], None]] = []
+        self._health_check: Callable[[], bool] = lambda: True
+
+    def add_health_check(self, check: Callable[[], bool]) -> None:
+        """runtimeState.addHealthCheck("PLEG", pleg.Healthy)."""
+        self._health_check = check
+
+    def dispatch(self, fn: Callable[[], None]) -> None:
+        """Work the syncLoop hands out; held back while the runtime is unhealthy (facts §1.1)."""
+        if self.healthy:
+            fn()
+        else:
+            self._deferred.append(fn)
+
+    def pleg_unhealthy(self, relist_start: float) -> None:
+        """PLEG's last successful relist started 3 min ago: the node goes NotReady."""
+        if not self.healthy:
+            return
+        self.healthy = False
+        age = self.env.now - relist_start
+        self.node.recorder.event(self.env.now, "", "NodeNotReady",
+                                 f"PLEG is not healthy: pleg was last seen active {age:.0f}s ago; threshold is 3m0s")
+        self.node.on_health(False)
+        self.env.process(self._syncloop_backoff())
+
+    def _syncloop_backoff(self):
+        delay = SYNCLOOP_BACKOFF_INITIAL_S
+        while True:
+            yield self.env.timeout(delay)
+            if self._health_check():
+                break
+            delay = min(delay * 2, SYNCLOOP_BACKOFF_MAX_S)
+        self.healthy = True
+        self.node.recorder.event(self.env.now, "", "NodeReady", "PLEG healthy again")
+        self.node.on_health(True)
+        deferred, self._deferred = self._deferred, []
+        for fn in deferred:
+            fn()
+
+
+class SyncLoop:
+    """Pod additions and removals as the apiserver watch delivers them."""
+
+    def __init__(self, env: simpy.Environment, node: "Node", cfg: "KubeletConfig",
+                 pods: list["PodState"], state: RuntimeState, pleg: "GenericPLEG",
+                 workers: "PodWorkers", volumes: "VolumeManager", termination: "Termination",
+                 poke: Callable[[], None]):
+        self.env = env
+        self.node = node
+        self.cfg = cfg
+        self.pods = pods
+        self.state = state
+        self.pleg = pleg
+        self.workers = workers
+        self.volumes = volumes
+        self.termination = termination
+        self.poke = poke
+        self._admission = simpy.Resource(env, capacity=1)  # the one syncLoop goroutine
+
+    def pod_seen(self, pod: "PodState") -> None:
+        """The apiserver watch delivered a pod bound to this node (facts §1.1)."""
+        pod.kubelet_seen = self.env.now
+        self.poke()
+        self.state.dispatch(lambda: self._start_admission(pod))
+
+    def _start_admission(self, pod: "PodState") -> None:
+        self.env.process(self._admit(pod))
+
+    def _admit(self, pod: "PodState"):
+        with self._admission.request() as req:
+            yield req
+            yield self.node.cpu.run(ADMIT_CPU_S, "kubelet")
+            if pod.deletion_requested is not None:
+                self.termination.finish_deleted(pod)
+                return
+            if len(self.pods) >= self.cfg.maxPods:
+                # kubelet predicate admission: "Node didn't have enough resource: pods".
+                self.node.fail_pod(pod, "kubelet: admission (canAdmitPod)", "OutOfpods")
+                return
+            pod.admitted = True
+            self.pods.append(pod)
+            self.pleg.track(pod)
+            self.volumes.add_pod(pod)
+            self.workers.add_pod(pod)
+            self.workers.update_pod(pod)
+
+    def pod_deleted(self, pod: "PodState") -> None:
+        """The watch delivered the pod's deletion (deletionTimestamp set)."""
+        if pod.deletion_requested is None:
+            pod.deletion_requested = self.env.now
+        if pod.admitted:
+            self.workers.update_pod(pod)

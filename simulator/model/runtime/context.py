@@ -1,0 +1,46 @@
+"""What travels with one CRI call through the chain, and how a hop reports failure.
+
+``CallContext`` is the request as the runtime sees it: the pod (or none, for the node-wide list
+calls of PLEG's relist), the container or image it is about, which kubelet loop sent it
+(``sync``, ``pleg``, ``puller``, ``gc``) and the random stream its service times come from.
+``HopFailure`` is an error returned by one hop, named ``process: step`` so that every failure in
+the outputs points at the hop where it happened (DESIGN.md "failures attributed to a hop").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ..state import ContainerState, PodState
+
+__all__ = ["HopFailure", "CallContext"]
+
+
+class HopFailure(Exception):
+    """A step failed: ``hop`` is 'process: step', ``reason`` the error text."""
+
+    def __init__(self, hop: str, reason: str):
+        super().__init__(f"{hop}: {reason}")
+        self.hop = hop
+        self.reason = reason
+
+
+@dataclass
+class CallContext:
+    pod: Optional["PodState"]
+    rng: np.random.Generator
+    source: str  # 'sync', 'pleg', 'puller', 'gc'
+    container: Optional["ContainerState"] = None
+    image: Optional[str] = None
+    unfiltered: bool = False
+    operation: str = ""
+
+    @property
+    def lock_key_container(self) -> str:
+        if self.container is not None:
+            return self.container.cid
+        return self.pod.sandbox_id if self.pod is not None else ""
