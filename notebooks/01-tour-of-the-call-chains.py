@@ -119,7 +119,7 @@ print("\n".join(text.splitlines()[1:20]))
 # crossings** and the distinct processes involved (every branch of the chain file).
 
 # %% slideshow={"slide_type": "skip"}
-from simulator.model.chain import load_chain
+from simulator.chains import load_chain
 from simulator.presentation.explain import hop_counts
 
 chains = ["dockershim", "cri-dockerd", "containerd", "crio"]
