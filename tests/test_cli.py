@@ -107,3 +107,29 @@ def test_mixed_cluster_outputs_one_section_per_chain(tmp_path, capsys):
     assert (out / "figures" / "sequence-dockershim.png").exists()
     assert (out / "figures" / "sequence-containerd.png").exists()
     capsys.readouterr()
+
+
+SUBCOMMANDS = ["compare", "run", "presets", "explain", "trace", "failures", "report", "sweep", "figures"]
+
+
+def test_one_module_per_subcommand_and_only_the_cli_imports_the_cli():
+    import importlib
+    import re
+    from pathlib import Path
+
+    from simulator.cli import SUBCOMMANDS as modules
+    from simulator.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    assert list(sub.choices) == SUBCOMMANDS  # the order `kubesim --help` lists them in
+    for name in SUBCOMMANDS:
+        module = importlib.import_module(f"simulator.cli.{name}")
+        assert module in modules and callable(module.register)
+        assert sub.choices[name].get_default("func") is getattr(module, f"cmd_{name}")
+    # layers import only downwards: nothing outside simulator/cli/ imports the command line
+    package = Path(importlib.import_module("simulator").__file__).parent
+    for path in package.rglob("*.py"):
+        if "cli" not in path.relative_to(package).parts:
+            text = path.read_text(encoding="utf-8")
+            assert not re.search(r"^\s*(from|import)\s+(simulator\.cli|\.+cli)\b"
+                                 r"|^\s*from\s+(simulator|\.+)\s+import\s+.*\bcli\b", text, re.M), path

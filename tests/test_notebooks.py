@@ -3,8 +3,8 @@
 * every notebook executes top to bottom in a fresh ``python3`` kernel (nbclient, cwd =
   notebooks/, 120 s per cell, any error fails), opens with "What you will learn" and closes
   with "Takeaways";
-* the committed .ipynb files hold no outputs and are exactly what ``notebooks/build_notebooks.py``
-  writes (edit the generator, not the JSON);
+* the committed .ipynb files hold no outputs (each is paired with a Jupytext ``.py`` source:
+  tests/test_notebook_sources.py checks the pairs are in sync);
 * the slide notebook, once executed (so its figures are embedded), converts to a reveal.js deck
   with nbconvert's SlidesExporter whose ``<section>`` structure matches the notebook's slide
   metadata, both in the HTML nbconvert writes and in the DOM headless Chromium builds from it.
@@ -13,8 +13,6 @@
 from __future__ import annotations
 
 import functools
-import importlib.util
-import json
 import os
 import shutil
 import subprocess
@@ -89,21 +87,6 @@ def test_notebook_committed_without_outputs(path: Path):
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
             assert cell.outputs == [] and cell.execution_count is None, f"{path.name} cell {i} has outputs"
-
-
-def test_notebooks_are_what_the_generator_writes(tmp_path: Path):
-    spec = importlib.util.spec_from_file_location("build_notebooks", NB_DIR / "build_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    written = module.build(tmp_path)
-    assert {p.name for p in written} == {p.name for p in NOTEBOOKS}
-    for p in written:
-        # compared as JSON, less the format's minor version, which a newer nbformat may bump
-        fresh, committed = (json.loads(f.read_text(encoding="utf-8")) for f in (p, NB_DIR / p.name))
-        fresh.pop("nbformat_minor"), committed.pop("nbformat_minor")
-        assert fresh == committed, (
-            f"{p.name} differs from notebooks/build_notebooks.py's output: edit the generator and "
-            "run `python notebooks/build_notebooks.py`")
 
 
 # ------------------------------------------------------------------------------------------
@@ -209,7 +192,8 @@ def test_slide_deck(tmp_path: Path):
     slides, shown = _expected_slides(nb)
     assert slides >= 4 and shown > slides, "the slide notebook should have slides and subslides"
 
-    exporter = SlidesExporter(reveal_scroll=True)  # as build_notebooks.py documents
+    # as `jupyter nbconvert --to slides --execute --SlidesExporter.reveal_scroll=True` makes it
+    exporter = SlidesExporter(reveal_scroll=True)
     local = _local_reveal()
     for trait, url in local.items():
         setattr(exporter, trait, url)

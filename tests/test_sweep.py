@@ -2,7 +2,6 @@
 with SIGKILL resumes without losing or repeating a run, and bad specs are refused before any run
 with one paragraph naming the field and the value."""
 
-import argparse
 import json
 import os
 import signal
@@ -52,22 +51,11 @@ def serial(serial_out) -> pd.DataFrame:
 
 
 @pytest.fixture
-def kubesim_main(monkeypatch):
-    """``kubesim`` main() with the sweep sub-command registered (if cli.py does not yet)."""
-    import simulator.cli as cli
-    from simulator import sweep_cmd
+def kubesim_main():
+    """``kubesim``'s main() (the sweep sub-command is simulator/cli/sweep.py)."""
+    from simulator.cli import main
 
-    original = cli.build_parser
-
-    def build_parser() -> argparse.ArgumentParser:
-        parser = original()
-        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-        if "sweep" not in sub.choices:
-            sweep_cmd.register(sub)
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", build_parser)
-    return cli.main
+    return main
 
 
 # ----------------------------------------------------------------------------- results

@@ -28,10 +28,17 @@ from typing import Any
 
 import pandas as pd
 
-from .config import ConfigError, parse_override
-from .experiments.sweep import SweepSpec, load_sweep_file, parse_grid, run_sweep, sweep_spec
+from ..config import ConfigError, parse_override
+from ..experiments.sweep import (
+    SweepSpec,
+    load_sweep_file,
+    parse_grid,
+    run_sweep,
+    sweep_spec,
+)
+from ._common import positive
 
-__all__ = ["register", "cmd_sweep", "spec_from_args", "summary_table"]
+__all__ = ["cmd_sweep", "register", "spec_from_args", "summary_table"]
 
 _SUMMARY_COLUMNS = {
     "running": "running",
@@ -124,9 +131,7 @@ def summary_table(df: pd.DataFrame, grid_keys: list[str]) -> str:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
-    workers = 1 if args.workers is None else args.workers
-    if workers < 1:
-        raise ConfigError(f"--workers = {workers}: must be a whole number of at least 1")
+    workers = positive("workers", 1 if args.workers is None else args.workers)
     if args.scheduler and args.workers is not None:
         raise ConfigError("--workers sets the local processes or the local Dask cluster's size; "
                           "with --scheduler the cluster's own workers run the sweep, so drop --workers")

@@ -1,0 +1,181 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Planning a Docker → containerd migration
+#
+# ## What you will learn
+#
+# * how to simulate a node-pool-by-node-pool migration (`migration-docker-to-containerd`)
+#   with `compare(..., runtimes=["pools"])`, which keeps each pool's own chain;
+# * how to follow pods per runtime over time as nodes are cordoned, drained, reinstalled
+#   and rejoin;
+# * why Docker-in-Docker CI runners are left Pending once the last Docker pool migrates,
+#   and how to check a fix (keep the CI pool on Docker) before doing it for real.
+
+# %%
+# Setup: figures inline; kubesim from the installed package, or from this checkout.
+# %matplotlib inline
+import sys
+from pathlib import Path
+
+try:
+    import simulator  # installed by `make demo` / `make test` (pip install -e .)
+except ImportError:  # a plain checkout: the repository is this folder's parent
+    sys.path.insert(0, str(Path.cwd().parent))
+    import simulator
+
+import pandas as pd
+from IPython.display import display
+
+pd.set_option("display.width", 140)
+pd.set_option("display.max_colwidth", 70)
+
+# %% [markdown]
+# ## The plan as written
+#
+# Six nodes: pool `apps` (4 nodes) runs a 40-replica Deployment; pool `ci` (2 nodes, label
+# `container-runtime=docker`) runs 6 CI runners that mount `/var/run/docker.sock` and select
+# that label. From 120 s each node in turn is cordoned, drained (its pods are deleted and
+# recreated elsewhere by their ReplicaSet), reinstalled with containerd (5 min) and rejoins
+# labelled `container-runtime=containerd`: first `apps`, then `ci`.
+
+# %%
+from simulator.config import load_scenario
+from simulator.experiments.runner import compare
+
+plan = load_scenario("migration-docker-to-containerd")
+print("pools:", [(p.name, p.nodes, p.runtime) for p in plan.cluster.pools])
+print("migration:", plan.cluster.migration.model_dump())
+as_planned = compare(plan, runtimes=["pools"])
+
+
+def outcome(comp):
+    doc = comp.summary()["runtimes"]
+    return pd.DataFrame({rt: {k: d[k] for k in ("pods", "running", "pending")} | {
+        "pending_by_hop": d["pending_by_hop"]} for rt, d in doc.items()}).T
+
+
+display(outcome(as_planned))
+
+# %% [markdown]
+# Each pod object counts once per node it ran on (a drained pod is recreated under a new
+# name), so there are more pod rows than replicas. `unscheduled` holds the pods the
+# scheduler could place nowhere.
+#
+# ## Pods per runtime over time
+#
+# A pod counts from the moment it is observed Running until it is deleted (drained).
+
+# %%
+import numpy as np
+
+from simulator.presentation.style import add_footnote, figure_style, new_figure, runtime_color
+
+
+def running_over_time(comp, step=10.0):
+    """Pods running per (runtime, template) every `step` seconds."""
+    p = comp.pods
+    end = float(comp.scenario.simulation.horizonSeconds)
+    t = np.arange(0.0, end + step, step)
+    gone = p.deleted.fillna(np.inf).to_numpy()
+    up = p.running_observed.fillna(np.inf).to_numpy()
+    rows = {}
+    for (rt, tpl), idx in p.groupby(["runtime", "template"]).indices.items():
+        rows[(rt, tpl)] = ((up[idx, None] <= t) & (t < gone[idx, None])).sum(axis=0)
+    return pd.DataFrame(rows, index=pd.Index(t, name="time (s)"))
+
+
+def node_events(comp):
+    ev = comp.events
+    return ev[ev.event.isin(["Cordoned", "NodeJoined"])][["time", "node", "event", "detail"]]
+
+
+def plot_migration(comp, title):
+    df = running_over_time(comp)
+    with figure_style("light") as colors:
+        fig, ax = new_figure()
+        for (rt, tpl), series in df.items():
+            if rt == "unscheduled" or series.max() == 0:
+                continue
+            ax.step(df.index, series, where="post", color=runtime_color(rt),
+                    linestyle="-" if tpl == "app" else (0, (2, 1.5)), label=f"{tpl} on {rt}")
+        pending = comp.pods.query("outcome == 'pending'")
+        if len(pending):
+            ax.step(df.index, [(pending.created <= t).sum() for t in df.index], where="post",
+                    color=colors["foreground"], linestyle=":", label="pending (no eligible node)")
+        ax.set_ylim(0, df.to_numpy().max() * 1.15)
+        for e in node_events(comp).itertuples():
+            if e.event == "Cordoned":
+                ax.axvline(e.time, color="#999999", linewidth=1, zorder=0)
+                ax.text(e.time + 15, 0.985, e.node, transform=ax.get_xaxis_transform(),
+                        va="top", fontsize=12, color=colors["muted"])
+        ax.set_xlabel("simulated time (s); grey lines: a node is cordoned and drained")
+        ax.set_ylabel("pods running")
+        ax.set_title(title)
+        ax.legend(loc="center right")
+    add_footnote(fig, f"kubesim · scenario {comp.scenario.name} · runtimes: pools · seed {comp.seed}")
+    return fig
+
+
+# %%
+try:
+    from simulator.presentation.failure_figures import migration_timeline
+except ImportError:
+    migration_timeline = None
+if migration_timeline is not None:  # node by node: runtime, reinstall gaps, pods, Pending
+    display(migration_timeline(as_planned.pods, as_planned.events,
+                               title="As planned: node by node",
+                               footnote="kubesim · migration-docker-to-containerd · seed 1"))
+display(plot_migration(as_planned, "As planned: apps then ci move to containerd"))
+
+# %% [markdown]
+# ## Who is left behind
+#
+# The runners select `container-runtime: docker`. When `ci-1` drains, its runners move to
+# `ci-2`; when `ci-2` drains there is no Docker node left, and the recreated runners stay
+# Pending with the scheduler's reason.
+
+# %%
+stuck = as_planned.pods.query("outcome == 'pending'")
+display(stuck[["pod", "template", "runtime", "created", "failure_hop", "failure_reason"]].round(1))
+display(node_events(as_planned).round(1))
+
+# %% [markdown]
+# ## The fix: keep a Docker pool for the runners
+#
+# Migrate only `apps` (the same as `--set 'cluster.migration.pools=[apps]'`) and leave `ci`
+# on Docker until the runners use a Docker-free build tool (kaniko, buildah, BuildKit).
+
+# %%
+fixed = compare(load_scenario("migration-docker-to-containerd", ["cluster.migration.pools=[apps]"]),
+                runtimes=["pools"])
+display(outcome(fixed))
+left = int((fixed.pods.outcome == "pending").sum())
+print(f"pods left Pending: {left}")
+assert left == 0, "the fixed plan should leave no pod Pending"
+display(plot_migration(fixed, "Fixed: apps move to containerd, ci stays on Docker"))
+
+# %% [markdown]
+# ## Takeaways
+#
+# * `runtimes=["pools"]` simulates a mixed cluster, each pool on its own chain, and
+#   `cluster.migration` moves pools one node at a time: you see the drain waves and the
+#   capacity dip before touching a real cluster.
+# * Workloads that need the Docker socket (Docker-in-Docker runners) are the failure point:
+#   when the last node labelled `container-runtime=docker` goes, they stay Pending.
+# * Check every `nodeSelector` and `hostPath: /var/run/docker.sock` first; keep a Docker pool
+#   (or rewrite the workload) until nothing needs it, and confirm here that nothing is left
+#   Pending.

@@ -1,0 +1,53 @@
+"""The ``kubesim`` command line (DESIGN.md "Command line"). Thin: parse, call, print.
+
+One module per sub-command (``compare``, ``run``, ``presets``, ``explain``, ``trace``,
+``failures``, ``report``, ``sweep``, ``figures``), each with ``register(subparsers)``, which adds
+its parser, and ``cmd_<name>(args)``, which runs it; what they share is in ``_common``. The CLI
+imports the experiments and presentation layers, never the reverse.
+
+Bad input (an unknown preset, key or runtime, a wrong type, a negative duration) is reported as
+one paragraph naming the field, the value and what is allowed, with exit status 2; nothing is
+written before the scenario has been validated, and files are written atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..config import ConfigError
+from . import compare, explain, failures, figures, presets, report, run, sweep, trace
+from ._common import Parser
+
+__all__ = ["build_parser", "main"]
+
+# in the order ``kubesim --help`` lists them
+SUBCOMMANDS = (compare, run, presets, explain, trace, failures, report, sweep, figures)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(prog="kubesim", description=(
+        "Discrete-event simulator of the kubelet's container-runtime call chains: "
+        "dockershim, containerd, crio, cri-dockerd."))
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for module in SUBCOMMANDS:
+        module.register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return 2
+        return args.func(args)
+    except ConfigError as e:
+        print(f"kubesim: error: {e}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as e:
+        print(f"kubesim: error: cannot write or read {e.filename!r}: {e.strerror}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0

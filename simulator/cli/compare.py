@@ -1,0 +1,46 @@
+"""``kubesim compare``: one scenario on several chains, as a table or the JSON summary."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..config import RUNTIMES
+from ._common import add_common_options, build_scenario, positive
+
+__all__ = ["cmd_compare", "register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    c = subparsers.add_parser("compare", help="run one scenario on several chains and compare them")
+    add_common_options(c)
+    c.add_argument("--runtimes", help=f"comma-separated chains (any of {', '.join(RUNTIMES)})")
+    c.add_argument("--pods", type=int, help="number of pods (workload.pods)")
+    c.add_argument("--replications", type=int, default=1, help="independent replications")
+    c.add_argument("--workers", type=int, default=1, help="local worker processes")
+    c.add_argument("--json", action="store_true", help="print the JSON summary only")
+    c.add_argument("--out", help="write data (CSV, Parquet), summary and figures to this folder")
+    c.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from ..experiments.runner import compare
+    from ..presentation.tables import comparison_table
+
+    scenario = build_scenario(args, args.preset)
+    comp = compare(scenario, replications=positive("replications", args.replications),
+                   seed=args.seed, workers=positive("workers", args.workers))
+    summary = comp.summary()
+    if args.out:
+        from ..presentation.outputs import write_outputs
+
+        write_outputs(comp, Path(args.out))
+    if args.json:
+        sys.stdout.write(json.dumps(summary, indent=2, sort_keys=False) + "\n")
+    else:
+        print(comparison_table(summary))
+        if args.out:
+            print(f"\nData, summary and figures written to {args.out}/")
+    return 0

@@ -1,0 +1,24 @@
+"""``kubesim explain``: a chain narrated hop by hop, with sources."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..config import RUNTIMES
+from ._common import parse_runtimes
+
+__all__ = ["cmd_explain", "register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    e = subparsers.add_parser("explain", help="narrate a chain hop by hop with sources")
+    e.add_argument("runtime", choices=None, help=f"one of {', '.join(RUNTIMES)} or a chain file")
+    e.set_defaults(func=cmd_explain)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from ..presentation.explain import explain_chain
+
+    parse_runtimes(args.runtime)  # an unknown chain is refused like --runtimes refuses it
+    print(explain_chain(args.runtime))
+    return 0

@@ -1,0 +1,34 @@
+"""``kubesim run``: one scenario (preset or file), its outputs written to a folder."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._common import build_scenario, positive
+
+__all__ = ["cmd_run", "register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    r = subparsers.add_parser("run", help="run one scenario (preset or file) and write its outputs")
+    r.add_argument("scenario", help="preset name or scenario file (.yaml/.toml/.json)")
+    r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--set", action="append", metavar="KEY=VALUE")
+    r.add_argument("--replications", type=int, default=1)
+    r.add_argument("--out", help="output folder (default: out/<scenario name>)")
+    r.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ..experiments.runner import compare
+    from ..presentation.outputs import write_outputs
+    from ..presentation.tables import comparison_table
+
+    scenario = build_scenario(args, args.scenario)
+    comp = compare(scenario, replications=positive("replications", args.replications), seed=args.seed)
+    out = Path(args.out or f"out/{scenario.name}")
+    write_outputs(comp, out)
+    print(comparison_table(comp.summary()))
+    print(f"\nData, summary and figures written to {out}/")
+    return 0

@@ -1,0 +1,37 @@
+"""``kubesim trace``: one pod's sequence diagram (PNG, SVG, text) and a Chrome trace."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..config import ConfigError
+from ._common import add_common_options, build_scenario, parse_runtimes
+
+__all__ = ["cmd_trace", "register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    t = subparsers.add_parser("trace", help="one pod's sequence diagram (PNG, SVG, text) and Chrome trace")
+    add_common_options(t)
+    t.add_argument("--runtime", required=True, help="the chain")
+    t.add_argument("--pod", help="pod name (default: the first pod that ran)")
+    t.add_argument("--out", default="out/trace", help="output folder (default: %(default)s)")
+    t.set_defaults(func=cmd_trace)
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from ..experiments.runner import compare
+    from ..presentation.outputs import write_trace
+
+    runtime = parse_runtimes(args.runtime)
+    if not runtime or len(runtime) != 1:
+        raise ConfigError("--runtime takes exactly one runtime, e.g. --runtime containerd")
+    scenario = build_scenario(args, args.preset)
+    comp = compare(scenario, runtimes=runtime, seed=args.seed)
+    text, written = write_trace(comp, runtime[0], args.pod, Path(args.out))
+    print(text)
+    print()
+    for p in written:
+        print(f"wrote {p}")
+    return 0
