@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import NoReturn
 
 from ..config import ConfigError, Scenario, load_scenario
 
@@ -13,7 +14,7 @@ __all__ = ["Parser", "add_common_options", "build_scenario", "parse_runtimes", "
 
 
 class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one paragraph, exit 2, no usage dump
+    def error(self, message: str) -> NoReturn:  # one paragraph, exit 2, no usage dump
         raise ConfigError(f"{self.prog}: {message} (see '{self.prog} --help')")
 
 

@@ -30,7 +30,7 @@ def cmd_failures(args: argparse.Namespace) -> int:
 
     scenario = build_scenario(args, args.preset)
     runtimes = parse_runtimes(args.runtimes) or [r for r in scenario.runtimes if r != "pools"]
-    loads = DEFAULT_LOADS
+    loads: tuple[float, ...] = DEFAULT_LOADS
     if args.loads:
         try:
             loads = tuple(float(x) for x in args.loads.split(",") if x.strip())
