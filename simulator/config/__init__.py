@@ -33,7 +33,13 @@ from .loading import (
     scenario_from_dict,
 )
 from .node import ApiServerConfig, CniConfig, NodeConfig, SchedulerConfig
-from .scenario import ClusterConfig, MigrationConfig, NodePool, Scenario, SimulationConfig
+from .scenario import (
+    ClusterConfig,
+    MigrationConfig,
+    NodePool,
+    Scenario,
+    SimulationConfig,
+)
 from .workload import ContainerSpec, ImageSpec, PodSpec, PodTemplate, WorkloadConfig
 
 __all__ = [

@@ -15,8 +15,8 @@ from typing import Any, Iterable, Optional
 
 import pandas as pd
 
-from ..config import Scenario
 from ..chains import load_chain
+from ..config import Scenario
 from ..model.simulation import POOLS, RunResult, simulate
 from .executors import map_jobs
 from .stats import percentiles, t_interval
