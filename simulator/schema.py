@@ -24,6 +24,7 @@ __all__ = [
     "Pos",
     "parse_duration",
     "format_duration",
+    "parse_kubernetes_version",
 ]
 
 
@@ -120,3 +121,21 @@ Dist = Annotated[
 ]
 
 
+
+
+# --------------------------------------------------------------------------- versions
+_VERSION_RE = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?")
+
+
+def parse_kubernetes_version(value: Any) -> tuple[int, int]:
+    """``"1.23"``, ``"v1.23.4"`` or ``1.23`` -> (1, 23): the minor release decides behaviour."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # YAML reads 1.23 as a number: fine; but 1.10 and 1.20 arrive as 1.1 and 1.2
+        if not (isinstance(value, float) and re.fullmatch(r"1\.\d\d", repr(value))):
+            raise ValueError(f"write the Kubernetes version as a string, e.g. '1.10' (YAML reads "
+                             f"1.10 as the number 1.1), got the number {value!r}")
+    text = str(value).strip()
+    m = _VERSION_RE.fullmatch(text)
+    if not m or int(m.group(1)) != 1:
+        raise ValueError(f"expected a Kubernetes version such as '1.23' or 'v1.27.3', got {value!r}")
+    return int(m.group(1)), int(m.group(2))

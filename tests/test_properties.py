@@ -96,7 +96,7 @@ def _template(draw, name: str, images: list[str], selectors: list[dict]) -> dict
         "initContainers": [draw(_container(f"init{i}", images, True)) for i in range(n_init)],
         "containers": [draw(_container(f"main{i}", images, False)) for i in range(n_main)],
         "hostNetwork": draw(st.booleans()),
-        "serviceAccountToken": draw(st.booleans()),
+        "automountServiceAccountToken": draw(st.booleans()),
     }
     if draw(st.booleans()):
         spec["terminationGracePeriodSeconds"] = draw(_f(0, 30))

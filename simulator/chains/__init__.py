@@ -26,7 +26,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from ..errors import ConfigError, format_validation_error
-from ..schema import Dist, StrictModel
+from ..schema import Dist, StrictModel, parse_kubernetes_version
 
 __all__ = [
     "Chain",
@@ -36,11 +36,15 @@ __all__ = [
     "load_chain",
     "CHAIN_DIR",
     "REQUIRED_OPERATIONS",
+    "OPTIONAL_OPERATIONS",
+    "OPERATIONS",
     "known_chains",
     "TRANSPORTS",
     "CONDITIONS",
     "iter_steps",
     "LockSpec",
+    "is_chain_file",
+    "resolve_chain",
 ]
 
 CHAIN_DIR = Path(__file__).resolve().parent
@@ -62,6 +66,19 @@ REQUIRED_OPERATIONS = {
     "remove_podsandbox": "RemovePodSandbox",
 }
 
+# Calls the kubelet makes in the background (runtime status every 5 s, version with the node
+# status, the image list, stats for the eviction manager). A chain may leave them out: they then
+# cost the runtime nothing.
+OPTIONAL_OPERATIONS = {
+    "status": "Status",
+    "version": "Version",
+    "list_images": "ListImages",
+    "image_fs_info": "ImageFsInfo",
+    "list_container_stats": "ListContainerStats",
+}
+# every operation the kubelet can issue -> its CRI method name
+OPERATIONS = {**REQUIRED_OPERATIONS, **OPTIONAL_OPERATIONS}
+
 TRANSPORTS = {
     "in-process": "a function call inside the same process",
     "grpc": "gRPC on a unix socket",
@@ -80,7 +97,7 @@ CONDITIONS = {
     "unfiltered": "a list call with no filter (PLEG's relist), not one filtered to a pod",
 }
 
-Items = Literal["containers", "sandboxes"]
+Items = Literal["containers", "sandboxes", "layers"]
 
 
 class LockSpec(StrictModel):
@@ -91,7 +108,9 @@ class LockSpec(StrictModel):
 
 
 class PerItem(StrictModel):
-    """Extra cost per listed item (a list call's cost grows with what it lists)."""
+    """Extra cost per item: per container or sandbox a list call returns (its cost grows with
+    what it lists), or per layer of the image a step works on (an overlay mount stacks one
+    lower directory per layer)."""
 
     items: Items
     ms: Annotated[float, Field(ge=0)]
@@ -136,10 +155,22 @@ class Operation(StrictModel):
 
 
 class RssSpec(StrictModel):
+    """Resident memory of a process, split as the kernel accounts it.
+
+    ``base``, ``perPod``, ``perContainer`` and ``perInstance`` are *private* (anonymous)
+    memory: heap, stacks, Go runtime; each instance of a spawned process has its own.
+    ``shared`` is the file-backed part of each instance's RSS (the binary's text and read-only
+    data): every instance of the binary maps the same page-cache pages, so ``ps`` shows them
+    in each instance's RSS while a cgroup (and the node) holds them once. A cgroup's ``rss``
+    (memory.stat, what the node e2e resource tests report as RSS) counts only anonymous pages;
+    its working set (cAdvisor: usage minus inactive file pages) adds the file pages once.
+    """
+
     base: Annotated[float, Field(ge=0)] = 0.0
     perPod: Annotated[float, Field(ge=0)] = 0.0
     perContainer: Annotated[float, Field(ge=0)] = 0.0
     perInstance: Annotated[float, Field(ge=0)] = 0.0
+    shared: Annotated[float, Field(ge=0)] = 0.0
 
 
 class ProcessSpec(StrictModel):
@@ -163,7 +194,28 @@ class ProcessSpec(StrictModel):
 class ImagePullSpec(StrictModel):
     downloadScope: Literal["node", "pull"]
     maxConcurrentDownloads: Annotated[int, Field(ge=1)]
+    # Registry requests a pull makes, one after another, before the first layer's bytes flow
+    # (API ping / auth challenge, token, manifest list, manifest, config blob), and per layer
+    # (the blob GET and the redirect to blob storage); each costs one round trip
+    # (``node.registryRttMs``).
+    requestsBeforeLayers: Annotated[int, Field(ge=0)] = 0
+    requestsPerLayer: Annotated[int, Field(ge=0)] = 0
     source: str = Field(min_length=3)
+
+
+class KubernetesRange(StrictModel):
+    """The Kubernetes releases whose era a chain's structure and costs represent."""
+
+    min: str
+    max: Optional[str] = None  # None: up to the newest
+
+    def contains(self, version: tuple[int, int]) -> bool:
+        lo = parse_kubernetes_version(self.min)
+        hi = parse_kubernetes_version(self.max) if self.max else (1, 10**6)
+        return lo <= version <= hi
+
+    def text(self) -> str:
+        return f"{self.min}-{self.max}" if self.max else f"{self.min}+"
 
 
 class Chain(StrictModel):
@@ -171,6 +223,16 @@ class Chain(StrictModel):
     title: str
     description: str
     era: str = ""
+    # the runtime this chain is a version of (dockershim, containerd, crio, cri-dockerd)
+    family: str = ""
+    kubernetes: Optional[KubernetesRange] = None
+    # picked automatically when a scenario names the family and its Kubernetes version falls
+    # in ``kubernetes`` (special-purpose variants, like a regression's chain, are not)
+    autoSelect: bool = True
+    # the kubelet gets pod and container stats from the runtime over CRI (ListContainerStats,
+    # ImageFsInfo) rather than from cAdvisor (kubelet UsingLegacyCadvisorStats: Docker and
+    # CRI-O use cAdvisor, containerd the CRI stats provider)
+    criStats: bool = False
     base: Optional[str] = None
     cniCaller: str
     shimProcess: str
@@ -192,11 +254,11 @@ class Chain(StrictModel):
         missing = [op for op in REQUIRED_OPERATIONS if op not in self.operations]
         if missing:
             raise ValueError(f"chain {self.name!r} lacks operations {missing}")
-        unknown_ops = [op for op in self.operations if op not in REQUIRED_OPERATIONS]
+        unknown_ops = [op for op in self.operations if op not in OPERATIONS]
         if unknown_ops:
             raise ValueError(
                 f"chain {self.name!r} has operations the kubelet never calls: {unknown_ops}; "
-                f"allowed: {sorted(REQUIRED_OPERATIONS)}"
+                f"allowed: {sorted(OPERATIONS)}"
             )
         for p in (self.cniCaller, self.shimProcess):
             if p not in self.processes:
@@ -281,6 +343,37 @@ def _apply_step_overrides(data: dict, overrides: dict, source: str) -> None:
 
 def known_chains() -> list[str]:
     return sorted(p.stem for p in CHAIN_DIR.glob("*.yaml"))
+
+
+def is_chain_file(runtime: str) -> bool:
+    return runtime.endswith((".yaml", ".yml"))
+
+
+def resolve_chain(runtime: str, kubernetes_version: tuple[int, int]) -> tuple[Chain, str]:
+    """The chain that runs for ``runtime`` on a node of ``kubernetes_version``, and a note
+    saying why when it is not the chain of that name.
+
+    A chain file, or a built-in chain named by its era (``dockershim-1.10``), runs as named. A
+    runtime family's name (``dockershim``, ``containerd``) picks the family's chain whose
+    ``kubernetes`` range holds the version, so ``dockershim`` on Kubernetes 1.10 runs Docker
+    18.03's chain. Refused: the in-tree dockershim on Kubernetes 1.24 or later."""
+    chain = load_chain(runtime)
+    version = ".".join(map(str, kubernetes_version))
+    if chain.family == "dockershim" and kubernetes_version >= (1, 24):
+        raise ConfigError(f"runtime {runtime!r}: the in-tree dockershim was removed in Kubernetes 1.24 "
+                          f"(KEP-2221) and kubernetesVersion is {version}; use cri-dockerd, or a "
+                          "kubernetesVersion of 1.23 or earlier")
+    if is_chain_file(runtime) or chain.kubernetes is None or chain.kubernetes.contains(kubernetes_version):
+        return chain, ""
+    if runtime == chain.family:
+        for name in known_chains():
+            other = load_chain(name)
+            if (other.family == chain.family and other.autoSelect and other.kubernetes is not None
+                    and other.kubernetes.contains(kubernetes_version)):
+                return other, (f"{runtime} on Kubernetes {version} runs {other.name} ({other.era}): "
+                               f"the {runtime} chain represents Kubernetes {chain.kubernetes.text()}")
+    return chain, (f"{chain.name} represents Kubernetes {chain.kubernetes.text()} ({chain.era}); "
+                   f"the scenario runs {version}, the nearest era the chains have")
 
 
 def _raw_chain(source: str, seen: tuple = ()) -> dict:

@@ -14,11 +14,14 @@ __all__ = ["KubeletConfig"]
 
 
 class KubeletConfig(StrictModel):
-    """The ``KubeletConfiguration`` fields the model uses, with their Kubernetes 1.23 defaults."""
+    """The ``KubeletConfiguration`` fields the model uses, with their defaults. Defaults that
+    changed across releases (``kubeAPIQPS``/``kubeAPIBurst``) are left unset here and filled in
+    from the scenario's ``kubernetesVersion`` (``config/versions.py``)."""
 
-    # facts §0 / §1.10; cal. row 45: 5/10 through 1.26, 50/100 from 1.27 (PR #116121).
-    kubeAPIQPS: Pos = 5
-    kubeAPIBurst: Annotated[int, Field(ge=0)] = 10
+    # facts §0 / §1.10; cal. row 45: 5/10 through 1.26, 50/100 from 1.27 (PR #116121);
+    # None = the default of the scenario's kubernetesVersion.
+    kubeAPIQPS: Pos | None = None
+    kubeAPIBurst: Annotated[int, Field(ge=0)] | None = None
     # facts §0; KL-1.23 config/v1beta1/types.go SerializeImagePulls "Default: true".
     serializeImagePulls: bool = True
     # facts §0: added in 1.27; None = no limit when serializeImagePulls is false.

@@ -18,9 +18,10 @@ from typing import Any, Iterable
 import yaml
 from pydantic import ValidationError
 
-from ..chains import REQUIRED_OPERATIONS, iter_steps, known_chains, load_chain
+from ..chains import OPERATIONS, iter_steps, known_chains, resolve_chain
 from ..errors import ConfigError, format_validation_error
 from ..presets import preset_data
+from ..schema import parse_kubernetes_version
 from .scenario import Scenario
 
 __all__ = [
@@ -157,8 +158,9 @@ def check_against_chains(scenario: Scenario, where: str = "scenario",
         run |= set(rts)
     steps: set[str] = set()
     processes: set[str] = set()
+    version = parse_kubernetes_version(scenario.kubernetesVersion)
     for n in run:
-        chain = load_chain(n)
+        chain, _note = resolve_chain(n, version)
         processes |= set(chain.processes)
         for op in chain.operations.values():
             steps |= {st.name for st in iter_steps(op.steps)}
@@ -174,7 +176,7 @@ def check_against_chains(scenario: Scenario, where: str = "scenario",
             raise ConfigError(f"{where}: faults[{i}].process {proc!r} is not a process of {sorted(run)}; "
                               f"processes: {sorted(processes)}.")
         operation = getattr(f, "operation", None)
-        if operation is not None and operation not in REQUIRED_OPERATIONS:
+        if operation is not None and operation not in OPERATIONS:
             raise ConfigError(f"{where}: faults[{i}].operation {operation!r} is not a CRI operation; "
-                              f"allowed: {sorted(REQUIRED_OPERATIONS)}.")
+                              f"allowed: {sorted(OPERATIONS)}.")
     return scenario

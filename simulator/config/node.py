@@ -29,6 +29,11 @@ class NodeConfig(StrictModel):
     # ASSUMPTION: writing unpacked layers to a cloud persistent SSD (~200 MB/s sustained),
     # shared by concurrent unpacks; cal. row 54 reports SSD vs HDD start times but no MB/s.
     diskWriteMBps: Pos = 200.0
+    # Round trip to the image registry, paid per registry request of a pull (token, manifest,
+    # config, one or two per layer; chain ``imagePull``). ASSUMPTION: 20 ms, a registry in
+    # another region or a CDN edge (same-zone registries are ~1-5 ms, Docker Hub from a cloud
+    # VM tens of ms); no published per-request figure for these experiments.
+    registryRttMs: NonNeg = 20.0
     # CPU to gunzip + untar one MB, on one core. ASSUMPTION: ~10 ms/MB (gzip inflates at
     # roughly 100 MB/s per core).
     unpackCpuMsPerMB: NonNeg = 10.0
@@ -55,12 +60,30 @@ class CniConfig(StrictModel):
 
 
 class ApiServerConfig(StrictModel):
-    """The apiserver as the kubelet and observers see it."""
+    """The apiserver as the kubelet and observers see it.
 
-    # ASSUMPTION: median 5 ms for a GET or PATCH of a pod on a healthy control plane; the only
-    # published bound is the SLO 'mutating API calls p99 <= 1 s' (kubernetes/community
-    # sig-scalability/slos/api_call_latency.md).
-    requestLatency: Dist = Field(default_factory=lambda: LognormalDist(medianMs=5, p90Ms=15))
+    A request holds one of the apiserver's in-flight seats while its CPU work runs on the
+    apiserver's cores (processor-shared: latency grows with the requests in flight) and then
+    waits out the rest (network, etcd). With priority and fairness (default from 1.20) a request
+    over the limit waits for a seat; before it, the request is refused with 429 and client-go
+    retries after the Retry-After second."""
+
+    # ASSUMPTION: median 4 ms of network + etcd time for a GET or PATCH of a pod on a healthy
+    # control plane (plus the CPU below: ~5 ms in all); the only published bound is the SLO
+    # 'mutating API calls p99 <= 1 s' (kubernetes/community sig-scalability/slos/api_call_latency.md).
+    requestLatency: Dist = Field(default_factory=lambda: LognormalDist(medianMs=4, p90Ms=12))
+    # ASSUMPTION: 1 ms of apiserver CPU per pod-sized request (decode, admission, encode, etcd
+    # client); a 4-core control plane then serves ~4000 such requests/s before queueing.
+    requestCpuMs: NonNeg = 1.0
+    # ASSUMPTION: a 4-core control-plane VM (kube-up sizes masters by node count:
+    # cluster/gce/util.sh get-master-size, 1-5 nodes -> n1-standard-1 ... >500 -> 32 cores).
+    cpuCores: Annotated[float, Field(gt=0, le=1024)] = 4.0
+    # kube-apiserver --max-requests-inflight 400 + --max-mutating-requests-inflight 200
+    # (staging/src/k8s.io/apiserver/pkg/server/options/server_run_options.go defaults).
+    maxInflight: Annotated[int, Field(ge=1)] = 600
+    # APIPriorityAndFairness: beta and on by default from 1.20 (KEP-1040); before it the
+    # apiserver answers 429 over the limit and client-go retries after Retry-After: 1 s.
+    priorityAndFairness: bool | None = None  # None: from kubernetesVersion (>= 1.20)
     # ASSUMPTION: watch event delivery (etcd -> apiserver watch cache -> client), tens of ms.
     watchDelay: Dist = Field(default_factory=lambda: LognormalDist(medianMs=20, p90Ms=60))
     # Watch fan-out: the watch cache dispatches each pod event, one at a time, to its

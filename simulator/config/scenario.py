@@ -17,10 +17,11 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..errors import format_validation_error
-from ..schema import NonNeg, Pos, StrictModel, format_duration
+from ..schema import NonNeg, Pos, StrictModel, format_duration, parse_kubernetes_version
 from .faults import Fault
 from .kubelet import KubeletConfig
 from .node import ApiServerConfig, CniConfig, NodeConfig, SchedulerConfig
+from .versions import profile
 from .workload import ImageSpec, WorkloadConfig
 
 __all__ = ["Scenario", "SimulationConfig", "NodePool", "MigrationConfig", "ClusterConfig"]
@@ -89,6 +90,7 @@ class Scenario(StrictModel):
 
     name: str = "custom"
     description: str = ""
+    # The release whose kubelet behaviour (and defaults) the model follows (config/versions.py).
     kubernetesVersion: str = "1.23"
     kubelet: KubeletConfig = Field(default_factory=KubeletConfig)
     node: NodeConfig = Field(default_factory=NodeConfig)
@@ -136,6 +138,28 @@ class Scenario(StrictModel):
                 except ValidationError as e:
                     raise ValueError(f"cluster pool {pool.name!r} node overrides: "
                                      f"{format_validation_error(e, 'node')}") from None
+        return self
+
+    @field_validator("kubernetesVersion", mode="before")
+    @classmethod
+    def _version(cls, v: Any) -> str:
+        major, minor = parse_kubernetes_version(v)
+        return f"{major}.{minor}"
+
+    @model_validator(mode="after")
+    def _version_defaults(self) -> "Scenario":
+        """Fill in the kubelet defaults of this release; refuse settings it does not have."""
+        p = profile(self.kubernetesVersion)
+        k = self.kubelet
+        if k.kubeAPIQPS is None:
+            k.kubeAPIQPS = float(p["kubeAPIQPS"])
+        if k.kubeAPIBurst is None:
+            k.kubeAPIBurst = int(p["kubeAPIBurst"])
+        if k.maxParallelImagePulls is not None and not p["parallelPullLimit"]:
+            raise ValueError(f"kubelet.maxParallelImagePulls exists from Kubernetes 1.27 "
+                             f"(KEP-3673); kubernetesVersion is {self.kubernetesVersion}")
+        if self.apiserver.priorityAndFairness is None:
+            self.apiserver.priorityAndFairness = bool(p["priorityAndFairness"])
         return self
 
     @field_validator("runtimes")

@@ -38,9 +38,12 @@ class PodSpec(StrictModel):
     containers: list[ContainerSpec] = Field(min_length=1)
     initContainers: list[ContainerSpec] = Field(default_factory=list)
     hostNetwork: bool = False
-    # A projected service-account token: one TokenRequest through the kubelet's API client
-    # before the volume is mounted (facts §1.10, 'Other per-pod API traffic').
-    serviceAccountToken: bool = True
+    # v1.PodSpec automountServiceAccountToken (default true): the pod gets its service
+    # account's token as a volume, which the kubelet fetches before the pod starts: from
+    # Kubernetes 1.21 a projected token (one TokenRequest per pod), before it the token Secret
+    # (config/versions.py). Pods of the node e2e tests have none (no service-account
+    # controller runs there). ``serviceAccountToken`` is accepted as an older name.
+    automountServiceAccountToken: bool = Field(default=True, alias="serviceAccountToken")
     # Node labels the pod needs (spec.nodeSelector), e.g. {container-runtime: docker} for
     # Docker-in-Docker workloads that mount /var/run/docker.sock.
     nodeSelector: dict[str, str] = Field(default_factory=dict)

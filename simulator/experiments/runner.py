@@ -15,9 +15,10 @@ from typing import Any, Iterable, Optional
 
 import pandas as pd
 
-from ..chains import load_chain
+from ..chains import resolve_chain
 from ..config import Scenario
 from ..model.simulation import POOLS, RunResult, simulate
+from ..schema import parse_kubernetes_version
 from .executors import map_jobs
 from .stats import percentiles, t_interval
 
@@ -118,7 +119,7 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     runtime = runtime or (runs[0].runtime if runs else None)
     pods = _only(pd.concat([r.pods for r in runs], ignore_index=True), runtime)
     running = pods[pods.outcome == "running"]
-    chain = load_chain(runtime) if runtime and runtime not in (POOLS, "unscheduled") else None
+    chain = next((r.chains[runtime] for r in runs if runtime in r.chains), None)
     doc: dict = {
         "pods": int(len(pods)),
         "running": int((pods.outcome == "running").sum()),
@@ -154,6 +155,8 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     }
     cpu: dict[str, list[float]] = {"kubelet": [], "runtime": []}
     mem: dict[str, list[float]] = {"kubelet": [], "runtime": []}
+    wss: dict[str, list[float]] = {"kubelet": [], "runtime": []}
+    ps_rss: dict[str, list[float]] = {"kubelet": [], "runtime": []}
     for r in runs:
         res = _only(r.resources, runtime)
         win = res[(res.metric == "cpu_cores") & (res.time > r.settle_time)]
@@ -162,13 +165,19 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
             by = per_node_t.groupby("group").value.mean()
             for g in cpu:
                 cpu[g].append(float(by.get(g, 0.0)))
-        mwin = res[(res.metric == "rss_mb") & (res.time > r.settle_time)]
-        if len(mwin):
-            per_t = mwin.groupby(["node", "time", "group"]).value.sum().groupby("group").mean()
-            for g in mem:
-                mem[g].append(float(per_t.get(g, 0.0)))
+        for metric, into in (("anon_mb", mem), ("pss_mb", wss), ("rss_mb", ps_rss)):
+            mwin = res[(res.metric == metric) & (res.time > r.settle_time)]
+            if len(mwin):
+                per_t = mwin.groupby(["node", "time", "group"]).value.sum().groupby("group").mean()
+                for g in into:
+                    into[g].append(float(per_t.get(g, 0.0)))
     doc["cpu_cores"] = {g: (sum(v) / len(v) if v else None) for g, v in cpu.items()}
+    # cgroup RSS (memory.stat rss: anonymous pages), what the node e2e resource tests report
     doc["memory_mb"] = {g: (sum(v) / len(v) if v else None) for g, v in mem.items()}
+    # cAdvisor working set: anonymous pages plus the binaries' file pages, each counted once
+    doc["memory_working_set_mb"] = {g: (sum(v) / len(v) if v else None) for g, v in wss.items()}
+    # the sum of every process's RSS as ps shows it (shared pages counted once per process)
+    doc["memory_ps_rss_sum_mb"] = {g: (sum(v) / len(v) if v else None) for g, v in ps_rss.items()}
     failed = pods[pods.outcome == "failed"]
     doc["failures_by_hop"] = {str(k): int(v) for k, v in failed.failure_hop.value_counts().sort_index().items()}
     pending = pods[pods.outcome == "pending"]
@@ -179,7 +188,8 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     doc["sync_errors_by_hop"] = {str(k): int(v) for k, v in errs.hop.value_counts().sort_index().items()}
     doc["stalls"] = _stalls(runs, runtime)
     doc["faults"] = _faults(runs, ev, runtime)
-    doc["chain"] = {"title": chain.title if chain else "", "era": chain.era if chain else ""}
+    doc["chain"] = {"name": chain["name"] if chain else "", "title": chain["title"] if chain else "",
+                    "era": chain["era"] if chain else "", "note": chain["note"] if chain else ""}
     return _clean(doc)
 
 
@@ -240,9 +250,10 @@ def _op_order(ops: Iterable[str]) -> list[str]:
 def compare(scenario: Scenario, runtimes: Optional[list[str]] = None, replications: int = 1,
             seed: int = 1, workers: int = 1) -> Comparison:
     runtimes = list(runtimes or scenario.runtimes)
+    version = parse_kubernetes_version(scenario.kubernetesVersion)
     for rt in runtimes:
         if rt != POOLS:
-            load_chain(rt)  # fail before any run starts
+            resolve_chain(rt, version)  # fail before any run starts
     jobs = [(scenario, rt, seed, rep) for rt in runtimes for rep in range(replications)]
     runs = map_jobs(run_one, jobs, workers)
     return Comparison(scenario, seed, replications, runtimes, runs)

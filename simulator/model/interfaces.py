@@ -22,8 +22,8 @@ import simpy
 
 if TYPE_CHECKING:
     from ..chains import Chain, LockSpec, Step
-    from ..config import RegistryFault, Scenario
-    from .node.fluid import FluidShare
+    from ..config import NodeConfig, RegistryFault, Scenario
+    from .fluid import FluidShare
     from .records import Recorder
     from .runtime.context import CallContext
     from .state import PodState
@@ -69,6 +69,7 @@ class NodeKubelet(Protocol):
 class RuntimeHost(Protocol):
     env: simpy.Environment
     scenario: "Scenario"
+    node_cfg: "NodeConfig"
     chain: "Chain"
     recorder: "Recorder"
     cpu: "FluidShare"

@@ -7,7 +7,10 @@ horizon passes, then a steady-state window more; and returns flat tables.
 
 ``runtime`` names the chain every node runs; for a scenario with a ``cluster:`` section,
 ``runtime="pools"`` (or None) keeps each pool's own chain, as a mixed or migrating cluster
-needs, and any other name puts every pool on that chain.
+needs, and any other name puts every pool on that chain. A runtime's name is resolved to the
+chain of the scenario's Kubernetes release (``chains.resolve_chain``: ``dockershim`` on 1.10
+runs Docker 18.03's chain); the outputs keep the name asked for in their ``runtime`` column and
+say which chain ran (``RunResult.chains``).
 
 Randomness (DESIGN.md): one ``SeedSequence`` per run, spawned into independent streams for the
 workload, the control plane, each kubelet's loops, each node's faults, and one stream per pod;
@@ -25,8 +28,9 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from ..chains import Chain, load_chain
+from ..chains import Chain, resolve_chain
 from ..config import NodeConfig, NodePool, Scenario
+from ..schema import parse_kubernetes_version
 from .control.apiserver import ApiServer
 from .control.scheduler import Scheduler
 from .kubelet import Kubelet
@@ -62,6 +66,8 @@ class RunResult:
     end_time: float
     relists: pd.DataFrame = field(default_factory=pd.DataFrame)
     faults: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # runtime label -> the chain that ran it: {"name", "title", "era", "note"}
+    chains: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 class _Sim:
@@ -73,9 +79,11 @@ class _Sim:
         self.rng_control = np.random.default_rng(s_control)
         self._kubelet_seeds = s_kubelets
         self._fault_seeds = s_faults
-        self.api = ApiServer(env, scenario.apiserver, self.rng_control)
+        self.api = ApiServer(env, scenario.apiserver, self.rng_control,
+                             fair_queuing=bool(scenario.apiserver.priorityAndFairness))
         self.nodes: list[Node] = []
         self.retired: list[Node] = []
+        self.chains: dict[str, dict[str, str]] = {}
         self._node_count = 0
         self.label = runtime.name if isinstance(runtime, Chain) else (runtime or POOLS)
         for pool in self._pools(runtime):
@@ -109,13 +117,19 @@ class _Sim:
     def _add_node(self, name: str, pool: str, runtime: str, cfg: NodeConfig,
                   labels: dict, chain_override) -> Node:
         env, sc = self.env, self.scenario
-        chain = chain_override if isinstance(chain_override, Chain) else load_chain(runtime)
+        if isinstance(chain_override, Chain):
+            chain, label, note = chain_override, chain_override.name, ""
+        else:
+            chain, note = resolve_chain(runtime, parse_kubernetes_version(sc.kubernetesVersion))
+            label = runtime
+        self.chains.setdefault(label, {"name": chain.name, "title": chain.title, "era": chain.era,
+                                       "note": note})
         i = self._node_count
         self._node_count += 1
         seed = np.random.SeedSequence(self._kubelet_seeds.entropy, spawn_key=self._kubelet_seeds.spawn_key + (i,))
         fseed = np.random.SeedSequence(self._fault_seeds.entropy, spawn_key=self._fault_seeds.spawn_key + (i,))
         node = Node(env, sc, chain, Recorder(record_steps=sc.simulation.recordSpans), self.on_settled,
-                    name=name, pool=pool, node_cfg=cfg, labels=labels)
+                    name=name, pool=pool, node_cfg=cfg, labels=labels, label=label)
         probed = sum(1 for n in self.nodes if n.pool == pool and n.probed)
         node.probed = probed < sc.simulation.probeNodesPerPool or sc.cluster is None
         node.kubelet = Kubelet(node, self.api, np.random.default_rng(seed), on_deleted=self.on_deleted)
@@ -141,7 +155,7 @@ class _Sim:
     def bind(self, pod: PodState, node: Node) -> None:
         """The binding is written; the node's kubelet sees it one watch delivery later."""
         pod.node = node.name
-        pod.runtime = node.chain.name
+        pod.runtime = node.label
         if self.scheduler is None:
             node.bound += 1
 
@@ -255,17 +269,18 @@ def simulate(scenario: Scenario, runtime: str | Chain | None, seed: int, replica
     return RunResult(
         runtime=sim.label, seed=int(seed), replication=int(replication),
         pods=_pods_frame(sim.workload.pods, judged_at,
-                         sim.nodes[0].chain.name if scenario.cluster is None else "unscheduled"),
+                         sim.nodes[0].label if scenario.cluster is None else "unscheduled"),
         spans=_frame(nodes, "spans", SPAN_COLUMNS, sort=["start", "depth", "span_id"]),
         resources=_frame(nodes, "resources", RESOURCE_COLUMNS),
         events=_frame(nodes, "events", EVENT_COLUMNS, sort=["time"]),
         settle_time=settle_time, end_time=sim.env.now,
-        relists=pd.concat([pd.DataFrame([(n.chain.name, n.name, t, d) for t, d in n.kubelet.relist_durations],
+        relists=pd.concat([pd.DataFrame([(n.label, n.name, t, d) for t, d in n.kubelet.relist_durations],
                                         columns=["runtime", "node", "time", "duration"]) for n in nodes],
                           ignore_index=True),
-        faults=pd.DataFrame([(t, n.name, n.chain.name, k, d) for n in nodes if n.faults is not None
+        faults=pd.DataFrame([(t, n.name, n.label, k, d) for n in nodes if n.faults is not None
                              for t, k, d in n.faults.fired],
                             columns=["time", "node", "runtime", "kind", "detail"]),
+        chains=dict(sim.chains),
     )
 
 
@@ -276,7 +291,7 @@ def _frame(nodes: list[Node], attr: str, columns: list[str], sort: list[str] | N
         if not rows:
             continue
         df = pd.DataFrame(rows, columns=columns)
-        df.insert(0, "runtime", n.chain.name)
+        df.insert(0, "runtime", n.label)
         df.insert(1, "node", n.name)
         frames.append(df)
     if not frames:

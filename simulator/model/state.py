@@ -89,6 +89,7 @@ class PodState:
     status_version: int = 0
     sent_version: int = 0
     last_sync_error: tuple = ()
+    syncs: int = 0  # syncPod runs (periodic resyncs included)
 
     def __post_init__(self) -> None:
         self.sandbox_id = f"{self.name}-sandbox-0"

@@ -29,17 +29,22 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch
-from matplotlib.ticker import (FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter,
-                               NullLocator)
+from matplotlib.ticker import (
+    FixedLocator,
+    FuncFormatter,
+    LogLocator,
+    MaxNLocator,
+    NullFormatter,
+    NullLocator,
+)
 
+from ._helpers import Unit, self_seconds
 from ._helpers import finish as _finish
 from ._helpers import ink_on as _ink_on
 from ._helpers import ordered as _ordered
 from ._helpers import require as _require
 from ._helpers import runtime_ticks as _runtime_ticks
-from ._helpers import self_seconds
 from ._helpers import text_width_px as _text_px
-from ._helpers import Unit
 from ._helpers import unit_for as _unit_for
 from .style import (
     DPI,

@@ -33,14 +33,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 
+from ._helpers import Unit, runtime_ticks, self_seconds
 from ._helpers import duration as _duration
 from ._helpers import finish as _finish
 from ._helpers import ink_on as _ink_on
 from ._helpers import ordered as _ordered
 from ._helpers import require as _require
-from ._helpers import runtime_ticks, self_seconds
 from ._helpers import text_size_px as _text_size_px
-from ._helpers import Unit
 from ._helpers import unit_for as _unit_for
 from .style import (
     DPI,

@@ -172,9 +172,9 @@ def write_figures(out: Path, preset: str = "default", seed: int = 1, theme: str 
     """Regenerate the whole figure catalogue from scratch: PNG (1920x1080) and SVG of every
     figure, an index page listing each with what it teaches, and optionally a PowerPoint deck.
     Everything is computed from fixed seeds, so a second run writes the same bytes."""
+    from ..chains import load_chain
     from ..experiments.curves import load_curve
     from ..experiments.failures import failure_ramp
-    from ..chains import load_chain
     from ..model.simulation import simulate
     from . import catalogue as C
     from .failure_figures import failure_heatmap, migration_timeline

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 
 import simpy
 
-from ...chains import REQUIRED_OPERATIONS
+from ...chains import OPERATIONS
 from ..runtime.context import CallContext, HopFailure
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ class CRIClient:
         """One CRI call from the kubelet. The runtime side runs as its own process and applies
         its effect (``on_done``) when IT finishes; the kubelet stops waiting at the deadline."""
         env = self.env
+        if op not in self.interp.ops:
+            return  # a background call the chain does not model costs the runtime nothing
         runtime = env.process(self._runtime_side(op, ctx, on_done, finished, exit_wait))
         limit = self.deadline(op) if deadline == "default" else deadline
         if limit is None:
@@ -57,8 +59,8 @@ class CRIClient:
             yield runtime | env.timeout(limit)
             if not runtime.triggered:
                 self.recorder.event(env.now, ctx.pod.name if ctx.pod else "", "DeadlineExceeded",
-                                    f"{REQUIRED_OPERATIONS[op]} after {limit:g}s")
-                raise HopFailure(f"kubelet -> {self.server}: {REQUIRED_OPERATIONS[op]}",
+                                    f"{OPERATIONS[op]} after {limit:g}s")
+                raise HopFailure(f"kubelet -> {self.server}: {OPERATIONS[op]}",
                                  "context deadline exceeded")
             result = runtime.value
         if result is not None:

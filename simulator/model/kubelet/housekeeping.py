@@ -5,6 +5,10 @@
   (``RemoveContainer``, ``RemovePodSandbox``); a removal that fails is retried on the next pass.
 * **cAdvisor** (pkg/kubelet/cadvisor): re-reads every container's cgroup statistics each
   housekeeping interval, the kubelet's steady-state CPU once pods run.
+* **Pod cleanups** (kubelet.go ``syncLoop``: the 2 s ``housekeepingTicker`` ->
+  ``HandlePodCleanups``): the running pods from the runtime cache, which is older than its 2 s
+  TTL by then, so a ``ListPodSandbox`` + ``ListContainers`` of the running ones through the
+  chain (kuberuntime ``GetPods(false)``), then a pass over every pod the kubelet knows.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ if TYPE_CHECKING:
     from ..state import ContainerState, PodState
     from .cri_client import CRIClient
 
-__all__ = ["ContainerGC", "CAdvisor", "Garbage"]
+__all__ = ["ContainerGC", "CAdvisor", "PodCleanups", "Garbage"]
 
 # Kubelet container GC period: 1 min (pkg/kubelet/kubelet.go ContainerGCPeriod).
 CONTAINER_GC_PERIOD_S = 60.0
@@ -31,6 +35,12 @@ CONTAINER_GC_PERIOD_S = 60.0
 # ASSUMPTION: ~1 ms of CPU per container per pass (a dozen cgroupfs reads and parsing).
 CADVISOR_HOUSEKEEPING_S = 10.0
 CADVISOR_CPU_PER_CONTAINER_S = 0.001
+
+# kubelet.go: housekeepingPeriod = 2 s; the runtime cache's TTL is 2 s too (runtimeCacheRefreshPeriod).
+HOUSEKEEPING_PERIOD_S = 2.0
+# ASSUMPTION: ~20 us of kubelet CPU per pod per cleanup pass (comparing desired and running
+# pods, orphaned volumes and cgroups, probe workers).
+CLEANUP_CPU_PER_POD_S = 20e-6
 
 # (operation, pod, container or None for the sandbox, id)
 Garbage = tuple[str, "PodState", Optional["ContainerState"], str]
@@ -94,3 +104,29 @@ class CAdvisor:
             if n:
                 yield node.cpu.run(CADVISOR_CPU_PER_CONTAINER_S * n, "kubelet")
             yield env.timeout(CADVISOR_HOUSEKEEPING_S)
+
+
+class PodCleanups:
+    def __init__(self, env: simpy.Environment, node: "Node", cri: "CRIClient", rng: "np.random.Generator"):
+        self.env = env
+        self.node = node
+        self.cri = cri
+        self.rng = rng
+
+    def start(self) -> None:
+        self.env.process(self._run())
+
+    def _run(self):
+        """HandlePodCleanups every 2 s: the runtime's running pods, then every known pod."""
+        env, node = self.env, self.node
+        while not node.retired:
+            yield env.timeout(HOUSEKEEPING_PERIOD_S)
+            ctx = CallContext(None, self.rng, "housekeeping")
+            try:
+                yield from self.cri.call("list_podsandbox", ctx)
+                yield from self.cri.call("list_containers", ctx)
+            except HopFailure:
+                continue
+            n = len(node.kubelet.pods)
+            if n:
+                yield node.cpu.run(CLEANUP_CPU_PER_POD_S * n, "kubelet")

@@ -22,6 +22,8 @@ from .backoff import BACKOFF_INITIAL_S, BACKOFF_MAX_S, Backoff
 from .sync_result import SyncError
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ...config import KubeletConfig
     from ..interfaces import Images
     from ..state import PodState
@@ -31,6 +33,8 @@ __all__ = ["ImageManager", "SERIAL_PULL_QUEUE"]
 
 # facts §0: serial image-pull queue depth 10 (puller.go newSerialImagePuller, maxImagePullRequests).
 SERIAL_PULL_QUEUE = 10
+# image_gc_manager.go Start: the image cache is refreshed with ListImages every 30 s.
+IMAGE_LIST_PERIOD_S = 30.0
 
 
 class ImageManager:
@@ -51,6 +55,18 @@ class ImageManager:
     def start(self) -> None:
         if self.queue is not None:
             self.env.process(self._serial_puller(self.queue))
+
+    def start_list_loop(self, rng: "np.random.Generator") -> None:
+        """The image GC manager's cache of the runtime's images (``ListImages``)."""
+        self.env.process(self._list_images(rng))
+
+    def _list_images(self, rng: "np.random.Generator"):
+        while True:
+            yield self.env.timeout(IMAGE_LIST_PERIOD_S)
+            try:
+                yield from self.cri.call("list_images", CallContext(None, rng, "images"))
+            except HopFailure:
+                pass
 
     def queue_length(self) -> int:
         return len(self.queue.items) if self.queue is not None else 0

@@ -3,13 +3,21 @@
 One worker per pod. ``UpdatePod`` delivers an update, or coalesces it with one already pending
 while the worker is busy. Before each sync the worker blocks in the pod cache's
 ``GetNewerThan(uid, lastSyncTime)`` (``pod_cache.py``). A deleted pod is terminated instead of
-synced. After a sync the worker requeues itself: 10 s x jitter after an error, ``syncFrequency``
-x jitter otherwise (``wait.Jitter(d, 0.5)``); CrashLoopBackOff and ImagePullBackOff are not
-errors (facts §1.3), so such a pod waits for its next periodic resync.
+synced. After a sync the worker requeues the pod in the kubelet's work queue: 10 s x jitter after an
+error, ``syncFrequency`` x jitter otherwise (``wait.Jitter(d, 0.5)``, pod_workers.go
+``completeWork``); CrashLoopBackOff and ImagePullBackOff are not errors (facts §1.3), so such a
+pod waits for its next periodic resync.
+
+The work queue (pkg/kubelet/util/queue/work_queue.go) holds **one due time per pod**:
+``Enqueue`` overwrites it, so every sync, whatever started it, replaces the pending resync; the
+syncLoop's 1 s ticker (kubelet.go ``syncLoop``: ``syncTicker``) takes the pods that are due
+(``getPodsToSync`` -> ``GetWork``) and dispatches them. A running pod therefore resyncs about
+once per ``syncFrequency`` x 1.25 on average, rounded up to the next tick.
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, Callable, Generator, Optional
 
 import simpy
@@ -24,15 +32,65 @@ if TYPE_CHECKING:
     from .pod_cache import PodCache
     from .sync_result import SyncError
 
-__all__ = ["PodWorkers", "SYNC_ERROR_BACKOFF_S"]
+__all__ = ["PodWorkers", "PodWorkQueue", "SYNC_ERROR_BACKOFF_S", "SYNC_TICK_S"]
 
 # facts §0 / §1.2: pod-worker retry after a sync error, 10 s x jitter 0.5 (pod_workers.go
 # completeWork: workerBackOffPeriod 10 s, workerResyncIntervalJitterFactor 0.5).
 SYNC_ERROR_BACKOFF_S = 10.0
 WORKER_JITTER = 0.5
+# kubelet.go syncLoop: syncTicker := time.NewTicker(time.Second) drives getPodsToSync.
+SYNC_TICK_S = 1.0
 
 SyncFn = Callable[["PodState", bool], Generator[Any, Any, Optional["SyncError"]]]
 TerminateFn = Callable[["PodState"], Generator[Any, Any, None]]
+
+
+class PodWorkQueue:
+    """queue.WorkQueue: one due time per pod, overwritten by each ``enqueue``; the pods due are
+    handed to ``on_due`` at the next tick of the syncLoop's 1 s ticker (started at ``t0``).
+
+    One SimPy timer is pending per pod at most: a later due time moves the pod's deadline and
+    the timer, when it fires, re-arms for it; an earlier one (an error back-off shorter than
+    a pending resync) adds a timer and the superseded one is ignored when it fires."""
+
+    def __init__(self, env: simpy.Environment, on_due: Callable[["PodState"], None]):
+        self.env = env
+        self.t0 = env.now
+        self._on_due = on_due
+        self._due: dict[str, float] = {}  # pod name -> due time
+        self._armed: dict[str, float] = {}  # pod name -> tick its pending timer fires at
+
+    def _tick_at_or_after(self, t: float) -> float:
+        k = math.ceil((t - self.t0) / SYNC_TICK_S - 1e-9)
+        return self.t0 + max(k, 0) * SYNC_TICK_S
+
+    def enqueue(self, pod: "PodState", delay: float) -> None:
+        due = self.env.now + delay
+        self._due[pod.name] = due
+        tick = self._tick_at_or_after(due)
+        armed = self._armed.get(pod.name)
+        if armed is None or tick < armed:
+            self._arm(pod, tick)
+
+    def _arm(self, pod: "PodState", tick: float) -> None:
+        self._armed[pod.name] = tick
+        call_later(self.env, tick - self.env.now, self._fire, pod, tick)
+
+    def _fire(self, pod: "PodState", tick: float) -> None:
+        if self._armed.get(pod.name) != tick:
+            return  # superseded by an earlier timer
+        del self._armed[pod.name]
+        due = self._due.get(pod.name)
+        if due is None:
+            return
+        if due > self.env.now + 1e-9:  # the due time moved later: wait for it
+            self._arm(pod, self._tick_at_or_after(due))
+            return
+        del self._due[pod.name]
+        self._on_due(pod)
+
+    def forget(self, pod: "PodState") -> None:
+        self._due.pop(pod.name, None)
 
 
 class PodWorkers:
@@ -46,6 +104,7 @@ class PodWorkers:
         self._dispatch = dispatch  # the syncLoop's gate (held back while NotReady)
         self._sync_pod = sync_pod  # kubelet.go syncPod
         self._terminate = terminate  # syncTerminatingPod + syncTerminatedPod
+        self.queue = PodWorkQueue(env, self.update_pod)
 
     def add_pod(self, pod: "PodState") -> None:
         """Start the pod's worker goroutine (managePodLoop)."""
@@ -73,6 +132,7 @@ class PodWorkers:
             pod.pending_update = False
             yield from self.cache.get_newer_than(last_sync)  # facts §1.2
             if pod.deletion_requested is not None:
+                self.queue.forget(pod)
                 yield from self._terminate(pod)
                 return
             error = yield from self._sync_pod(pod, last_sync is None)
@@ -84,4 +144,4 @@ class PodWorkers:
             else:
                 delay = self.cfg.syncFrequency
             delay *= 1 + WORKER_JITTER * self.rng.random()  # wait.Jitter(d, 0.5)
-            call_later(env, delay, self.update_pod, pod)
+            self.queue.enqueue(pod, delay)

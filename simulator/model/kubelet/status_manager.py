@@ -3,12 +3,29 @@
 ``set_pod_status`` is ``generateAPIPodStatus`` + ``statusManager.SetPodStatus``: a new status
 version when the pod's status changed. Phase Running once init containers are done and every
 regular container has been started (a restarting container keeps the pod Running, as in the
-API). One goroutine sends each queued version as a GET + PATCH through the kubelet's API client
-token bucket (``kubeAPIQPS``/``kubeAPIBurst``); an observer sees Running one watch delay later.
+API). One goroutine sends statuses, each as a GET + PATCH through the kubelet's API client token
+bucket (``kubeAPIQPS``/``kubeAPIBurst``); an observer sees Running one watch delay later.
+
+The goroutine serves two sources (``Start``: a ``select`` over the status channel and a 10 s
+ticker, ``syncPeriod``), and how it coalesces versions depends on the release
+(``config/versions.py`` ``statusCoalescing``):
+
+* ``every-version``: each ``SetPodStatus`` queues (uid, status version) on a channel of 1000;
+  ``syncPod`` sends that version unless a newer one was already sent (``needsUpdate``); every
+  10 s ``syncBatch`` sends the *latest* status of every pod whose sent version is older, so
+  queued versions it superseded are skipped when their turn comes;
+* ``drain-on-batch``: the same, but on each tick the channel is emptied before ``syncBatch``
+  (the batch sends the latest of everything, so the queued requests are stale);
+* ``latest``: the channel only signals; each signal (and each tick) runs ``syncBatch`` over the
+  pods with a pending update, sending each pod's latest status once.
+
+``syncBatch`` also walks every pod the manager knows (``needsUpdate``, ``needsReconcile``): CPU
+that grows with the pods on the node.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING, Callable, Optional
 
 import simpy
@@ -18,26 +35,39 @@ from ..clock import call_later
 if TYPE_CHECKING:
     from ..control.apiserver import ApiServer
     from ..control.ratelimit import TokenBucket
+    from ..fluid import FluidShare
     from ..state import PodState
     from .pod_cache import PodStatus
 
-__all__ = ["StatusManager"]
+__all__ = ["StatusManager", "STATUS_SYNC_PERIOD_S"]
+
+# status_manager.go syncPeriod = 10 * time.Second (1.10 through current).
+STATUS_SYNC_PERIOD_S = 10.0
+# ASSUMPTION: ~20 us of kubelet CPU per pod per syncBatch (needsUpdate + needsReconcile compare
+# the cached status with the pod manager's copy: map lookups and a semantic DeepEqual).
+BATCH_CPU_PER_POD_S = 20e-6
 
 
 class StatusManager:
     def __init__(self, env: simpy.Environment, api: "ApiServer", client: "TokenBucket",
-                 on_running_observed: Callable[["PodState"], None]):
+                 on_running_observed: Callable[["PodState"], None], cpu: "FluidShare",
+                 coalescing: str = "every-version"):
         self.env = env
         self.api = api
         self.client = client  # the kubelet's API client (shared with the volume manager...)
         self._on_running_observed = on_running_observed
-        self.queue: simpy.Store = simpy.Store(env)
+        self._cpu = cpu
+        self.coalescing = coalescing
+        self._channel: deque[tuple["PodState", int, str]] = deque()
+        self._wake: Optional[simpy.Event] = None
+        self._pods: dict[str, "PodState"] = {}  # podStatuses: every pod with a status
+        self._t0 = env.now
 
     def start(self) -> None:
         self.env.process(self._run())
 
     def queue_length(self) -> int:
-        return len(self.queue.items)
+        return len(self._channel)
 
     def set_pod_status(self, pod: "PodState", cached: Optional["PodStatus"]) -> None:
         """generateAPIPodStatus + statusManager.SetPodStatus: a new version when it changed."""
@@ -55,16 +85,56 @@ class StatusManager:
         if content != pod.status_content:
             pod.status_content = content
             pod.status_version += 1
-            self.queue.put((pod, pod.status_version, content[0]))
+            self._pods[pod.name] = pod
+            self._channel.append((pod, pod.status_version, content[0]))
+            if self._wake is not None and not self._wake.triggered:
+                self._wake.succeed()
+
+    # ------------------------------------------------------------------ the goroutine
+    def _next_tick(self) -> float:
+        k = int((self.env.now - self._t0) // STATUS_SYNC_PERIOD_S) + 1
+        return self._t0 + k * STATUS_SYNC_PERIOD_S
 
     def _run(self):
         env = self.env
+        tick = self._next_tick()
         while True:
-            pod, version, phase = yield self.queue.get()
-            if pod.sent_version >= version or pod.terminated:
+            if env.now >= tick:
+                # a time.Ticker keeps one pending tick: the batch runs once, then the next
+                # tick on the 10 s grid
+                if self.coalescing == "drain-on-batch":
+                    self._channel.clear()
+                yield from self._sync_batch()
+                tick = self._next_tick()
                 continue
-            yield from self.api.request(self.client)  # GET pod
-            yield from self.api.request(self.client)  # PATCH pod status
-            pod.sent_version = version
-            if phase == "Running" and pod.running_observed is None and not pod.failed:
-                call_later(env, self.api.watch_delay(), self._on_running_observed, pod)
+            if self._channel:
+                pod, version, phase = self._channel.popleft()
+                if self.coalescing == "latest":
+                    self._channel.clear()  # one signal stands for every pending update
+                    yield from self._sync_batch()
+                else:
+                    yield from self._sync_pod(pod, version, phase)
+                continue
+            self._wake = env.event()
+            yield self._wake | env.timeout(tick - env.now)
+            self._wake = None
+
+    def _sync_batch(self):
+        """syncBatch: walk every known pod; send the latest status of those that need it."""
+        pods = [p for p in self._pods.values() if not p.terminated]
+        self._pods = {p.name: p for p in pods}
+        if pods:
+            yield self._cpu.run(BATCH_CPU_PER_POD_S * len(pods), "kubelet")
+        for pod in pods:
+            if pod.sent_version < pod.status_version and not pod.terminated:
+                yield from self._sync_pod(pod, pod.status_version, pod.status_content[0])
+
+    def _sync_pod(self, pod: "PodState", version: int, phase: str):
+        """syncPod: GET + PATCH, unless this version was superseded by one already sent."""
+        if pod.sent_version >= version or pod.terminated:
+            return
+        yield from self.api.request(self.client)  # GET pod
+        yield from self.api.request(self.client)  # PATCH pod status
+        pod.sent_version = max(pod.sent_version, version)
+        if phase == "Running" and pod.running_observed is None and not pod.failed:
+            call_later(self.env, self.api.watch_delay(), self._on_running_observed, pod)

@@ -43,11 +43,14 @@ class RuntimeState:
         self.node = node
         self.healthy = True
         self._deferred: list[Callable[[], None]] = []
-        self._health_check: Callable[[], bool] = lambda: True
+        self._health_checks: list[Callable[[], bool]] = []
 
     def add_health_check(self, check: Callable[[], bool]) -> None:
-        """runtimeState.addHealthCheck("PLEG", pleg.Healthy)."""
-        self._health_check = check
+        """runtimeState.addHealthCheck("PLEG", pleg.Healthy), and the runtime's status."""
+        self._health_checks.append(check)
+
+    def _health_check(self) -> bool:
+        return all(check() for check in self._health_checks)
 
     def dispatch(self, fn: Callable[[], None]) -> None:
         """Work the syncLoop hands out; held back while the runtime is unhealthy (facts §1.1)."""

@@ -1,10 +1,23 @@
 """The volume manager (pkg/kubelet/volumemanager/), as far as pod start-up waits for it.
 
 An admitted pod's volumes go through the desired-state-of-world populator and the reconciler
-(each a loop with a 100 ms period, facts §0), then the projected service-account token's
-``TokenRequest`` (``POST serviceaccounts/token``) through the kubelet's API client (facts §1.10).
+(each a loop with a 100 ms period, facts §0), then the service-account token volume is filled
+through the kubelet's API client (facts §1.10), as the release does it (config/versions.py):
+
+* from 1.21 a projected token: one ``TokenRequest`` (``POST serviceaccounts/token``) per pod,
+  since the token is bound to the pod (pkg/kubelet/token/token_manager.go);
+* before, the service account's token Secret through the secret manager: with the ``Cache``
+  strategy (before 1.12) registering the pod invalidates the cached Secret, so each pod's mount
+  does a ``GET`` (pkg/kubelet/util/manager/cache_based_manager.go ``AddReference``); with
+  ``Watch`` one reflector per Secret does a ``LIST`` (+ a ``WATCH``) for the first pod, and
+  later pods read the synced cache (watch_based_manager.go).
+
 ``WaitForAttachAndMount`` polls for the mounts every 300 ms (``wait.PollImmediate``, facts §0)
 on the pod's first sync.
+
+In steady state both loops keep walking every pod (the populator: the pod manager's pods and
+their volumes; the reconciler: desired against actual mounts), ten times a second each: CPU
+that grows with the pods on the node (``start_loops``).
 """
 
 from __future__ import annotations
@@ -15,10 +28,13 @@ from typing import TYPE_CHECKING
 import simpy
 
 if TYPE_CHECKING:
+    from typing import Callable
+
     import numpy as np
 
     from ..control.apiserver import ApiServer
     from ..control.ratelimit import TokenBucket
+    from ..fluid import FluidShare
     from ..state import PodState
 
 __all__ = ["VolumeManager", "VOLUME_POLL_S", "VOLUME_LOOP_S"]
@@ -27,15 +43,32 @@ __all__ = ["VolumeManager", "VOLUME_POLL_S", "VOLUME_LOOP_S"]
 # the populator and reconciler loops run every 100 ms (loopSleepDuration / reconcilerLoopSleepPeriod).
 VOLUME_POLL_S = 0.3
 VOLUME_LOOP_S = 0.1
+# ASSUMPTION: ~3 us of kubelet CPU per pod per pass of each loop (map walks and volume-spec
+# comparisons for a pod with one or two volumes).
+VOLUME_LOOP_CPU_PER_POD_S = 3e-6
 
 
 class VolumeManager:
     def __init__(self, env: simpy.Environment, api: "ApiServer", client: "TokenBucket",
-                 rng: "np.random.Generator"):
+                 rng: "np.random.Generator", token_volume: str = "projected",
+                 secret_strategy: str = "Watch"):
         self.env = env
         self.api = api
         self.client = client
         self.rng = rng
+        self.token_volume = token_volume  # "projected" (>= 1.21) or "secret"
+        self.secret_strategy = secret_strategy  # "Cache" (< 1.12) or "Watch"
+        self._reflector_synced: simpy.Event | None = None  # the token Secret's reflector
+
+    def start_loops(self, pods: list["PodState"], cpu: "FluidShare", retired: "Callable[[], bool]") -> None:
+        """The populator's and reconciler's 100 ms passes over every pod (their CPU only)."""
+        self.env.process(self._loops(pods, cpu, retired))
+
+    def _loops(self, pods: list["PodState"], cpu: "FluidShare", retired: "Callable[[], bool]"):
+        while not retired():
+            yield self.env.timeout(VOLUME_LOOP_S)
+            if pods:
+                yield cpu.run(2 * VOLUME_LOOP_CPU_PER_POD_S * len(pods), "kubelet")
 
     def add_pod(self, pod: "PodState") -> None:
         """The populator picks the pod up; its volumes are ready when ``volumes_ready`` fires."""
@@ -46,11 +79,29 @@ class VolumeManager:
         """Desired-state populator and reconciler loops (100 ms each) then the projected
         service-account token's TokenRequest through the kubelet's API client (facts §0, §1.10)."""
         assert pod.volumes_ready is not None
-        if pod.spec.serviceAccountToken:
+        if pod.spec.automountServiceAccountToken:
             yield self.env.timeout(self.rng.uniform(0, VOLUME_LOOP_S))
             yield self.env.timeout(self.rng.uniform(0, VOLUME_LOOP_S))
-            yield from self.api.request(self.client)  # POST serviceaccounts/token
+            if self.token_volume == "projected":
+                yield from self.api.request(self.client)  # POST serviceaccounts/token
+            elif self.secret_strategy == "Watch":
+                yield from self._secret_from_reflector()
+            else:
+                yield from self.api.request(self.client)  # GET secrets/<token secret>
         pod.volumes_ready.succeed()
+
+    def _secret_from_reflector(self):
+        """Watch strategy: the first pod starts the Secret's reflector; all read its cache."""
+        if self._reflector_synced is None:
+            self._reflector_synced = self.env.event()
+            self.env.process(self._reflector(self._reflector_synced))
+        if not self._reflector_synced.triggered:
+            yield self._reflector_synced
+
+    def _reflector(self, synced: simpy.Event):
+        yield from self.api.request(self.client)  # LIST secrets (field selector: the one name)
+        synced.succeed()
+        yield from self.api.request(self.client)  # WATCH from the list's resourceVersion
 
     def wait_for_attach_and_mount(self, pod: "PodState"):
         """WaitForAttachAndMount: wait.PollImmediate every 300 ms (facts §0)."""

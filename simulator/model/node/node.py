@@ -16,12 +16,12 @@ import simpy
 
 from ...chains import Chain, LockSpec
 from ...config import NodeConfig, Scenario
+from ..fluid import FluidShare
 from ..records import Recorder
 from ..runtime.context import HopFailure
 from ..runtime.images import ImageStore
 from ..runtime.interpreter import Interpreter
 from ..state import ContainerState, PodState
-from .fluid import FluidShare
 
 if TYPE_CHECKING:
     from ..interfaces import Faults, NodeKubelet
@@ -34,10 +34,11 @@ class Node:
     def __init__(self, env: simpy.Environment, scenario: Scenario, chain: Chain,
                  recorder: Recorder, on_settled: Callable[[PodState], None],
                  name: str | None = None, pool: str = "", node_cfg: NodeConfig | None = None,
-                 labels: dict[str, str] | None = None):
+                 labels: dict[str, str] | None = None, label: str | None = None):
         self.env = env
         self.scenario = scenario
         self.chain = chain
+        self.label = label or chain.name  # the runtime name the outputs carry
         self.name = name or scenario.node.name
         self.pool = pool
         self.labels = dict(labels or {})
@@ -175,7 +176,12 @@ class Node:
             self.on_settled(pod)
 
     # ------------------------------------------------------------------ memory
-    def rss_mb(self) -> dict[str, float]:
+    def memory_mb(self) -> dict[str, tuple[float, float, float]]:
+        """Per process: (anonymous MB, RSS as ``ps`` sums it over the instances, PSS MB).
+
+        Anonymous memory is private to each instance; the binary's file-backed pages
+        (``rssMB.shared``) appear in every instance's RSS but are resident once, so the
+        proportional set size (PSS) summed over the instances counts them once."""
         pods = self.kubelet.pods
         n_pods = sum(1 for p in pods if p.sandbox_state != "none")
         n_containers = sum(1 for p in pods for c in p.containers.values()
@@ -183,8 +189,14 @@ class Node:
         out = {}
         for name, spec in self.chain.processes.items():
             r = spec.rssMB
-            out[name] = (r.base + r.perPod * n_pods + r.perContainer * n_containers
-                         + r.perInstance * self.instances[name])
+            if spec.instances == "daemon":
+                n = 1
+            elif spec.instances == "spawned":
+                n = self.instances[name]
+            else:
+                n = 0
+            anon = r.base + r.perPod * n_pods + r.perContainer * n_containers + r.perInstance * n
+            out[name] = (anon, anon + r.shared * n, anon + (r.shared if n else 0.0))
         return out
 
     # ------------------------------------------------------------------ probe
@@ -200,8 +212,11 @@ class Node:
                 used = totals.get(proc, 0.0) - last.get(proc, 0.0)
                 rec.resource(now, proc, group, "cpu_cores", used / period)
             last = totals
-            for proc, mb in self.rss_mb().items():
-                rec.resource(now, proc, self.groups[proc], "rss_mb", mb)
+            for proc, (anon, rss, pss) in self.memory_mb().items():
+                group = self.groups[proc]
+                rec.resource(now, proc, group, "rss_mb", rss)
+                rec.resource(now, proc, group, "pss_mb", pss)
+                rec.resource(now, proc, group, "anon_mb", anon)
             k = self.kubelet
             rec.resource(now, "cpu", "node", "queue", self.cpu.active)
             for name, length in k.queue_lengths():

@@ -1,12 +1,16 @@
 """Images on a node and the runtime's pull machinery (facts §1.5, §3.4, §4.4).
 
-A pull fetches the image's layers from the registry through the node's link (a processor-shared
-``FluidShare``: each layer is one stream capped at ``registryConnectionMBps``, and concurrent
-streams split the NIC's ``registryBandwidthMBps``) with at most ``maxConcurrentDownloads``
-layers in flight, daemon-wide for dockerd (one ``LayerDownloadManager``, facts §3.4) or per pull
-for containerd and CRI-O (facts §4.4). Layers are then unpacked strictly in order (each needs its
-parent), costing CPU on the pulling daemon (gunzip) and shared disk bandwidth. Concurrent pulls of the same image
-wait for the one in flight (dockerd de-duplicates by layer, CRI-O by image, facts §3.4, §5.2).
+A pull first makes the registry requests that come before any layer (ping / auth challenge,
+token, manifest list and manifest, config blob: ``imagePull.requestsBeforeLayers`` round trips
+of ``node.registryRttMs`` each), then fetches the image's layers from the registry through the
+node's link (a processor-shared ``FluidShare``: each layer is one stream capped at
+``registryConnectionMBps``, and concurrent streams split the NIC's ``registryBandwidthMBps``),
+each after its own blob request (``requestsPerLayer`` round trips), with at most
+``maxConcurrentDownloads`` layers in flight, daemon-wide for dockerd (one
+``LayerDownloadManager``, facts §3.4) or per pull for containerd and CRI-O (facts §4.4). Layers
+are then unpacked strictly in order (each needs its parent), costing CPU on the pulling daemon
+(gunzip) and shared disk bandwidth. Concurrent pulls of the same image wait for the one in
+flight (dockerd de-duplicates by layer, CRI-O by image, facts §3.4, §5.2).
 """
 
 from __future__ import annotations
@@ -57,9 +61,15 @@ class ImageStore:
             slots = self._daemon_slots
         else:
             slots = simpy.Resource(self.env, capacity=self._pull_spec.maxConcurrentDownloads)
+        cfg = self.node.node_cfg
+        rtt = cfg.registryRttMs / 1000.0
+        before = self._pull_spec.requestsBeforeLayers * rtt
+        if before > 0:  # ping/auth, token, manifest(s), config: one after another
+            yield self.env.timeout(before)
+        per_layer = self._pull_spec.requestsPerLayer * rtt
         # a slow registry stretches each stream: the same bytes take `slowdown` times longer
-        downloads = [self.env.process(self._download(slots, layer_mb * slowdown)) for _ in range(spec.layers)]
-        cfg = self.node.scenario.node
+        downloads = [self.env.process(self._download(slots, layer_mb * slowdown, per_layer))
+                     for _ in range(spec.layers)]
         for d in downloads:  # unpack in layer order, each after its own download
             yield d
             cpu = layer_mb * cfg.unpackCpuMsPerMB / 1000.0
@@ -69,7 +79,9 @@ class ImageStore:
         self.pulls_done += 1
         done.succeed()
 
-    def _download(self, slots: simpy.Resource, mb: float):
+    def _download(self, slots: simpy.Resource, mb: float, requests_s: float):
         with slots.request() as req:
             yield req
+            if requests_s > 0:  # the blob GET (and its redirect) before the bytes flow
+                yield self.env.timeout(requests_s)
             yield self.node.link.run(mb, "registry")

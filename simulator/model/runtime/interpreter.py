@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
-from ...chains import REQUIRED_OPERATIONS, Chain, Step
+from ...chains import OPERATIONS, Chain, Step
 from ..dist import Sampler, compile_dist
 from .context import CallContext, HopFailure
 
@@ -79,7 +79,7 @@ class Interpreter:
         span_id = rec.next_id()
         outcome = "ok"
         ctx.operation = op
-        rec.begin(span_id, -1, 0, ctx, REQUIRED_OPERATIONS[op], "kubelet", "kubelet", "in-process", start,
+        rec.begin(span_id, -1, 0, ctx, OPERATIONS[op], "kubelet", "kubelet", "in-process", start,
                   operation_level=True)
         self.node.inflight += 1
         try:
@@ -90,10 +90,17 @@ class Interpreter:
             raise
         finally:
             self.node.inflight -= 1
-            rec.span(span_id, -1, 0, ctx, REQUIRED_OPERATIONS[op], "kubelet", "kubelet",
+            rec.span(span_id, -1, 0, ctx, OPERATIONS[op], "kubelet", "kubelet",
                      "in-process", start, env.now, 0.0, outcome, operation_level=True)
 
     # ------------------------------------------------------------------ internals
+    def _layers(self, ctx: CallContext) -> int:
+        """Layers of the image the step works on (the sandbox image for the pod sandbox)."""
+        images = self.node.scenario.images
+        image = ctx.image if ctx.image is not None else self.node.scenario.sandboxImage
+        spec = images.get(image)
+        return spec.layers if spec is not None else 1
+
     def _active(self, steps: list[_Compiled], ctx: CallContext) -> list[_Compiled]:
         cond = self._conditions
         return [c for c in steps if c.step.when is None or cond[c.step.when](ctx)]
@@ -125,7 +132,9 @@ class Interpreter:
                 service = c.sampler(rng) if c.sampler is not None else 0.0
                 share = step.cpuShare
             if step.perItem is not None:
-                service += step.perItem.ms / 1000.0 * node.count(step.perItem.items)
+                items = step.perItem.items
+                n = self._layers(ctx) if items == "layers" else node.count(items)
+                service += step.perItem.ms / 1000.0 * n
             cpu = service * share
             if cpu > 0:
                 t = env.now

@@ -19,7 +19,7 @@ from collections import Counter
 
 import simpy
 
-from ..clock import call_later
+from .clock import call_later
 
 __all__ = ["FluidShare"]
 
