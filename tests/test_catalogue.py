@@ -21,14 +21,11 @@ import pytest
 from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
-from simulator.model.chain import load_chain
-from simulator.presentation.catalogue import (
-    chain_edges,
-    chains_side_by_side,
-    latency_vs_load,
-    resources_by_process,
-    waterfall,
-)
+from simulator.chains import load_chain
+from simulator.presentation.figures.chains_side_by_side import chain_edges, chains_side_by_side
+from simulator.presentation.figures.latency_vs_load import latency_vs_load
+from simulator.presentation.figures.resources import resources_by_process
+from simulator.presentation.figures.waterfall import waterfall
 from simulator.presentation.publish import write_index, write_pptx
 from simulator.presentation.style import save_figure
 
