@@ -25,7 +25,10 @@ from matplotlib.figure import Figure
 
 from simulator.chains import load_chain
 from simulator.presentation.figures import registry
-from simulator.presentation.figures.chains_side_by_side import chain_edges, chains_side_by_side
+from simulator.presentation.figures.chains_side_by_side import (
+    chain_edges,
+    chains_side_by_side,
+)
 from simulator.presentation.figures.latency_vs_load import latency_vs_load
 from simulator.presentation.figures.resources import resources_by_process
 from simulator.presentation.figures.waterfall import waterfall

@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import textwrap
 
+from ..chains import (
+    CONDITIONS,
+    REQUIRED_OPERATIONS,
+    TRANSPORTS,
+    Chain,
+    Step,
+    iter_steps,
+    load_chain,
+)
 from ..config import Scenario
-from ..chains import CONDITIONS, REQUIRED_OPERATIONS, TRANSPORTS, Chain, Step, iter_steps, load_chain
 from ..model.dist import dist_median_s
 
 __all__ = ["explain_chain", "hop_counts"]

@@ -16,7 +16,13 @@ import pandas as pd
 
 from ..config import load_scenario
 from ..experiments.runner import Comparison, compare
-from .figures.data import FigureData, footnote_for, lanes_for_runtime, pick_pod, pod_spans
+from .figures.data import (
+    FigureData,
+    footnote_for,
+    lanes_for_runtime,
+    pick_pod,
+    pod_spans,
+)
 from .figures.sequence import sequence_diagram, sequence_text
 from .style import save_figure
 from .trace import to_chrome_trace
@@ -25,7 +31,7 @@ __all__ = ["write_outputs", "write_trace", "write_failures", "write_figures", "a
            "footnote_for", "lanes_for_runtime", "pick_pod", "pod_spans"]
 
 
-def atomic_write(path: Path, writer: Callable[[Path], None]) -> Path:
+def atomic_write(path: Path, writer: Callable[[Path], object]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)

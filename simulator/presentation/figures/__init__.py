@@ -31,9 +31,9 @@ This package re-exports the figure functions, some named like their module
 its full name (``from simulator.presentation.figures.time_by_hop import ...``).
 """
 
+from ._draw import SLO_POD_STARTUP_S
 from .cdf import latency_cdf
 from .chains_side_by_side import chain_edges, chains_side_by_side
-from ._draw import SLO_POD_STARTUP_S
 from .failures import FAILURE_KINDS, failure_heatmap, failure_table
 from .latency_vs_load import latency_vs_load
 from .migration import migration_timeline

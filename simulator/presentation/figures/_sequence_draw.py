@@ -12,7 +12,15 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from ..style import process_color
-from ._draw import FIG_W_PX, duration, fit_text, ink_on, slide_title, text_size_px, truncate
+from ._draw import (
+    FIG_W_PX,
+    duration,
+    fit_text,
+    ink_on,
+    slide_title,
+    text_size_px,
+    truncate,
+)
 from ._sequence_layout import Arrow, SequenceLayout
 
 __all__ = ["draw", "LABEL_FONT_PT"]

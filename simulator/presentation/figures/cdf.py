@@ -11,7 +11,7 @@ pending, NaN) are left out of the curve and counted in the legend.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -78,7 +78,7 @@ def latency_cdf(
             # dashed on top of it and says so, rather than hiding it
             twin = next((r for r, v in drawn if len(v) == len(values) and np.array_equal(v, values)), None)
             k = uses.get(color, 0) + (1 if twin else 0)
-            dash = ("solid", (0, (5, 2)), (0, (1, 1.5)), "dashdot")[k % 4]
+            dash: Any = ("solid", (0, (5, 2)), (0, (1, 1.5)), "dashdot")[k % 4]
             uses[color] = uses.get(color, 0) + 1
             drawn.append((runtime, values))
             names.append((Line2D([], [], color=color, linestyle=dash),

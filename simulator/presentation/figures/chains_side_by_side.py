@@ -21,10 +21,27 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ..style import DPI, FIGSIZE_IN, figure_style, process_color, runtime_color
-from ._chain_graph import (Box, ChainGeometry, ChainGraph, chain_edges, chain_graph, cri_name,
-                           depth_rows, layout_boxes)
-from ._draw import (FIG_H_PX, FIG_W_PX, finish, fit_text, ink_on, shrink_to_fit, slide_title,
-                    text_width_px, wrap)
+from ._chain_graph import (
+    Box,
+    ChainGeometry,
+    ChainGraph,
+    chain_edges,
+    chain_graph,
+    cri_name,
+    depth_rows,
+    layout_boxes,
+)
+from ._draw import (
+    FIG_H_PX,
+    FIG_W_PX,
+    finish,
+    fit_text,
+    ink_on,
+    shrink_to_fit,
+    slide_title,
+    text_width_px,
+    wrap,
+)
 
 if TYPE_CHECKING:
     from .data import FigureData

@@ -18,7 +18,7 @@ import math
 import re
 import textwrap
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib.colors as mcolors
 import numpy as np
@@ -205,7 +205,8 @@ def failure_heatmap(
     with figure_style(theme) as colors:
         cmap = _heat_cmap()
         fig, axes = new_figure(1, n_rt, sharey=True)
-        fig.get_layout_engine().set(wspace=0.03, w_pad=0.04)
+        engine: Any = fig.get_layout_engine()
+        engine.set(wspace=0.03, w_pad=0.04)
         axes = list(np.atleast_1d(axes))
         for i, (ax, runtime) in enumerate(zip(axes, runtimes)):
             ax.set_facecolor(colors["background"])
@@ -241,9 +242,10 @@ def failure_heatmap(
                             orientation="horizontal")
         cbar.outline.set_visible(False)
         cbar.ax.tick_params(labelsize=14, length=4, pad=3)
+        assert norm.vmin is not None and norm.vmax is not None
         decades = 10.0 ** np.arange(round(math.log10(norm.vmin)),
                                     round(math.log10(norm.vmax)) + 1)
-        cbar.set_ticks(decades, labels=[f"{v:g}" for v in decades])
+        cbar.set_ticks(decades.tolist(), labels=[f"{v:g}" for v in decades])
         cbar.ax.xaxis.set_minor_locator(NullLocator())
         cbar.ax.set_ylabel("count ÷ pods", fontsize=14, rotation=0, ha="right",
                            va="center", labelpad=10, color=colors["foreground"])
@@ -285,7 +287,7 @@ def failure_heatmap(
                           (fig_w - 36 - x0) / fig_w, 16 / fig_h))
         # every decade labelled if the labels fit, else every other one (from the top)
         step = 1 if (fig_w - 36 - x0) / max(len(decades) - 1, 1) >= 90 else 2
-        cbar.set_ticks(decades, labels=[f"{v:g}" if (len(decades) - 1 - i) % step == 0 else ""
+        cbar.set_ticks(decades.tolist(), labels=[f"{v:g}" if (len(decades) - 1 - i) % step == 0 else ""
                                         for i, v in enumerate(decades)])
         # the cell texts at one size, the largest at which every cell is readable
         box = axes[0].get_window_extent()
@@ -343,8 +345,9 @@ def _panel_note(ax: Axes, ramp: Ramp, runtime: str, loads: list[float], n_hop: i
                           edgecolor="none")).set_in_layout(False)
         return
     for text, weight in candidates:
-        size = largest_size(text, panel_w, (15, 14, 13, 12), weight)
-        if size is not None:
+        fits = largest_size(text, panel_w, (15, 14, 13, 12), weight)
+        if fits is not None:
+            size = fits
             break
     else:
         text, size = candidates[-1][0], 11

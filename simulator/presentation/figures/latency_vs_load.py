@@ -19,8 +19,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import (FixedLocator, FuncFormatter, LogLocator, NullFormatter,
-                               NullLocator)
+from matplotlib.ticker import (
+    FixedLocator,
+    FuncFormatter,
+    LogLocator,
+    NullFormatter,
+    NullLocator,
+)
 
 from ..style import figure_style, new_figure, runtime_color, runtime_sort_key
 from ._draw import SLO_POD_STARTUP_S, finish, require, unit_for

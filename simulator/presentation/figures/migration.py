@@ -47,7 +47,7 @@ def _time_axis(ax: Axes, t0: float, t_end: float) -> str:
         step = next((m for m in (1, 2, 5, 10, 15, 20, 30, 60, 120, 240)
                      if span / (60 * m) <= 12), 480)
         ticks = np.arange(math.ceil(t0 / (60 * step)) * 60 * step, t_end + 1e-9, 60 * step)
-        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_major_locator(FixedLocator(ticks.tolist()))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 60:.0f}"))
         return "min"
     ax.xaxis.set_major_locator(MaxNLocator(10, steps=[1, 2, 2.5, 5, 10]))

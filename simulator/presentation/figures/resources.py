@@ -21,9 +21,22 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from ..style import PROCESS_ORDER, figure_style, new_figure, process_color, runtime_sort_key
-from ._draw import (finish, ink_on, legend_below_figure, ordered, require, runtime_ticks,
-                    text_width_px)
+from ..style import (
+    PROCESS_ORDER,
+    figure_style,
+    new_figure,
+    process_color,
+    runtime_sort_key,
+)
+from ._draw import (
+    finish,
+    ink_on,
+    legend_below_figure,
+    ordered,
+    require,
+    runtime_ticks,
+    text_width_px,
+)
 
 if TYPE_CHECKING:
     from .data import FigureData

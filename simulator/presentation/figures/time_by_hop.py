@@ -20,9 +20,24 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..style import PROCESS_ORDER, figure_style, new_figure, process_color, runtime_sort_key
-from ._draw import (SPAN_COLUMNS, finish, legend_below_axes, ordered, pods_per_runtime, require,
-                    self_seconds, stacked_bars, unit_for)
+from ..style import (
+    PROCESS_ORDER,
+    figure_style,
+    new_figure,
+    process_color,
+    runtime_sort_key,
+)
+from ._draw import (
+    SPAN_COLUMNS,
+    finish,
+    legend_below_axes,
+    ordered,
+    pods_per_runtime,
+    require,
+    self_seconds,
+    stacked_bars,
+    unit_for,
+)
 
 if TYPE_CHECKING:
     from .data import FigureData

@@ -18,9 +18,23 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from ..style import OPERATION_ORDER, figure_style, new_figure, operation_color, runtime_sort_key
-from ._draw import (SPAN_COLUMNS, finish, legend_below_axes, ordered, pods_per_runtime, require,
-                    stacked_bars, unit_for)
+from ..style import (
+    OPERATION_ORDER,
+    figure_style,
+    new_figure,
+    operation_color,
+    runtime_sort_key,
+)
+from ._draw import (
+    SPAN_COLUMNS,
+    finish,
+    legend_below_axes,
+    ordered,
+    pods_per_runtime,
+    require,
+    stacked_bars,
+    unit_for,
+)
 
 if TYPE_CHECKING:
     from .data import FigureData

@@ -21,8 +21,20 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from ..style import DPI, PROCESS_ORDER, figure_style, new_figure, process_color
-from ._draw import (FIG_W_PX, SPAN_COLUMNS, duration, finish, ink_on, legend_below_figure,
-                    line_height_px, one_pod, ordered, self_seconds, text_width_px, unit_for)
+from ._draw import (
+    FIG_W_PX,
+    SPAN_COLUMNS,
+    duration,
+    finish,
+    ink_on,
+    legend_below_figure,
+    line_height_px,
+    one_pod,
+    ordered,
+    self_seconds,
+    text_width_px,
+    unit_for,
+)
 
 if TYPE_CHECKING:
     from .data import FigureData
