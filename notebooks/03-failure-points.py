@@ -142,8 +142,6 @@ display(pd.DataFrame(end_rows))
 # transient **errors** the kubelet retried, and seconds of PLEG **stall** (node NotReady).
 
 # %%
-import importlib
-
 from simulator.experiments.failures import failure_ramp
 
 ramp = failure_ramp(load_scenario("load-ramp"), ["dockershim", "containerd"], loads=[100, 400, 800])
@@ -156,14 +154,9 @@ print("pods running at the horizon:")
 display(ramp[ramp.kind == "ok"].pivot_table(index="runtime", columns="load", values="count"))
 
 # %%
-try:
-    failure_figures = importlib.import_module("simulator.presentation.failure_figures")
-except ImportError:
-    failure_figures = None
-if failure_figures is not None and hasattr(failure_figures, "failure_heatmap"):
-    display(failure_figures.failure_heatmap(ramp, footnote="kubesim · preset load-ramp · seed 1"))
-else:
-    print("(simulator.presentation.failure_figures.failure_heatmap is not available; the table above is the result)")
+from simulator.presentation import failure_heatmap
+
+display(failure_heatmap(ramp, footnote="kubesim · preset load-ramp · seed 1"))
 
 # %% [markdown]
 # ## Takeaways

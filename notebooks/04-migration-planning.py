@@ -131,14 +131,12 @@ def plot_migration(comp, title):
 
 
 # %%
-try:
-    from simulator.presentation.failure_figures import migration_timeline
-except ImportError:
-    migration_timeline = None
-if migration_timeline is not None:  # node by node: runtime, reinstall gaps, pods, Pending
-    display(migration_timeline(as_planned.pods, as_planned.events,
-                               title="As planned: node by node",
-                               footnote="kubesim · migration-docker-to-containerd · seed 1"))
+from simulator.presentation import migration_timeline
+
+# node by node: runtime, reinstall gaps, pods, Pending
+display(migration_timeline(as_planned.pods, as_planned.events,
+                           title="As planned: node by node",
+                           footnote="kubesim · migration-docker-to-containerd · seed 1"))
 display(plot_migration(as_planned, "As planned: apps then ci move to containerd"))
 
 # %% [markdown]

@@ -1,9 +1,11 @@
 """The figure catalogue (latency against load, waterfall, chains side by side, resources by
-process) and publishing (HTML index, PowerPoint deck).
+process), publishing (HTML index, PowerPoint deck) and the registry of figures.
 
-Every test builds its own small synthetic DataFrames shaped like the model's outputs (DESIGN.md,
-"Outputs"; ``load_curve``'s table); only the chain diagram reads the shipped chain files, which
-are plain data. Nothing here runs the simulation.
+Every figure test builds its own small synthetic DataFrames shaped like the model's outputs
+(DESIGN.md, "Outputs"; ``load_curve``'s table); only the chain diagram reads the shipped chain
+files, which are plain data. Only the registry tests at the end run the simulation: a small
+comparison, whose figures they replace with stubs, to check that ``index.html``, the deck and
+the report take every title and caption from the registry.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 from simulator.chains import load_chain
-from simulator.presentation.catalogue import (
+from simulator.presentation.figures import registry
+from simulator.presentation.figures.chains_side_by_side import (
     chain_edges,
     chains_side_by_side,
-    latency_vs_load,
-    resources_by_process,
-    waterfall,
 )
+from simulator.presentation.figures.latency_vs_load import latency_vs_load
+from simulator.presentation.figures.resources import resources_by_process
+from simulator.presentation.figures.waterfall import waterfall
 from simulator.presentation.publish import write_index, write_pptx
 from simulator.presentation.style import save_figure
 
@@ -381,3 +384,126 @@ def test_pptx_has_a_slide_per_entry_and_a_title_slide(tmp_path: Path) -> None:
 def test_pptx_refuses_missing_png(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="no PNG"):
         write_pptx(ENTRIES, tmp_path, tmp_path / "deck.pptx")
+
+
+# --------------------------------------------------------------------------------------------
+# the registry: the one source of every figure's module, name, title and caption
+
+FIGURES_DIR = Path(registry.__file__).parent
+CATALOGUE_RUNTIMES = ("dockershim", "containerd", "crio", "cri-dockerd")  # write_figures'
+
+
+def expected_drawings(entries, runtimes, report=False) -> list[tuple[str, str, str]]:
+    """(file stem, title, caption) of every figure, straight from the registry's fields."""
+    out = []
+    for e in entries:
+        if report and not e.report_caption:
+            continue
+        title, caption = ((e.report_title or e.title, e.report_caption) if report
+                          else (e.title, e.caption))
+        if not e.runtimes:
+            out.append((e.name, title, caption))
+            continue
+        for rt in runtimes if e.runtimes == registry.EACH else e.runtimes:
+            out.append(tuple(t.format(runtime=rt) for t in (e.name, title, caption)))
+    return out
+
+
+def stub_figures(monkeypatch) -> None:
+    """Every registry figure drawn as a small blank figure: the pages are under test here."""
+    from importlib import import_module
+
+    def blank(data, runtime=None):
+        return Figure(figsize=(1.6, 0.9))
+
+    for entry in registry.FIGURES:
+        module = import_module(f"simulator.presentation.figures.{entry.module}")
+        monkeypatch.setattr(module, "from_data", blank)
+
+
+def test_every_registry_entry_has_its_own_figure_module() -> None:
+    from importlib import import_module
+
+    names = [e.name for e in registry.FIGURES]
+    assert len(names) == len(set(names))
+    for entry in registry.FIGURES:
+        path = FIGURES_DIR / f"{entry.module}.py"
+        assert path.is_file() and not entry.module.startswith("_"), entry
+        module = import_module(f"simulator.presentation.figures.{entry.module}")
+        assert entry.build is module.from_data
+        doc = module.__doc__ or ""
+        assert "What it teaches" in doc and "What it draws" in doc, entry.module
+        assert entry.title and entry.caption
+    # and every figure module is in the registry: one module per figure
+    modules = {p.stem for p in FIGURES_DIR.glob("*.py")
+               if not p.stem.startswith("_") and p.stem not in ("registry", "data")}
+    assert modules == {e.module for e in registry.FIGURES}
+
+
+class _Page(HTMLParser):
+    """The titles, captions and PNG links of ``write_index``'s page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.titles: list[str] = []
+        self.captions: list[str] = []
+        self.pngs: list[str] = []
+        self._in: str | None = None
+        self._text = ""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "h2" or (tag == "p" and attrs.get("class") == "teaches"):
+            self._in, self._text = tag, ""
+        if tag == "a" and attrs.get("href", "").endswith(".png") and attrs["href"] not in self.pngs:
+            self.pngs.append(attrs["href"])
+
+    def handle_data(self, data):
+        if self._in:
+            self._text += data
+
+    def handle_endtag(self, tag):
+        if tag == self._in == "h2":
+            self.titles.append(self._text.split(". ", 1)[1])  # "<span>3.</span> Title"
+        elif tag == self._in == "p":
+            self.captions.append(self._text)
+        if tag == self._in:
+            self._in = None
+
+
+def test_index_and_deck_take_titles_and_captions_from_the_registry(tmp_path, monkeypatch) -> None:
+    from pptx import Presentation
+
+    from simulator.presentation.outputs import write_figures
+
+    stub_figures(monkeypatch)
+    out = tmp_path / "figures"
+    write_figures(out, pptx=tmp_path / "deck.pptx")
+    expected = expected_drawings(registry.FIGURES, CATALOGUE_RUNTIMES)
+    page = _Page()
+    page.feed((out / "index.html").read_text(encoding="utf-8"))
+    assert page.titles == [t for _, t, _ in expected]
+    assert page.captions == [c for _, _, c in expected]
+    assert page.pngs == [f"{stem}.png" for stem, _, _ in expected]
+    slides = list(Presentation(str(tmp_path / "deck.pptx")).slides)[1:]
+    assert [s.shapes.title.text for s in slides] == [t for _, t, _ in expected]
+    assert [s.notes_slide.notes_text_frame.text for s in slides] == [c for _, _, c in expected]
+
+
+def test_report_takes_titles_and_captions_from_the_registry(monkeypatch) -> None:
+    import html
+
+    from simulator.config import load_scenario
+    from simulator.experiments.runner import compare
+    from simulator.presentation.report import render_report
+
+    stub_figures(monkeypatch)
+    runtimes = ["dockershim", "containerd"]
+    comp = compare(load_scenario("default", ["workload.pods=4"]), runtimes=runtimes, seed=1)
+    page = render_report(comp)
+    shown = [(html.unescape(t), html.unescape(c)) for t, c in re.findall(
+        r"<figure><img alt='([^']*)' src='data:image/png;base64,[^']*'>"
+        r"<figcaption class='muted'>([^<]*)</figcaption></figure>", page)]
+    expected = expected_drawings(registry.FIGURES, runtimes, report=True)
+    assert shown == [(t, c) for _, t, c in expected]
+    assert len(shown) == 3 + len(runtimes)

@@ -2,9 +2,9 @@
 
 import pytest
 
+from simulator.chains import iter_steps, known_chains, load_chain
 from simulator.config import ConfigError, load_scenario
 from simulator.experiments.runner import compare
-from simulator.chains import iter_steps, known_chains, load_chain
 
 
 @pytest.fixture(scope="module")

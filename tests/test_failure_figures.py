@@ -16,11 +16,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from simulator.presentation.failure_figures import (
-    failure_heatmap,
-    failure_table,
-    migration_timeline,
-)
+from simulator.presentation.figures.failures import failure_heatmap, failure_table
+from simulator.presentation.figures.migration import migration_timeline
 from simulator.presentation.style import save_figure
 
 matplotlib.use("Agg")

@@ -18,16 +18,15 @@ from matplotlib.figure import Figure
 
 from simulator.presentation import (
     figure_style,
-    latency_cdf,
     new_figure,
     save_figure,
-    sequence_diagram,
-    sequence_text,
-    time_by_hop,
-    time_by_operation,
     to_chrome_trace,
     write_chrome_trace,
 )
+from simulator.presentation.figures.cdf import latency_cdf
+from simulator.presentation.figures.sequence import sequence_diagram, sequence_text
+from simulator.presentation.figures.time_by_hop import time_by_hop
+from simulator.presentation.figures.time_by_operation import time_by_operation
 from simulator.presentation.style import (
     PROCESS_COLORS,
     RUNTIME_COLORS,

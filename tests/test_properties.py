@@ -34,8 +34,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
-from simulator.config import load_scenario
 from simulator.chains import iter_steps, load_chain
+from simulator.config import load_scenario
 from simulator.model.simulation import simulate
 
 RUNTIMES = ["dockershim", "containerd", "crio", "cri-dockerd"]

@@ -19,11 +19,11 @@ import simpy
 import yaml
 from scipy import stats
 
-from simulator.config import load_scenario
 from simulator.chains import REQUIRED_OPERATIONS, load_chain
-from simulator.model.runtime.context import CallContext
+from simulator.config import load_scenario
 from simulator.model.node.node import Node
 from simulator.model.records import Recorder
+from simulator.model.runtime.context import CallContext
 
 
 def _queue_chain(tmp_path, mean_ms: float, servers: int) -> str:

@@ -3,7 +3,8 @@
 Both take the same ``entries``: a list of dicts ``{"file_stem": ..., "title": ..., "teaches": ...}``
 where ``file_stem`` names a figure saved by :func:`~simulator.presentation.style.save_figure`
 without its extension (``figures/time-by-hop`` for ``figures/time-by-hop.png`` and ``.svg``),
-``title`` is what the figure shows and ``teaches`` is one line on what it teaches.
+``title`` is what the figure shows and ``teaches`` is one line on what it teaches. ``kubesim
+figures`` takes them from the figure registry (:mod:`simulator.presentation.figures.registry`).
 
 * :func:`write_index` writes a self-contained HTML page (inline style, no script, no external
   asset) that lists every figure with its title, what it teaches, a thumbnail and links to its

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING
 import yaml
 
 from ..chains import iter_steps, load_chain
-from . import figures as F
 from .explain import hop_counts
+from .figures import registry
+from .figures.data import FigureData
 from .tables import comparison_table
 
 if TYPE_CHECKING:
@@ -49,11 +50,10 @@ def _figure(title: str, fig, teaches: str) -> str:
 
 
 def render_report(comp: "Comparison", title: str | None = None) -> str:
-    from .outputs import footnote_for, lanes_for_runtime, pick_pod, pod_spans
-
     summary = comp.summary()
     sc = comp.scenario
-    note = footnote_for(comp)
+    data = FigureData(comp)
+    note = data.note
     title = title or f"kubesim: {', '.join(summary['runtimes'])} on '{sc.name}'"
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
              f"<style>{_CSS}</style></head><body>",
@@ -65,22 +65,10 @@ def render_report(comp: "Comparison", title: str | None = None) -> str:
              "<h2>Comparison</h2><pre>" + html.escape(comparison_table(summary)) + "</pre>"]
 
     parts.append("<h2>Figures</h2>")
-    parts.append(_figure("How long until a pod runs", F.latency_cdf(comp.pods, footnote=note),
-                         "Share of pods running within x seconds of creation (image pulls excluded), per chain."))
-    parts.append(_figure("Where the time goes, by CRI operation", F.time_by_operation(comp.spans, footnote=note),
-                         "Mean time per pod spent in each CRI call the kubelet makes."))
-    parts.append(_figure("Where the time goes, hop by hop", F.time_by_hop(comp.spans, footnote=note),
-                         "The same time split by the process doing the work."))
-    for rt in comp.summary_runtimes:
-        if rt == "unscheduled":
-            continue
-        try:
-            pod = pick_pod(comp, rt, None)
-        except Exception:  # noqa: BLE001 - no pod ran on this chain: nothing to draw
-            continue
-        parts.append(_figure(f"{rt}: one pod, hop by hop",
-                             F.sequence_diagram(pod_spans(comp, rt, pod), lanes_for_runtime(rt), footnote=note),
-                             "Every call of one pod's creation, processes as lanes, time to scale."))
+    for drawing in registry.comparison(data):  # titles and captions: the registry's
+        if drawing.runtime is not None and not data.has_pod(drawing.runtime):
+            continue  # no pod ran on this chain: nothing to draw
+        parts.append(_figure(drawing.report_title, drawing.draw(data), drawing.report_caption))
 
     parts.append("<h2>What each chain does</h2><table><tr><th>chain</th><th>RunPodSandbox: steps / "
                  "process crossings / processes</th><th>what it is</th></tr>")

@@ -35,9 +35,10 @@ import zlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import matplotlib as mpl
+from cycler import cycler
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 
@@ -252,7 +253,7 @@ def _rc(theme: str) -> dict[str, Any]:
         "axes.spines.right": False,
         "axes.grid": True,
         "axes.axisbelow": True,
-        "axes.prop_cycle": mpl.cycler(color=list(RUNTIME_COLORS.values())),
+        "axes.prop_cycle": cycler(color=list(RUNTIME_COLORS.values())),
         "grid.color": c["grid"],
         "grid.linewidth": 1.0,
         "text.color": c["foreground"],
@@ -287,7 +288,7 @@ def figure_style(theme: str = "light") -> Iterator[Mapping[str, str]]:
     needs itself).
     """
     colors = theme_colors(theme)
-    with mpl.rc_context(_rc(theme)):
+    with mpl.rc_context(cast(Any, _rc(theme))):
         yield colors
 
 
@@ -332,7 +333,7 @@ def save_figure(fig: Figure, path_without_ext: str | Path) -> tuple[Path, Path]:
     base = Path(path_without_ext)
     base.parent.mkdir(parents=True, exist_ok=True)
     written = []
-    with mpl.rc_context(_SAVE_RC):
+    with mpl.rc_context(cast(Any, _SAVE_RC)):
         for fmt in ("png", "svg"):
             out = base.with_name(base.name + "." + fmt)
             fig.savefig(

@@ -1,0 +1,341 @@
+"""The helpers every figure module shares, each defined once.
+
+* data checks and shapes: :func:`require`, :func:`one_pod`, :func:`ordered`,
+  :func:`pods_per_runtime`, :func:`self_seconds`;
+* durations: :class:`Unit`, :func:`unit_for`, :func:`duration`;
+* text measured without a renderer, to fit labels while drawing: :func:`text_width_px`,
+  :func:`line_height_px`, :func:`text_size_px`, :func:`fit_text`, :func:`truncate`, :func:`wrap`,
+  :func:`largest_size`, :func:`shrink_to_fit`;
+* ink on a fill: :func:`ink_on`;
+* figure furniture: :func:`finish` (the footnote), :func:`slide_title`, :func:`runtime_ticks`,
+  :func:`legend_below_axes`, :func:`legend_below_figure`, :func:`stacked_bars`.
+
+The style itself (sizes, colours, themes, saving) is :mod:`simulator.presentation.style`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import matplotlib.colors as mcolors
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Patch
+from matplotlib.text import Text
+from matplotlib.textpath import TextToPath
+
+from ..style import DPI, FIGSIZE_IN, add_footnote, runtime_color
+
+__all__ = [
+    "SLO_POD_STARTUP_S", "SPAN_COLUMNS", "FIG_W_PX", "FIG_H_PX",
+    "require", "one_pod", "ordered", "pods_per_runtime", "self_seconds",
+    "Unit", "unit_for", "duration",
+    "text_width_px", "line_height_px", "text_size_px", "fit_text", "truncate", "wrap",
+    "largest_size", "shrink_to_fit", "ink_on",
+    "finish", "slide_title", "runtime_ticks", "legend_below_axes", "legend_below_figure",
+    "stacked_bars",
+]
+
+SLO_POD_STARTUP_S = 5.0
+"""SIG-scalability pod startup SLO: p99 of (creation → running, observed via watch, image pull
+excluded) at most 5 s (kubernetes/community sig-scalability/slos/pod_startup_latency.md)."""
+
+SPAN_COLUMNS = ("span_id", "parent_id", "depth", "pod", "operation", "step", "process",
+                "caller", "start", "end", "queued", "outcome", "source", "runtime")
+"""The columns of the model's ``spans`` a span figure needs (DESIGN.md, "Outputs")."""
+
+FIG_W_PX, FIG_H_PX = FIGSIZE_IN[0] * DPI, FIGSIZE_IN[1] * DPI
+
+_TEXT_PATH = TextToPath()
+
+
+# --------------------------------------------------------------------------------------------
+# data checks and shapes
+
+
+def require(df: pd.DataFrame, columns: Iterable[str], what: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise KeyError(f"{what} lacks columns {missing}; it has {list(df.columns)}")
+
+
+def one_pod(spans: pd.DataFrame, columns: Iterable[str] = SPAN_COLUMNS, *,
+            names_as_text: bool = False) -> pd.DataFrame:
+    """The spans of ONE pod of ONE runtime in time order (start, depth, span id), re-indexed.
+
+    Raises if a column is missing, if there is no span, or if the spans hold several runtimes
+    or pods (compared as text with ``names_as_text``).
+    """
+    require(spans, columns, "spans")
+    if spans.empty:
+        raise ValueError("no spans to draw")
+    for column in ("runtime", "pod"):
+        names = spans[column].astype(str) if names_as_text else spans[column]
+        values = sorted(names.unique())
+        if len(values) != 1:
+            raise ValueError(f"spans must be of one pod of one runtime; got {column} {values}")
+    return spans.sort_values(["start", "depth", "span_id"], kind="stable").reset_index(drop=True)
+
+
+def ordered(names: Iterable[str], canonical: Sequence[str]) -> list[str]:
+    """``names`` in canonical order, names not in ``canonical`` after them, alphabetically."""
+    present = set(names)
+    return [n for n in canonical if n in present] + sorted(present - set(canonical))
+
+
+def pods_per_runtime(spans: pd.DataFrame) -> pd.Series:
+    """Number of distinct pods per runtime (pods are distinct per replication and node)."""
+    keys = [c for c in ("runtime", "replication", "node", "pod") if c in spans.columns]
+    named = spans.loc[spans["pod"] != "", keys].drop_duplicates()
+    return named.groupby("runtime").size()
+
+
+def self_seconds(spans: pd.DataFrame) -> np.ndarray:
+    """Each span's self time: its duration minus the union of its children's intervals
+    (children found by parent_id within one run: runtime, node, replication)."""
+    run_keys = [c for c in ("runtime", "node", "replication") if c in spans.columns]
+    frame = spans.reset_index(drop=True)
+    out = np.empty(len(frame))
+    groups = frame.groupby(run_keys, sort=False) if run_keys else [(None, frame)]
+    for _, run in groups:
+        children: dict[int, list[tuple[float, float]]] = {}
+        for parent, start, end in zip(run["parent_id"], run["start"], run["end"]):
+            children.setdefault(int(parent), []).append((float(start), float(end)))
+        for idx, sid, start, end in zip(run.index, run["span_id"], run["start"], run["end"]):
+            busy, cursor = 0.0, float(start)
+            for c_start, c_end in sorted(children.get(int(sid), ())):
+                c_start, c_end = max(c_start, cursor), min(c_end, float(end))
+                if c_end > c_start:
+                    busy += c_end - c_start
+                    cursor = c_end
+            out[idx] = max(float(end) - float(start) - busy, 0.0)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# durations
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A display unit for durations: seconds are multiplied by ``per_second``."""
+
+    name: str
+    per_second: float
+
+    def value(self, seconds: float) -> str:
+        v = seconds * self.per_second
+        if abs(v) >= 100:
+            return f"{v:.0f}"
+        if abs(v) >= 10:
+            return f"{v:.1f}".removesuffix(".0")
+        if abs(v) >= 1:
+            return f"{v:.1f}"
+        return f"{v:.2g}"
+
+    def format(self, seconds: float) -> str:
+        return f"{self.value(seconds)} {self.name}"
+
+
+def unit_for(max_seconds: float, ms_below: float = 2.0) -> Unit:
+    """Milliseconds below ``ms_below`` seconds (CRI calls), seconds above (pod startup)."""
+    return Unit("ms", 1000.0) if max_seconds < ms_below else Unit("s", 1.0)
+
+
+def duration(seconds: float, ms_below: float = 2.0) -> str:
+    """A duration in the unit that reads best for it: ``38.5 ms``, ``1.2 s`` (milliseconds
+    below ``ms_below`` seconds)."""
+    return unit_for(seconds, ms_below).format(seconds)
+
+
+# --------------------------------------------------------------------------------------------
+# text, measured without a renderer
+
+
+@lru_cache(maxsize=8192)
+def text_width_px(text: str, size_pt: float, weight: str = "normal") -> float:
+    """Width of a one-line text in pixels at the figures' DPI, measured without a renderer."""
+    prop = FontProperties(family="DejaVu Sans", size=size_pt, weight=weight)
+    width, _, _ = _TEXT_PATH.get_text_width_height_descent(text, prop, ismath=False)
+    return width * DPI / 72
+
+
+def line_height_px(size_pt: float, spacing: float = 1.25) -> float:
+    """Height of one line of text in pixels: ``spacing`` × the font size (ascent, descent and
+    pad at 1.25; the heatmap's cells pack lines at 1.22)."""
+    return size_pt * spacing * DPI / 72
+
+
+def text_size_px(text: str, size_pt: float, weight: str = "normal") -> tuple[float, float]:
+    """Width and line height (ascent + descent + pad) of a one-line text in pixels."""
+    return text_width_px(text, size_pt, weight), line_height_px(size_pt)
+
+
+def truncate(text: str, max_chars: int) -> str:
+    """``text`` cut to at most ``max_chars`` characters, the last one an ellipsis."""
+    return text if len(text) <= max_chars else text[: max_chars - 1].rstrip() + "…"
+
+
+def fit_text(text: str, width_px: float, size_pt: float, weight: str = "normal", *,
+             ellipsis_counts: bool = False) -> str:
+    """``text`` if it is no wider than ``width_px``, else the longest cut of it with an
+    ellipsis that is, else ``""``.
+
+    A cut keeps ``n`` characters and adds the ellipsis, ``n`` from ``len(text) - 1`` down to 1.
+    With ``ellipsis_counts`` the ellipsis takes the place of a character, as in
+    :func:`truncate` (``n`` from ``len(text) - 2`` down to 0): the sequence diagram's labels.
+    """
+    if text_width_px(text, size_pt, weight) <= width_px:
+        return text
+    skip = 1 if ellipsis_counts else 0
+    for n in range(len(text) - 1 - skip, -skip, -1):
+        short = text[:n].rstrip() + "…"
+        if text_width_px(short, size_pt, weight) <= width_px:
+            return short
+    return ""
+
+
+def wrap(text: str, width_px: float, size_pt: float, weight: str = "normal") -> list[str]:
+    """Greedy word wrap to ``width_px`` (a word wider than the line is cut with an ellipsis)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        trial = f"{lines[-1]} {word}" if lines else word
+        if lines and text_width_px(trial, size_pt, weight) <= width_px:
+            lines[-1] = trial
+        else:
+            lines.append(fit_text(word, width_px, size_pt, weight))
+    return lines
+
+
+def largest_size(text: str, width_px: float, sizes: Sequence[float], weight: str = "normal"
+                 ) -> float | None:
+    """The largest size of ``sizes`` at which every line of ``text`` fits ``width_px``."""
+    for size in sizes:
+        if all(text_width_px(line, size, weight) <= width_px for line in text.split("\n")):
+            return size
+    return None
+
+
+def shrink_to_fit(text: str, width_px: float, size_pt: float, weight: str = "normal") -> float:
+    """``size_pt``, less half a point at a time (down to 10 pt) until ``text`` fits."""
+    while size_pt > 10 and text_width_px(text, size_pt, weight) > width_px:
+        size_pt -= 0.5
+    return size_pt
+
+
+# --------------------------------------------------------------------------------------------
+# colour
+
+
+def ink_on(color, threshold: float = 0.28) -> str:
+    """Black or white, whichever reads better on ``color`` (WCAG relative luminance above or
+    below ``threshold``)."""
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+               for c in mcolors.to_rgb(color))
+    return "#111111" if 0.2126 * r + 0.7152 * g + 0.0722 * b > threshold else "#FFFFFF"
+
+
+# --------------------------------------------------------------------------------------------
+# figure furniture
+
+
+def finish(fig, footnote: str | None):
+    """Add the footnote (scenario, seed, replications) if there is one; return the figure."""
+    if footnote:
+        add_footnote(fig, footnote)
+    return fig
+
+
+def slide_title(fig: Figure, text: str, colors: Mapping[str, str]) -> Text:
+    """A bold title at the top left of a figure drawn without a layout engine."""
+    return fig.text(0.012, 0.975, text, ha="left", va="top", fontsize=22, fontweight="bold",
+                    color=colors["foreground"])
+
+
+def runtime_ticks(ax: Axes, runtimes: Sequence[str], labels: bool = True) -> None:
+    """Runtimes top to bottom on the y axis, each label bold in its runtime's colour."""
+    y = np.arange(len(runtimes))
+    ax.set_yticks(y, runtimes if labels else [""] * len(runtimes))
+    if labels:
+        for tick, runtime in zip(ax.get_yticklabels(), runtimes):
+            tick.set_color(runtime_color(runtime))
+            tick.set_fontweight("bold")
+    ax.set_ylim(len(runtimes) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    ax.tick_params(axis="y", length=0)
+
+
+def _reading_order(handles: list[Patch], ncols: int) -> list[Patch]:
+    """``handles`` reordered so that a legend of ``ncols`` columns reads left to right, then
+    down (matplotlib fills a legend's columns first)."""
+    rows = -(-len(handles) // ncols)
+    grid = [handles[r * ncols:(r + 1) * ncols] for r in range(rows)]
+    return [row[c] for c in range(ncols) for row in grid if c < len(row)]
+
+
+def legend_below_axes(ax: Axes, handles: list[Patch], ncols: int) -> None:
+    """A legend under the x label, read left to right then down."""
+    ncols = min(ncols, len(handles))
+    ax.legend(handles=_reading_order(handles, ncols), loc="upper center",
+              bbox_to_anchor=(0.5, -0.16), ncols=ncols, handlelength=1.2, columnspacing=1.4)
+
+
+def legend_below_figure(fig: Figure, handles: list[Patch], title: str | None = None) -> None:
+    """A figure legend under the axes, read left to right then down, with as many columns as
+    fit the figure's width."""
+    size = 15.0  # legend.fontsize
+    em = size * DPI / 72
+    widths = [text_width_px(h.get_label(), size) + 2.0 * em for h in handles]  # handle + pad
+    ncols = len(handles)
+    while ncols > 1:
+        rows = -(-len(handles) // ncols)
+        col_w = [max(widths[r * ncols + c] for r in range(rows) if r * ncols + c < len(widths))
+                 for c in range(ncols)]
+        if sum(col_w) + 1.4 * em * (ncols - 1) < 0.96 * FIG_W_PX:
+            break
+        ncols -= 1
+    fig.legend(handles=_reading_order(handles, ncols), loc="outside lower center", ncols=ncols,
+               handlelength=1.2, columnspacing=1.4, title=title, title_fontsize=13)
+
+
+def stacked_bars(
+    ax: Axes,
+    segments: Sequence[tuple[pd.Series, str, str | None]],
+    runtimes: Sequence[str],
+    colors: Mapping[str, str],
+    unit: Unit,
+) -> None:
+    """Horizontal stacked bars, one per runtime (top to bottom), segments left to right.
+
+    ``segments`` holds (seconds per runtime, colour, hatch). A segment is labelled with its
+    value when the label fits inside it; each bar ends with its total.
+    """
+    y = np.arange(len(runtimes))
+    left = np.zeros(len(runtimes))
+    totals = sum((s.reindex(runtimes).fillna(0).to_numpy() for s, _, _ in segments),
+                 np.zeros(len(runtimes)))
+    x_max = float(totals.max()) * unit.per_second if len(totals) else 1.0
+    ax.set_xlim(0, x_max * 1.13 if x_max > 0 else 1.0)
+    # The layout engine runs at draw time; until then assume the axes gets 80 % of the width.
+    px_per_unit = 0.8 * FIGSIZE_IN[0] * DPI / ax.get_xlim()[1]
+    for series, color, hatch in segments:
+        width = series.reindex(runtimes).fillna(0).to_numpy() * unit.per_second
+        ax.barh(y, width, left=left, height=0.62, color=color, hatch=hatch,
+                edgecolor=colors["background"], linewidth=1.5)
+        for yi, (l, w) in enumerate(zip(left, width)):
+            text = f"{w:.0f}" if w >= 10 else f"{w:.2g}"
+            if w > 0 and w * px_per_unit > text_size_px(text, 13)[0] + 14:
+                ax.text(l + w / 2, yi, text, ha="center", va="center", fontsize=13,
+                        color=ink_on(color),
+                        bbox=None if hatch is None else dict(
+                            boxstyle="round,pad=0.15", facecolor=color, edgecolor="none"))
+        left = left + width
+    for yi, total in enumerate(left):
+        ax.text(total + x_max * 0.01, yi, unit.format(total / unit.per_second), ha="left",
+                va="center", fontsize=16, fontweight="bold", color=colors["foreground"])
+    runtime_ticks(ax, runtimes)
