@@ -129,6 +129,9 @@ class Step(StrictModel):
     kind: Literal["work", "cniAdd", "cniLoopback", "cniDel", "pull"] = "work"
     service: Optional[Dist] = None
     cpuShare: Annotated[float, Field(ge=0, le=1)] = 0.5
+    # the share of the service time that is CPU in the *calling* process: for a REST call, the
+    # client library decoding the JSON reply (the docker client inside dockershim)
+    callerCpuShare: Annotated[float, Field(ge=0, le=1)] = 0.0
     perItem: Optional[PerItem] = None
     when: Optional[
         Literal["podNetwork", "hostNetwork", "newShim", "reuseShim", "sandboxImageMissing", "unfiltered"]

@@ -24,7 +24,7 @@ from .node import ApiServerConfig, CniConfig, NodeConfig, SchedulerConfig
 from .versions import profile
 from .workload import ImageSpec, WorkloadConfig
 
-__all__ = ["Scenario", "SimulationConfig", "NodePool", "MigrationConfig", "ClusterConfig"]
+__all__ = ["Scenario", "SimulationConfig", "NodePool", "MigrationConfig", "ClusterConfig", "Experiment"]
 
 
 class SimulationConfig(StrictModel):
@@ -85,6 +85,16 @@ class ClusterConfig(StrictModel):
         return self
 
 
+class Experiment(StrictModel):
+    """For a preset named after a published experiment: what the experiment ran, so that the
+    preset's ``kubernetesVersion`` and chains can be checked against it."""
+
+    source: str
+    published: str  # when (year or date)
+    kubernetesMin: str  # the Kubernetes releases the experiment ran on
+    kubernetesMax: str
+
+
 class Scenario(StrictModel):
     """Everything one run needs besides the runtime and the seed."""
 
@@ -92,6 +102,7 @@ class Scenario(StrictModel):
     description: str = ""
     # The release whose kubelet behaviour (and defaults) the model follows (config/versions.py).
     kubernetesVersion: str = "1.23"
+    experiment: Experiment | None = None
     kubelet: KubeletConfig = Field(default_factory=KubeletConfig)
     node: NodeConfig = Field(default_factory=NodeConfig)
     cni: CniConfig = Field(default_factory=CniConfig)

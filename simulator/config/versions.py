@@ -46,15 +46,17 @@ CHANGES: tuple[Change, ...] = (
     Change("serviceAccountVolume", "the volume a pod gets for its service-account token",
            (((1, 0), "secret"), ((1, 21), "projected")),
            "KEP-1205 BoundServiceAccountTokenVolume: beta and on by default in 1.21, GA 1.22 "
-           "(projected token: one TokenRequest per pod; before: the service account's token Secret)"),
-    Change("secretStrategy", "how the kubelet fetches a pod's Secrets and ConfigMaps "
-           "(configMapAndSecretChangeDetectionStrategy)",
+           "(plugin/pkg/admission/serviceaccount/admission.go; docs/model/version-profiles.md rows 1-2)"),
+    Change("secretStrategy", "how the kubelet fetches a pod's Secrets and ConfigMaps",
            (((1, 0), "Cache"), ((1, 12), "Watch")),
-           "pkg/kubelet/util/manager (cache_based_manager.go: RegisterPod invalidates, the next Get is a GET; "
-           "watch_based_manager.go: one reflector LIST + WATCH per object); KubeletConfiguration default Watch"),
-    Change("statusCoalescing", "status manager: what one update sends",
-           (((1, 0), "every-version"),),
-           "pkg/kubelet/status/status_manager.go (syncPod per queued version, syncBatch every 10 s sends the latest)"),
+           "1.10-1.11: the TTL cache manager (a GET at the first mount and at each remount, TTL 0 in "
+           "clusters of <= 100 nodes: pkg/kubelet/util/manager/cache_based_manager.go); 1.12: "
+           "configMapAndSecretChangeDetectionStrategy, default Watch (PR #64752)"),
+    Change("statusCoalescing", "status manager: how queued status versions reach the API",
+           (((1, 0), "every-version"), ((1, 18), "drain-on-batch"), ((1, 27), "latest")),
+           "pkg/kubelet/status/status_manager.go: <= 1.17 a FIFO of versions, each sent; 1.18-1.26 the "
+           "10 s batch first discards the queued ones; 1.27 a 1-slot signal, only each pod's latest "
+           "(PR #116615 in #115331); docs/model/version-profiles.md row 6"),
     Change("parallelPullLimit", "maxParallelImagePulls exists (a bound on parallel pulls)",
            (((1, 0), False), ((1, 27), True)),
            "KEP-3673; kubernetes/kubernetes PR #115220"),
@@ -64,17 +66,34 @@ CHANGES: tuple[Change, ...] = (
     Change("priorityAndFairness", "apiserver: API priority and fairness (queue) instead of max-inflight 429s",
            (((1, 0), False), ((1, 20), True)),
            "KEP-1040 APIPriorityAndFairness: beta, on by default in 1.20"),
-    Change("nodeLease", "node heartbeat: a Lease renewed every 10 s, the Node patched only on change "
-           "or every nodeStatusReportFrequency (before: the Node patched every 10 s)",
-           (((1, 0), False), ((1, 14), True)),
-           "KEP-0009 node heartbeat (NodeLease: alpha 1.12, beta and on by default 1.14, GA 1.17)"),
-    Change("heartbeatClient", "node status and lease through a separate, unthrottled client",
+    Change("heartbeatClient", "node status (and later the lease) through a separate, unthrottled client",
+           (((1, 0), False), ((1, 9), True)),
+           "PR #52176 (1.9): cmd/kubelet/app/server.go heartbeat client, QPS -1"),
+    Change("nodeLease", "node heartbeat Lease renewed every 10 s",
+           (((1, 0), "none"), ((1, 14), "get-put"), ((1, 16), "put")),
+           "NodeLease: alpha 1.12, beta and on 1.14, GA 1.17 (PR #66257); GET + PUT until 1.15, PUT only "
+           "from 1.16 (PR #81174); nodelease/controller.go"),
+    Change("nodeStatusReportSeconds", "how often the Node object is patched when nothing changed",
+           (((1, 0), 10.0), ((1, 13), 60.0), ((1, 17), 300.0)),
+           "kubelet_node_status.go: every 10 s in 1.10; nodeStatusReportFrequency 1 m (PR #69753, 1.13), "
+           "5 m from 1.17 (PR #84007)"),
+    Change("housekeepingLists", "runtime listings per 2 s housekeeping pass",
+           (((1, 0), "direct+cached"), ((1, 27), "one")),
+           "HandlePodCleanups: a direct GetPods(false) and the runtime cache's (2 s TTL) until 1.26; one "
+           "forced refresh from 1.27 (PR #113145); kubelet_pods.go"),
+    Change("logRotation", "CRI container log rotation (remote runtimes: ListContainers + ContainerStatus "
+           "per running container every 10 s)",
            (((1, 0), False), ((1, 11), True)),
-           "kubelet heartbeat client (cmd/kubelet/app/server.go heartbeatClient); see docs/model/version-profiles.md"),
+           "feature gate CRIContainerLogRotation: alpha/off 1.10, beta/on 1.11, GA 1.21 "
+           "(pkg/kubelet/logs/container_log_manager.go rotateLogs)"),
+    Change("etcHostsUsageFork", "the stats summary measures each pod's etc-hosts with forked du + find",
+           (((1, 0), False), ((1, 20), True), ((1, 22), False)),
+           "pkg/kubelet/stats/host_stats_provider.go (1.21: fork of nice du and find per pod and summary; "
+           "absent in 1.19.3, an in-process walk by 1.22.6); 1.20 assumed like 1.21"),
     Change("pleg", "PLEG",
            (((1, 0), "generic"),),
            "pkg/kubelet/pleg/generic.go; evented PLEG (KEP-3386) is behind a feature gate that is off by "
-           "default in every release (alpha 1.25/1.26, beta-off 1.27, alpha again 1.30): not modelled"),
+           "default in every release (alpha 1.26, beta-off 1.27-1.28, alpha again later): not modelled"),
 )
 
 

@@ -27,7 +27,8 @@ from .figures.sequence import sequence_diagram, sequence_text
 from .style import save_figure
 from .trace import to_chrome_trace
 
-__all__ = ["write_outputs", "write_trace", "write_failures", "write_figures", "atomic_write",
+__all__ = ["save_validation_figure", "write_outputs", "write_trace", "write_failures", "write_figures",
+           "atomic_write",
            "footnote_for", "lanes_for_runtime", "pick_pod", "pod_spans"]
 
 
@@ -89,6 +90,14 @@ def _figures(comp: Comparison, out: Path, theme: str) -> list[Path]:
     for drawing in registry.comparison(data):
         written += _save(drawing.draw(data), out / drawing.stem)
     return written
+
+
+def save_validation_figure(results: pd.DataFrame, base: Path, theme: str = "light") -> list[Path]:
+    """``kubesim validate``'s predicted-vs-measured figure (PNG and SVG, written atomically)."""
+    from .figures.validation import validation_figure
+
+    base.parent.mkdir(parents=True, exist_ok=True)
+    return _save(validation_figure(results, footnote="kubesim validate", theme=theme), base)
 
 
 def write_trace(comp: Comparison, runtime: str, pod: Optional[str], out: Path) -> tuple[str, list[Path]]:

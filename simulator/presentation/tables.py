@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["comparison_table"]
+__all__ = ["comparison_table", "validation_table"]
 
 
 def _f(x, fmt: str = "{:.2f}", scale: float = 1.0) -> str:
@@ -36,8 +36,12 @@ def comparison_table(summary: dict) -> str:
         + " / " + _f(d["pleg"]["relist_seconds"]["p99"], "{:.1f}", 1000))
     row("steady CPU kubelet / runtime (cores)",
         lambda d: _f(d["cpu_cores"]["kubelet"], "{:.3f}") + " / " + _f(d["cpu_cores"]["runtime"], "{:.3f}"))
-    row("memory kubelet / runtime (MB RSS)",
+    row("memory kubelet / runtime (MB cgroup RSS)",
         lambda d: _f(d["memory_mb"]["kubelet"], "{:.0f}") + " / " + _f(d["memory_mb"]["runtime"], "{:.0f}"))
+    row("  working set kubelet / runtime (MB)",
+        lambda d: _f(d.get("memory_working_set_mb", {}).get("kubelet"), "{:.0f}") + " / "
+        + _f(d.get("memory_working_set_mb", {}).get("runtime"), "{:.0f}"))
+    row("chain that ran", lambda d: d.get("chain", {}).get("name", ""))
     row("failed pods by hop", lambda d: ", ".join(f"{k}: {v}" for k, v in d["failures_by_hop"].items()) or "none")
     row("pending at horizon by hop",
         lambda d: ", ".join(f"{k}: {v}" for k, v in d.get("pending_by_hop", {}).items()) or "none")
@@ -72,4 +76,22 @@ def comparison_table(summary: dict) -> str:
         lines.append(label.ljust(w0) + "  " + "  ".join(v.rjust(w) for v, w in zip(vals, widths)))
     if summary["replications"] > 1:
         lines.append("\n[a, b] = 95% confidence interval of the statistic across replications.")
+    notes = [f"{n}: {rts[n]['chain']['note']}" for n in names if rts[n].get("chain", {}).get("note")]
+    if notes:
+        lines.append("")
+        lines.extend(notes)
+    return "\n".join(lines)
+
+
+def validation_table(df) -> str:
+    """``kubesim validate``: one line per case, predicted against measured."""
+    head = f"{'case':44s} {'kind':11s} {'measured':>10s} {'predicted':>10s} {'pred/meas':>9s}  {'tolerance':18s} result"
+    lines = [head, "-" * len(head)]
+    for r in df.itertuples(index=False):
+        lines.append(f"{r.case:44s} {r.kind:11s} {r.measured:10.4g} {r.predicted:10.4g} "
+                     f"{r.ratio_pred_meas:9.2f}  {str(r.tolerance)[:18]:18s} {'pass' if r.passed else 'MISS'}")
+    for kind in ("validation", "calibration"):
+        part = df[df.kind == kind]
+        if len(part):
+            lines.append(f"{kind}: {int(part.passed.sum())} of {len(part)} within tolerance")
     return "\n".join(lines)

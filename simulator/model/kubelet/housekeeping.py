@@ -6,9 +6,13 @@
 * **cAdvisor** (pkg/kubelet/cadvisor): re-reads every container's cgroup statistics each
   housekeeping interval, the kubelet's steady-state CPU once pods run.
 * **Pod cleanups** (kubelet.go ``syncLoop``: the 2 s ``housekeepingTicker`` ->
-  ``HandlePodCleanups``): the running pods from the runtime cache, which is older than its 2 s
-  TTL by then, so a ``ListPodSandbox`` + ``ListContainers`` of the running ones through the
-  chain (kuberuntime ``GetPods(false)``), then a pass over every pod the kubelet knows.
+  ``HandlePodCleanups``, kubelet_pods.go): until 1.26 a direct ``GetPods(false)``
+  (``ListPodSandbox`` + ``ListContainers`` of the running ones, through the chain) and one
+  through the runtime cache, which lists again when its entry is older than its 2 s TTL; from
+  1.27 one forced refresh (PR #113145). Then a pass over every pod the kubelet knows.
+* The container GC also lists, every minute, whether or not anything is dead: two
+  ``ListContainers`` and a ``ListPodSandbox`` (kuberuntime_gc.go ``evictContainers``,
+  ``evictSandboxes``; docs/model/background-loops.md).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
     from ..state import ContainerState, PodState
     from .cri_client import CRIClient
 
-__all__ = ["ContainerGC", "CAdvisor", "PodCleanups", "Garbage"]
+__all__ = ["ContainerGC", "CAdvisor", "PodCleanups", "ContainerLogManager", "Garbage"]
 
 # Kubelet container GC period: 1 min (pkg/kubelet/kubelet.go ContainerGCPeriod).
 CONTAINER_GC_PERIOD_S = 60.0
@@ -38,6 +42,9 @@ CADVISOR_CPU_PER_CONTAINER_S = 0.001
 
 # kubelet.go: housekeepingPeriod = 2 s; the runtime cache's TTL is 2 s too (runtimeCacheRefreshPeriod).
 HOUSEKEEPING_PERIOD_S = 2.0
+RUNTIME_CACHE_TTL_S = 2.0
+# container_log_manager.go: monitoring period 10 s (containerLogMonitorInterval from 1.30).
+LOG_ROTATION_PERIOD_S = 10.0
 # ASSUMPTION: ~20 us of kubelet CPU per pod per cleanup pass (comparing desired and running
 # pods, orphaned volumes and cgroups, probe workers).
 CLEANUP_CPU_PER_POD_S = 20e-6
@@ -54,6 +61,7 @@ class ContainerGC:
         self.rng = rng
         self.garbage: list[Garbage] = []
         self._wake = env.event()
+        self.lists = False  # list on every pass (sampled nodes); else wake only for garbage
 
     def start(self) -> None:
         self.env.process(self._run())
@@ -69,11 +77,18 @@ class ContainerGC:
         ContainerGCPeriod; kuberuntime_gc.go)."""
         env = self.env
         while not self.node.retired:
-            if not self.garbage:
+            if not self.garbage and not self.lists:
                 self._wake = env.event()
                 yield self._wake
             # the GC runs on its 1-minute tick
             yield env.timeout(CONTAINER_GC_PERIOD_S - env.now % CONTAINER_GC_PERIOD_S)
+            if self.lists:  # every pass lists, dead or not
+                ctx = CallContext(None, self.rng, "gc", unfiltered=True)
+                try:
+                    for op in ("list_containers", "list_containers", "list_podsandbox"):
+                        yield from self.cri.call(op, ctx)
+                except HopFailure:
+                    pass
             items, self.garbage = self.garbage, []
             for op, pod, c, _id in items:
                 ctx = CallContext(pod, self.rng, "gc", container=c)
@@ -107,6 +122,49 @@ class CAdvisor:
 
 
 class PodCleanups:
+    def __init__(self, env: simpy.Environment, node: "Node", cri: "CRIClient", rng: "np.random.Generator",
+                 mode: str = "direct+cached"):
+        self.env = env
+        self.node = node
+        self.cri = cri
+        self.rng = rng
+        self.mode = mode  # "direct+cached" (<= 1.26) or "one" (1.27+)
+        self._cache_time = -RUNTIME_CACHE_TTL_S  # when the runtime cache last listed
+
+    def start(self) -> None:
+        self.env.process(self._run())
+
+    def _list(self):
+        ctx = CallContext(None, self.rng, "housekeeping")
+        yield from self.cri.call("list_podsandbox", ctx)
+        yield from self.cri.call("list_containers", ctx)
+
+    def _run(self):
+        """HandlePodCleanups every 2 s: the runtime's running pods, then every known pod."""
+        env, node = self.env, self.node
+        while not node.retired:
+            yield env.timeout(HOUSEKEEPING_PERIOD_S)
+            try:
+                if self.mode == "one":
+                    yield from self._list()
+                else:
+                    yield from self._list()  # GetPods(false), direct
+                    if env.now - self._cache_time > RUNTIME_CACHE_TTL_S:  # runtimeCache.GetPods
+                        yield from self._list()
+                        self._cache_time = env.now
+            except HopFailure:
+                continue
+            n = len(node.kubelet.pods)
+            if n:
+                yield node.cpu.run(CLEANUP_CPU_PER_POD_S * n, "kubelet")
+
+
+class ContainerLogManager:
+    """CRI container log rotation (pkg/kubelet/logs/container_log_manager.go ``rotateLogs``),
+    for runtimes behind a remote CRI endpoint (not the in-tree dockershim), from 1.11: every
+    10 s a ``ListContainers`` and a ``ContainerStatus`` for each running container, one at a
+    time (``containerLogMaxWorkers`` 1), to find each log file and check its size."""
+
     def __init__(self, env: simpy.Environment, node: "Node", cri: "CRIClient", rng: "np.random.Generator"):
         self.env = env
         self.node = node
@@ -117,16 +175,15 @@ class PodCleanups:
         self.env.process(self._run())
 
     def _run(self):
-        """HandlePodCleanups every 2 s: the runtime's running pods, then every known pod."""
         env, node = self.env, self.node
         while not node.retired:
-            yield env.timeout(HOUSEKEEPING_PERIOD_S)
-            ctx = CallContext(None, self.rng, "housekeeping")
+            yield env.timeout(LOG_ROTATION_PERIOD_S)
             try:
-                yield from self.cri.call("list_podsandbox", ctx)
-                yield from self.cri.call("list_containers", ctx)
+                yield from self.cri.call("list_containers", CallContext(None, self.rng, "logs"))
+                for pod in list(node.kubelet.pods):
+                    for c in list(pod.containers.values()):
+                        if c.state == "running":
+                            yield from self.cri.call("container_status",
+                                                     CallContext(pod, self.rng, "logs", container=c))
             except HopFailure:
                 continue
-            n = len(node.kubelet.pods)
-            if n:
-                yield node.cpu.run(CLEANUP_CPU_PER_POD_S * n, "kubelet")

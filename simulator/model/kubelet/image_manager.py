@@ -33,8 +33,10 @@ __all__ = ["ImageManager", "SERIAL_PULL_QUEUE"]
 
 # facts §0: serial image-pull queue depth 10 (puller.go newSerialImagePuller, maxImagePullRequests).
 SERIAL_PULL_QUEUE = 10
-# image_gc_manager.go Start: the image cache is refreshed with ListImages every 30 s.
+# image_gc_manager.go Start: the image cache is refreshed with ListImages every 30 s, and
+# detectImages lists again every 5 min (docs/model/background-loops.md).
 IMAGE_LIST_PERIOD_S = 30.0
+IMAGE_DETECT_EVERY = 10
 
 
 class ImageManager:
@@ -61,10 +63,14 @@ class ImageManager:
         self.env.process(self._list_images(rng))
 
     def _list_images(self, rng: "np.random.Generator"):
+        passes = 0
         while True:
             yield self.env.timeout(IMAGE_LIST_PERIOD_S)
+            passes += 1
+            calls = 2 if passes % IMAGE_DETECT_EVERY == 0 else 1  # + detectImages every 5 min
             try:
-                yield from self.cri.call("list_images", CallContext(None, rng, "images"))
+                for _ in range(calls):
+                    yield from self.cri.call("list_images", CallContext(None, rng, "images"))
             except HopFailure:
                 pass
 

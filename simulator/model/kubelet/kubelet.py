@@ -32,7 +32,7 @@ from ...config.versions import profile
 from ..control.ratelimit import TokenBucket
 from .cri_client import CRIClient
 from .eviction import EvictionManager
-from .housekeeping import CAdvisor, ContainerGC, PodCleanups
+from .housekeeping import CAdvisor, ContainerGC, ContainerLogManager, PodCleanups
 from .image_manager import ImageManager
 from .kuberuntime import RuntimeManager
 from .node_status import NodeStatusUpdater, RuntimeStatusPoller
@@ -112,11 +112,16 @@ class Kubelet:
             self.runtime_status.start()
             NodeStatusUpdater(env, node, self.cri, rng, api, self.client,
                               heartbeat=(TokenBucket(env, 0, 1) if release["heartbeatClient"] else None),
-                              node_lease=release["nodeLease"]).start()
-            EvictionManager(env, node, self.cri, rng, cri_stats=node.chain.criStats).start()
-            PodCleanups(env, node, self.cri, rng).start()
+                              report_every_s=release["nodeStatusReportSeconds"],
+                              lease=release["nodeLease"]).start()
+            EvictionManager(env, node, self.cri, rng, cri_stats=node.chain.criStats,
+                            etc_hosts_fork=release["etcHostsUsageFork"]).start()
+            PodCleanups(env, node, self.cri, rng, mode=release["housekeepingLists"]).start()
+            if release["logRotation"] and node.chain.family != "dockershim":
+                ContainerLogManager(env, node, self.cri, rng).start()
             self.volumes.start_loops(self.pods, node.cpu, lambda: node.retired)
             self.images.start_list_loop(rng)
+            self.gc.lists = True
         self.gc.start()
 
     # ------------------------------------------------------------------ seen from outside
@@ -154,5 +159,7 @@ class Kubelet:
             yield node.cpu.run(POD_SETUP_S / 2, "kubelet")
             yield env.timeout(POD_SETUP_S / 2)
             yield from self.volumes.wait_for_attach_and_mount(pod)
+        else:
+            self.volumes.remount(pod)
         error: Optional[SyncError] = yield from self.runtime.sync_pod(pod, cached)
         return error

@@ -1,15 +1,16 @@
 """The kubelet's periodic conversations about the node itself (pkg/kubelet/kubelet.go,
-kubelet_node_status.go, nodelease/).
+kubelet_node_status.go, nodelease/), as each release has them (docs/model/background-loops.md,
+version-profiles.md rows 9, 16, 17).
 
 * ``updateRuntimeUp``: every 5 s (``wait.Until``, after the previous one ends) the CRI
-  ``Status`` call (facts §1.9). The kubelet reports the runtime down when no call succeeded for
-  30 s (``runtimeErrors``), and its syncLoop then stops dispatching, like a PLEG stall.
+  ``Status`` call (facts §1.9). The runtime counts as down when no call succeeded for 30 s
+  (``runtimeErrors``); the syncLoop then stops dispatching, as on a PLEG stall.
 * Node status (``syncNodeStatus``, every ``nodeStatusUpdateFrequency`` = 10 s): the status
-  setters (machine info, images, conditions, the runtime's ``Version``) and, while there is no
-  node lease (before 1.13/1.14), a GET + PATCH of the Node through the kubelet's main API client,
-  the one pods' statuses also wait for; with the lease, the Node is patched only when it changed
-  or every ``nodeStatusReportFrequency``, and the lease renewal goes through the heartbeat
-  client, outside the main client's QPS (config/versions.py).
+  setters (machine info, images, conditions, the runtime's ``Version``), a GET of the Node, and
+  a PATCH when the status changed or ``nodeStatusReportFrequency`` passed (10 s in 1.10, 1 min
+  from 1.13, 5 min from 1.17). From 1.9 these go through the heartbeat client (no QPS limit),
+  before it through the main client that pods' statuses wait for.
+* The node lease (from 1.14): renewed every 10 s, a GET + PUT until 1.15, a PUT from 1.16.
 """
 
 from __future__ import annotations
@@ -30,17 +31,16 @@ if TYPE_CHECKING:
 
 __all__ = ["RuntimeStatusPoller", "NodeStatusUpdater", "RUNTIME_STATUS_PERIOD_S", "RUNTIME_DOWN_AFTER_S"]
 
-# kubelet.go Run: go wait.Until(kl.updateRuntimeUp, 5*time.Second, ...); runtime.go: the runtime
-# is down after 30 s without a successful status (maxWaitForContainerRuntime is the start-up
-# bound; runtimeErrors uses 2 x the 5 s... see facts §0: "every 5s / after 30s").
+# kubelet.go Run: go wait.Until(kl.updateRuntimeUp, 5*time.Second, ...); runtime.go: the
+# runtime is reported down after 30 s without a successful status (facts §0, §1.9).
 RUNTIME_STATUS_PERIOD_S = 5.0
 RUNTIME_DOWN_AFTER_S = 30.0
-# KubeletConfiguration nodeStatusUpdateFrequency default 10 s (all releases); with the node
-# lease, nodeStatusReportFrequency 5 m (1.13-1.15: 1 m? see docs/model/version-profiles.md).
+# KubeletConfiguration nodeStatusUpdateFrequency default 10 s (all releases); the lease renew
+# interval is 10 s too (nodeLeaseDurationSeconds 40 x 0.25).
 NODE_STATUS_PERIOD_S = 10.0
-NODE_STATUS_REPORT_S = 300.0
+LEASE_RENEW_S = 10.0
 # ASSUMPTION: ~2 ms of kubelet CPU per node-status pass (every setter: machine info, the image
-# list sorted for the status, volumes, conditions; one JSON patch computed).
+# list sorted for the status, volumes, conditions; a JSON patch computed).
 NODE_STATUS_CPU_S = 0.002
 
 
@@ -72,21 +72,23 @@ class RuntimeStatusPoller:
 class NodeStatusUpdater:
     def __init__(self, env: simpy.Environment, node: "Node", cri: "CRIClient", rng: "np.random.Generator",
                  api: "ApiServer", client: "TokenBucket", heartbeat: Optional["TokenBucket"],
-                 node_lease: bool):
+                 report_every_s: float, lease: str):
         self.env = env
         self.node = node
         self.cri = cri
         self.rng = rng
         self.api = api
-        self.client = client
-        self.heartbeat = heartbeat  # the heartbeat client (None: node status uses the main one)
-        self.node_lease = node_lease
-        self._last_report = -NODE_STATUS_REPORT_S
+        self.client = heartbeat or client  # the heartbeat client from 1.9, else the main one
+        self.report_every_s = report_every_s
+        self.lease = lease  # "none", "get-put" or "put"
+        self._last_report = -report_every_s
 
     def start(self) -> None:
-        self.env.process(self._run())
+        self.env.process(self._status())
+        if self.lease != "none":
+            self.env.process(self._renew_lease())
 
-    def _run(self):
+    def _status(self):
         env, node = self.env, self.node
         while not node.retired:
             yield env.timeout(NODE_STATUS_PERIOD_S)
@@ -95,13 +97,15 @@ class NodeStatusUpdater:
                 yield from self.cri.call("version", CallContext(None, self.rng, "status"))
             except HopFailure:
                 pass
-            status_client = self.heartbeat or self.client
-            if self.node_lease:
-                yield from self.api.request(status_client)  # PUT lease (renew)
-                if env.now - self._last_report >= NODE_STATUS_REPORT_S:
-                    self._last_report = env.now
-                    yield from self.api.request(status_client)  # GET node
-                    yield from self.api.request(status_client)  # PATCH node status
-            else:
-                yield from self.api.request(status_client)  # GET node
-                yield from self.api.request(status_client)  # PATCH node status
+            yield from self.api.request(self.client)  # GET node
+            if env.now - self._last_report >= self.report_every_s - 1e-9:
+                self._last_report = env.now
+                yield from self.api.request(self.client)  # PATCH node status
+
+    def _renew_lease(self):
+        env = self.env
+        while not self.node.retired:
+            yield env.timeout(LEASE_RENEW_S)
+            if self.lease == "get-put":
+                yield from self.api.request(self.client)  # GET lease
+            yield from self.api.request(self.client)  # PUT lease

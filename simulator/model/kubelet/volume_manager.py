@@ -103,6 +103,18 @@ class VolumeManager:
         synced.succeed()
         yield from self.api.request(self.client)  # WATCH from the list's resourceVersion
 
+    def remount(self, pod: "PodState") -> None:
+        """Every sync after the first marks the pod's secret, configmap and projected volumes for
+        remount (volumemanager MarkRemountRequired); with the 1.10-1.11 TTL cache (TTL 0 in
+        clusters of <= 100 nodes) the Secret's remount is a GET through the main client, in the
+        reconciler, not in the sync (docs/model/version-profiles.md rows 2, 5)."""
+        if (pod.spec.automountServiceAccountToken and self.token_volume == "secret"
+                and self.secret_strategy == "Cache"):
+            self.env.process(self._get_secret())
+
+    def _get_secret(self):
+        yield from self.api.request(self.client)  # GET secrets/<token secret>
+
     def wait_for_attach_and_mount(self, pod: "PodState"):
         """WaitForAttachAndMount: wait.PollImmediate every 300 ms (facts §0)."""
         assert pod.volumes_ready is not None

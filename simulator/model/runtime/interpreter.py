@@ -140,6 +140,12 @@ class Interpreter:
                 t = env.now
                 yield node.cpu.run(cpu, step.process)
                 queued += (env.now - t) - cpu
+            client_cpu = service * step.callerCpuShare
+            if client_cpu > 0:  # the caller decodes the reply
+                t = env.now
+                yield node.cpu.run(client_cpu, caller)
+                queued += (env.now - t) - client_cpu
+                cpu += client_cpu
             if service - cpu + extra > 0:
                 yield env.timeout(service - cpu + extra)
             for f in step.failures:

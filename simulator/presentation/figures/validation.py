@@ -1,0 +1,63 @@
+"""Predicted against measured: the validation catalogue at a glance.
+
+What it teaches: how far each of the model's predictions is from what a published experiment
+measured, relative to the tolerance the source's own precision allows; which ones miss.
+
+What it draws: ``kubesim validate``'s results table (one row per case): predicted / measured
+on a logarithmic axis (1 = exact), one row per case, the tolerance as a band around 1, filled
+dots for cases within it and open ones for misses; validation and calibration cases apart.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, NullLocator
+
+from ..style import OKABE_ITO, figure_style, new_figure
+from ._draw import finish, require
+
+__all__ = ["validation_figure", "VALIDATION_COLUMNS"]
+
+VALIDATION_COLUMNS = ("case", "kind", "measured", "predicted", "ratio_pred_meas", "tol_low",
+                      "tol_high", "passed")
+
+
+def validation_figure(results: pd.DataFrame, footnote: str | None = None, *,
+                      theme: str = "light", title: str | None = None) -> Figure:
+    require(results, VALIDATION_COLUMNS, "validation results")
+    df = results.sort_values(["kind", "ratio_pred_meas"], ascending=[False, True]).reset_index(drop=True)
+    n_val = int((df.kind == "validation").sum())
+    ok_val = int(df[df.kind == "validation"].passed.sum())
+    with figure_style(theme) as colors:
+        fig, ax = new_figure()
+        lo = min(0.25, float(df.ratio_pred_meas.min()) * 0.8, float(df.tol_low[df.tol_low > 0].min() or 1) * 0.9)
+        hi = max(4.0, float(df.ratio_pred_meas.max()) * 1.25)
+        for i, r in df.iterrows():
+            y = len(df) - 1 - i
+            band_lo = max(r.tol_low, lo) if r.tol_low > 0 else lo
+            band_hi = min(r.tol_high, hi) if math.isfinite(r.tol_high) else hi
+            ax.plot([band_lo, band_hi], [y, y], color=colors["grid"], linewidth=9,
+                    solid_capstyle="butt", zorder=1)
+            color = OKABE_ITO["blue"] if r.passed else OKABE_ITO["vermillion"]
+            ax.plot([r.ratio_pred_meas], [y], marker="o", markersize=11, zorder=3, linestyle="none",
+                    markerfacecolor=color if r.passed else colors["background"],
+                    markeredgecolor=color, markeredgewidth=2.5)
+        ax.axvline(1.0, color=colors["foreground"], linewidth=1.2, zorder=2)
+        ax.set_xscale("log")
+        ax.set_xlim(lo, hi)
+        ticks = [t for t in (0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 8) if lo <= t <= hi]
+        ax.xaxis.set_major_locator(FixedLocator(ticks))
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set_xticklabels([f"{t:g}×" for t in ticks])
+        ax.set_yticks(range(len(df)))
+        labels = [f"{r.case}{'  (calibration)' if r.kind == 'calibration' else ''}" for r in df.itertuples()]
+        ax.set_yticklabels(list(reversed(labels)), fontsize=11)
+        ax.set_ylim(-0.7, len(df) - 0.3)
+        ax.set_xlabel("predicted ÷ measured (grey: the case's tolerance; open dot: outside it)")
+        ax.set_title(title or f"{ok_val} of {n_val} validation cases fall within their tolerance",
+                     loc="left", fontweight="bold")
+        ax.grid(axis="y", visible=False)
+    return finish(fig, footnote)
