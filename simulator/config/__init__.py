@@ -22,6 +22,7 @@ The package, one module per section:
 
 from ..errors import ConfigError, format_validation_error
 from ..schema import Dist, format_duration, parse_duration
+from .costs import KubeletCosts
 from .faults import Fault, RegistryFault
 from .kubelet import KubeletConfig
 from .loading import (
@@ -52,6 +53,7 @@ __all__ = [
     "Fault",
     "ImageSpec",
     "KubeletConfig",
+    "KubeletCosts",
     "MigrationConfig",
     "NodeConfig",
     "NodePool",

@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..errors import format_validation_error
 from ..schema import NonNeg, Pos, StrictModel, format_duration, parse_kubernetes_version
+from .costs import KubeletCosts
 from .faults import Fault
 from .kubelet import KubeletConfig
 from .node import ApiServerConfig, CniConfig, NodeConfig, SchedulerConfig
@@ -104,6 +105,8 @@ class Scenario(StrictModel):
     kubernetesVersion: str = "1.23"
     experiment: Experiment | None = None
     kubelet: KubeletConfig = Field(default_factory=KubeletConfig)
+    # CPU the kubelet spends per action (every value an ASSUMPTION, config/costs.py)
+    kubeletCosts: KubeletCosts = Field(default_factory=KubeletCosts)
     node: NodeConfig = Field(default_factory=NodeConfig)
     cni: CniConfig = Field(default_factory=CniConfig)
     apiserver: ApiServerConfig = Field(default_factory=ApiServerConfig)

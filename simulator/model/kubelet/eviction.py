@@ -33,15 +33,6 @@ __all__ = ["EvictionManager", "EVICTION_MONITORING_PERIOD_S"]
 
 # eviction_manager.go Start: evictionMonitoringPeriod = 10 s (kubelet.go), all releases.
 EVICTION_MONITORING_PERIOD_S = 10.0
-# ASSUMPTION: ~1 ms of kubelet CPU per summary plus ~50 us per container (copying and
-# aggregating each container's stats into the summary, computing the eviction signals).
-SUMMARY_CPU_BASE_S = 0.001
-SUMMARY_CPU_PER_CONTAINER_S = 50e-6
-# ASSUMPTION: a fork + exec of a small coreutils binary costs ~2 ms of CPU (kernel fork/exec,
-# dynamic loading); 1.20-1.21 ran two (du, find) per pod per summary.
-FORK_EXEC_CPU_S = 0.002
-# ASSUMPTION: the in-process walk of one small etc-hosts directory, ~20 us.
-ETC_HOSTS_WALK_CPU_S = 20e-6
 
 
 class EvictionManager:
@@ -52,7 +43,10 @@ class EvictionManager:
         self.cri = cri
         self.rng = rng
         self.cri_stats = cri_stats
-        self.etc_hosts_cpu = 2 * FORK_EXEC_CPU_S if etc_hosts_fork else ETC_HOSTS_WALK_CPU_S
+        costs = node.scenario.kubeletCosts  # ms
+        self.base_s = costs.summaryBaseMs / 1000.0
+        self.per_container_s = costs.summaryPerContainerMs / 1000.0
+        self.etc_hosts_s = (2 * costs.forkExecMs if etc_hosts_fork else costs.etcHostsWalkMs) / 1000.0
 
     def start(self) -> None:
         self.env.process(self._run())
@@ -71,5 +65,5 @@ class EvictionManager:
                 continue
             n_containers = node.count("containers")
             n_pods = len(node.kubelet.pods)
-            yield node.cpu.run(SUMMARY_CPU_BASE_S + SUMMARY_CPU_PER_CONTAINER_S * n_containers
-                               + self.etc_hosts_cpu * n_pods, "kubelet")
+            yield node.cpu.run(self.base_s + self.per_container_s * n_containers
+                               + self.etc_hosts_s * n_pods, "kubelet")

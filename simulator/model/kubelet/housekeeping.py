@@ -35,19 +35,15 @@ __all__ = ["ContainerGC", "CAdvisor", "PodCleanups", "ContainerLogManager", "Gar
 # Kubelet container GC period: 1 min (pkg/kubelet/kubelet.go ContainerGCPeriod).
 CONTAINER_GC_PERIOD_S = 60.0
 # cAdvisor inside the kubelet re-reads every container's cgroup stats each housekeeping
-# interval: 10 s (pkg/kubelet/cadvisor/cadvisor_linux.go defaultHousekeepingInterval).
-# ASSUMPTION: ~1 ms of CPU per container per pass (a dozen cgroupfs reads and parsing).
+# interval: 10 s (pkg/kubelet/cadvisor/cadvisor_linux.go defaultHousekeepingInterval); its CPU
+# per container is kubeletCosts.cadvisorPerContainerMs.
 CADVISOR_HOUSEKEEPING_S = 10.0
-CADVISOR_CPU_PER_CONTAINER_S = 0.001
 
 # kubelet.go: housekeepingPeriod = 2 s; the runtime cache's TTL is 2 s too (runtimeCacheRefreshPeriod).
 HOUSEKEEPING_PERIOD_S = 2.0
 RUNTIME_CACHE_TTL_S = 2.0
 # container_log_manager.go: monitoring period 10 s (containerLogMonitorInterval from 1.30).
 LOG_ROTATION_PERIOD_S = 10.0
-# ASSUMPTION: ~20 us of kubelet CPU per pod per cleanup pass (comparing desired and running
-# pods, orphaned volumes and cgroups, probe workers).
-CLEANUP_CPU_PER_POD_S = 20e-6
 
 # (operation, pod, container or None for the sandbox, id)
 Garbage = tuple[str, "PodState", Optional["ContainerState"], str]
@@ -117,7 +113,7 @@ class CAdvisor:
         while not node.retired:
             n = node.count("containers")
             if n:
-                yield node.cpu.run(CADVISOR_CPU_PER_CONTAINER_S * n, "kubelet")
+                yield node.cpu.run(node.scenario.kubeletCosts.cadvisorPerContainerMs / 1000.0 * n, "kubelet")
             yield env.timeout(CADVISOR_HOUSEKEEPING_S)
 
 
@@ -156,7 +152,7 @@ class PodCleanups:
                 continue
             n = len(node.kubelet.pods)
             if n:
-                yield node.cpu.run(CLEANUP_CPU_PER_POD_S * n, "kubelet")
+                yield node.cpu.run(node.scenario.kubeletCosts.cleanupPerPodMs / 1000.0 * n, "kubelet")
 
 
 class ContainerLogManager:

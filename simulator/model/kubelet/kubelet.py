@@ -54,12 +54,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Kubelet"]
 
-# Kubelet-internal CPU per sync. ASSUMPTION: sub-millisecond Go work (status generation,
-# computePodActions); it matters only on very small nodes.
-SYNC_CPU_S = 0.0005
-# ASSUMPTION: creating the pod's QoS cgroup (pcm.EnsureExists) and data dirs on its first sync:
-# a few ms of cgroupfs writes and mkdirs.
-POD_SETUP_S = 0.004
 
 
 class Kubelet:
@@ -81,7 +75,8 @@ class Kubelet:
         self.runtime = RuntimeManager(env, node, cfg, self.cri, self.images, self.gc, self.poke)
         release = profile(node.scenario.kubernetesVersion)
         self.status = StatusManager(env, api, self.client, node.observed_running, node.cpu,
-                                    coalescing=release["statusCoalescing"])
+                                    coalescing=release["statusCoalescing"],
+                                    batch_per_pod_ms=node.scenario.kubeletCosts.statusBatchPerPodMs)
         self.volumes = VolumeManager(env, api, self.client, rng,
                                      token_volume=release["serviceAccountVolume"],
                                      secret_strategy=release["secretStrategy"])
@@ -119,7 +114,8 @@ class Kubelet:
             PodCleanups(env, node, self.cri, rng, mode=release["housekeepingLists"]).start()
             if release["logRotation"] and node.chain.family != "dockershim":
                 ContainerLogManager(env, node, self.cri, rng).start()
-            self.volumes.start_loops(self.pods, node.cpu, lambda: node.retired)
+            self.volumes.start_loops(self.pods, node.cpu, lambda: node.retired,
+                                     node.scenario.kubeletCosts.volumeLoopPerPodMs)
             self.images.start_list_loop(rng)
             self.gc.lists = True
         self.gc.start()
@@ -152,12 +148,13 @@ class Kubelet:
         cgroup, data dirs and WaitForAttachAndMount, then the runtime's SyncPod (facts §1.3)."""
         env, node = self.env, self.node
         pod.syncs += 1
-        yield node.cpu.run(SYNC_CPU_S, "kubelet")
+        costs = node.scenario.kubeletCosts  # ms
+        yield node.cpu.run(costs.syncMs / 1000.0, "kubelet")
         cached = self.cache.get(pod)
         self.status.set_pod_status(pod, cached)
         if first:
-            yield node.cpu.run(POD_SETUP_S / 2, "kubelet")
-            yield env.timeout(POD_SETUP_S / 2)
+            yield node.cpu.run(costs.podSetupMs / 2000.0, "kubelet")
+            yield env.timeout(costs.podSetupMs / 2000.0)
             yield from self.volumes.wait_for_attach_and_mount(pod)
         else:
             self.volumes.remount(pod)

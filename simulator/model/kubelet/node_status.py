@@ -39,9 +39,6 @@ RUNTIME_DOWN_AFTER_S = 30.0
 # interval is 10 s too (nodeLeaseDurationSeconds 40 x 0.25).
 NODE_STATUS_PERIOD_S = 10.0
 LEASE_RENEW_S = 10.0
-# ASSUMPTION: ~2 ms of kubelet CPU per node-status pass (every setter: machine info, the image
-# list sorted for the status, volumes, conditions; a JSON patch computed).
-NODE_STATUS_CPU_S = 0.002
 
 
 class RuntimeStatusPoller:
@@ -92,7 +89,7 @@ class NodeStatusUpdater:
         env, node = self.env, self.node
         while not node.retired:
             yield env.timeout(NODE_STATUS_PERIOD_S)
-            yield node.cpu.run(NODE_STATUS_CPU_S, "kubelet")
+            yield node.cpu.run(node.scenario.kubeletCosts.nodeStatusMs / 1000.0, "kubelet")
             try:
                 yield from self.cri.call("version", CallContext(None, self.rng, "status"))
             except HopFailure:

@@ -42,10 +42,6 @@ __all__ = ["GenericPLEG", "PLEG_RELIST_PERIOD_S", "PLEG_RELIST_THRESHOLD_S"]
 # (pkg/kubelet/kubelet.go genericPlegRelistPeriod, pleg/generic.go RelistThreshold).
 PLEG_RELIST_PERIOD_S = 1.0
 PLEG_RELIST_THRESHOLD_S = 180.0
-# Kubelet-internal CPU of a relist (computing events from the two lists). ASSUMPTION:
-# sub-millisecond Go work, growing with the containers listed.
-RELIST_CPU_BASE_S = 0.0001
-RELIST_CPU_PER_CONTAINER_S = 0.000005
 
 
 class GenericPLEG:
@@ -125,7 +121,9 @@ class GenericPLEG:
                 continue
             self.relist_time = start
             call_later(env, start + PLEG_RELIST_THRESHOLD_S - env.now, self._check_health, start)
-            yield node.cpu.run(RELIST_CPU_BASE_S + RELIST_CPU_PER_CONTAINER_S * node.count("containers"), "kubelet")
+            costs = node.scenario.kubeletCosts  # ms
+            yield node.cpu.run((costs.relistBaseMs + costs.relistPerContainerMs * node.count("containers")) / 1000.0,
+                               "kubelet")
             changed = []
             for pod in self.pods:
                 snap = pod.runtime_snapshot()

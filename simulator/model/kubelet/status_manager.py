@@ -43,21 +43,19 @@ __all__ = ["StatusManager", "STATUS_SYNC_PERIOD_S"]
 
 # status_manager.go syncPeriod = 10 * time.Second (1.10 through current).
 STATUS_SYNC_PERIOD_S = 10.0
-# ASSUMPTION: ~20 us of kubelet CPU per pod per syncBatch (needsUpdate + needsReconcile compare
-# the cached status with the pod manager's copy: map lookups and a semantic DeepEqual).
-BATCH_CPU_PER_POD_S = 20e-6
 
 
 class StatusManager:
     def __init__(self, env: simpy.Environment, api: "ApiServer", client: "TokenBucket",
                  on_running_observed: Callable[["PodState"], None], cpu: "FluidShare",
-                 coalescing: str = "every-version"):
+                 coalescing: str = "every-version", batch_per_pod_ms: float = 0.02):
         self.env = env
         self.api = api
         self.client = client  # the kubelet's API client (shared with the volume manager...)
         self._on_running_observed = on_running_observed
         self._cpu = cpu
         self.coalescing = coalescing
+        self.batch_per_pod_s = batch_per_pod_ms / 1000.0  # kubeletCosts.statusBatchPerPodMs
         self._channel: deque[tuple["PodState", int, str]] = deque()
         self._wake: Optional[simpy.Event] = None
         self._pods: dict[str, "PodState"] = {}  # podStatuses: every pod with a status
@@ -124,7 +122,7 @@ class StatusManager:
         pods = [p for p in self._pods.values() if not p.terminated]
         self._pods = {p.name: p for p in pods}
         if pods:
-            yield self._cpu.run(BATCH_CPU_PER_POD_S * len(pods), "kubelet")
+            yield self._cpu.run(self.batch_per_pod_s * len(pods), "kubelet")
         for pod in pods:
             if pod.sent_version < pod.status_version and not pod.terminated:
                 yield from self._sync_pod(pod, pod.status_version, pod.status_content[0])

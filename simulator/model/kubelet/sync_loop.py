@@ -30,9 +30,6 @@ __all__ = ["RuntimeState", "SyncLoop"]
 # (kubelet.go syncLoop: base 100 ms, max 5 s, factor 2).
 SYNCLOOP_BACKOFF_INITIAL_S = 0.1
 SYNCLOOP_BACKOFF_MAX_S = 5.0
-# Kubelet-internal CPU per admission. ASSUMPTION: sub-millisecond Go work (admission
-# handlers); it matters only on very small nodes.
-ADMIT_CPU_S = 0.0002
 
 
 class RuntimeState:
@@ -116,7 +113,7 @@ class SyncLoop:
     def _admit(self, pod: "PodState"):
         with self._admission.request() as req:
             yield req
-            yield self.node.cpu.run(ADMIT_CPU_S, "kubelet")
+            yield self.node.cpu.run(self.node.scenario.kubeletCosts.admitMs / 1000.0, "kubelet")
             if pod.deletion_requested is not None:
                 self.termination.finish_deleted(pod)
                 return

@@ -43,9 +43,6 @@ __all__ = ["VolumeManager", "VOLUME_POLL_S", "VOLUME_LOOP_S"]
 # the populator and reconciler loops run every 100 ms (loopSleepDuration / reconcilerLoopSleepPeriod).
 VOLUME_POLL_S = 0.3
 VOLUME_LOOP_S = 0.1
-# ASSUMPTION: ~3 us of kubelet CPU per pod per pass of each loop (map walks and volume-spec
-# comparisons for a pod with one or two volumes).
-VOLUME_LOOP_CPU_PER_POD_S = 3e-6
 
 
 class VolumeManager:
@@ -60,15 +57,18 @@ class VolumeManager:
         self.secret_strategy = secret_strategy  # "Cache" (< 1.12) or "Watch"
         self._reflector_synced: simpy.Event | None = None  # the token Secret's reflector
 
-    def start_loops(self, pods: list["PodState"], cpu: "FluidShare", retired: "Callable[[], bool]") -> None:
-        """The populator's and reconciler's 100 ms passes over every pod (their CPU only)."""
-        self.env.process(self._loops(pods, cpu, retired))
+    def start_loops(self, pods: list["PodState"], cpu: "FluidShare", retired: "Callable[[], bool]",
+                    per_pod_ms: float) -> None:
+        """The populator's and reconciler's 100 ms passes over every pod (their CPU only;
+        ``per_pod_ms``: kubeletCosts.volumeLoopPerPodMs)."""
+        self.env.process(self._loops(pods, cpu, retired, per_pod_ms / 1000.0))
 
-    def _loops(self, pods: list["PodState"], cpu: "FluidShare", retired: "Callable[[], bool]"):
+    def _loops(self, pods: list["PodState"], cpu: "FluidShare", retired: "Callable[[], bool]",
+               per_pod_s: float):
         while not retired():
             yield self.env.timeout(VOLUME_LOOP_S)
             if pods:
-                yield cpu.run(2 * VOLUME_LOOP_CPU_PER_POD_S * len(pods), "kubelet")
+                yield cpu.run(2 * per_pod_s * len(pods), "kubelet")
 
     def add_pod(self, pod: "PodState") -> None:
         """The populator picks the pod up; its volumes are ready when ``volumes_ready`` fires."""
