@@ -49,7 +49,7 @@ POD_COLUMNS = [
     "sandbox_ready", "containers_started", "running_observed", "image_pull_seconds",
     "attempts", "outcome", "failure_hop", "failure_reason", "create_to_schedule",
     "schedule_to_run", "run_to_watch", "pod_startup", "pod_startup_total",
-    "restarts", "recreations", "deleted", "revision",
+    "restarts", "recreations", "deleted", "revision", "syncs",
 ]
 
 
@@ -338,7 +338,7 @@ def _pods_frame(pods: list[PodState], horizon_end: float, no_node_runtime: str) 
                      t(p.running_observed) if running else nan, p.image_pull_seconds,
                      p.attempts, outcome, hop, reason, 0, 0, 0, 0, 0,
                      sum(c.restarts for c in p.containers.values()), p.recreations,
-                     t(p.deleted), p.revision))
+                     t(p.deleted), p.revision, p.syncs))
     df = pd.DataFrame(rows, columns=POD_COLUMNS)
     df["create_to_schedule"] = df["scheduled"] - df["created"]
     df["schedule_to_run"] = df["containers_started"] - df["scheduled"]

@@ -10,7 +10,8 @@ import textwrap
 
 from ..chains import (
     CONDITIONS,
-    REQUIRED_OPERATIONS,
+    OPERATIONS,
+    OPTIONAL_OPERATIONS,
     TRANSPORTS,
     Chain,
     Step,
@@ -18,6 +19,7 @@ from ..chains import (
     load_chain,
 )
 from ..config import Scenario
+from ..config.versions import CHANGES, profile
 from ..model.dist import dist_median_s
 
 __all__ = ["explain_chain", "hop_counts"]
@@ -43,7 +45,7 @@ def _median_ms(step: Step, scenario: Scenario) -> str:
 def hop_counts(chain: Chain) -> dict[str, dict[str, int]]:
     """Per operation: steps, process-boundary crossings and distinct processes (all branches)."""
     out = {}
-    for op in REQUIRED_OPERATIONS:
+    for op in [o for o in OPERATIONS if o in chain.operations]:
         steps = chain.operations[op].steps
 
         def crossings(ss: list[Step], caller: str) -> int:
@@ -71,6 +73,10 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
     lines += w.wrap(chain.description.strip())
     if chain.era:
         lines.append(f"Era modelled: {chain.era}")
+    if chain.kubernetes is not None:
+        lines.append(f"Stands for Kubernetes {chain.kubernetes.text()}"
+                     + (f" (a {chain.family} chain: '{chain.family}' on another release runs that "
+                        "release's chain)" if chain.family else ""))
     if chain.base:
         lines.append(f"Built on the '{chain.base}' chain; only the processes listed below differ.")
     lines += ["", "Processes (group = whose CPU and memory it counts as):"]
@@ -84,10 +90,12 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
             mem.append(f"+{p.rssMB.perContainer:g} MB/container")
         if p.rssMB.perInstance:
             mem.append(f"{p.rssMB.perInstance:g} MB per instance")
+        if p.rssMB.shared:
+            mem.append(f"+{p.rssMB.shared:g} MB of binary pages shared by every instance")
         inst = {"daemon": "daemon", "spawned": "one per spawn", "transient": "short-lived"}[p.instances]
         lines.append(f"  - {name} [{p.group}, {inst}{', in ' + p.osProcess if p.osProcess else ''}]"
                      f" {p.description}")
-        lines.append(f"      RSS: {', '.join(mem) or 'not resident'}. Source: {p.source}")
+        lines.append(f"      memory: {', '.join(mem) or 'not resident'}. Source: {p.source}")
     lines += ["", f"Image pulls: {chain.imagePull.maxConcurrentDownloads} concurrent layer downloads "
               f"{'per daemon' if chain.imagePull.downloadScope == 'node' else 'per pull'}. "
               f"Source: {chain.imagePull.source}",
@@ -97,22 +105,37 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
     counts = hop_counts(chain)
     for title, ops in (("Pod creation, in the order SyncPod calls it", _CREATION_OPS),
                        ("Status and list calls (PLEG relist and GetPodStatus)", _STATUS_OPS[:2] + _STATUS_OPS[3:]),
-                       ("Termination and garbage collection", _TERMINATION_OPS)):
+                       ("Termination and garbage collection", _TERMINATION_OPS),
+                       ("The kubelet's background calls (runtime status, node status, stats, image list)",
+                        [op for op in OPTIONAL_OPERATIONS if op in chain.operations])):
         lines += ["", title + ":"]
         for op in ops:
             o = chain.operations[op]
             c = counts[op]
             lines.append("")
-            lines.append(f"{REQUIRED_OPERATIONS[op]} ({op}): {c['steps']} steps, "
+            lines.append(f"{OPERATIONS[op]} ({op}): {c['steps']} steps, "
                          f"{c['crossings']} process-boundary crossings, {c['processes']} processes")
             if o.description:
                 lines += ["  " + x for x in w.wrap(o.description)]
             lines += _narrate(o.steps, "kubelet", "  ", scenario)
     if chain.notes:
         lines += ["", "What to notice:"] + [f"  * {n}" for n in chain.notes]
+    lines += ["", version_table(scenario.kubernetesVersion)]
     lines += ["", "Citation keys: facts §N = kubelet-facts.md section N; cal. row N = calibration.md "
               "row N; realdata 1.21 = the EKS kubelet /metrics scrape; [I] = an inference from cited "
               "totals; ASSUMPTION = no published value, reasoning given."]
+    return "\n".join(lines)
+
+
+def version_table(version: str, width: int = 100) -> str:
+    """The release-dependent kubelet behaviour of ``version``, with the change's source
+    (config/versions.py; docs/model/version-profiles.md explains each row)."""
+    p = profile(version)
+    lines = [f"Kubelet behaviour of Kubernetes {version} (set kubernetesVersion to see another release):"]
+    for change in CHANGES:
+        lines.append(f"  - {change.what}: {p[change.key]}")
+        lines.append(textwrap.fill(f"source: {change.source}", width=width, initial_indent="      ",
+                                   subsequent_indent="      "))
     return "\n".join(lines)
 
 
