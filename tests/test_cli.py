@@ -59,7 +59,8 @@ def test_explain_narrates_hops_with_sources(capsys):
     assert "nsenter" in text and "source:" in text
     assert "realdata 1.21" in text
     assert main(["explain", "containerd"]) == 0
-    assert "dockerd" not in capsys.readouterr().out.split("Pod creation")[1]
+    chain_part = capsys.readouterr().out.split("Pod creation")[1].split("Kubelet behaviour of Kubernetes")[0]
+    assert "dockerd" not in chain_part
 
 
 def test_trace_writes_picture_text_and_chrome_trace(tmp_path, capsys):

@@ -246,6 +246,15 @@ def scenarios(draw, allow_cluster: bool = True):
             t["count"] = c
     ov["workload"] = w
 
+    # maxParallelImagePulls exists from 1.27, where the in-tree dockershim no longer does
+    if "maxParallelImagePulls" in kubelet:
+        named = set(chains) | {p["runtime"] for p in ov.get("cluster", {}).get("pools", [])}
+        if any(load_chain(c).family == "dockershim" for c in named - {"pools"}):
+            del kubelet["maxParallelImagePulls"]
+        else:
+            ov["kubernetesVersion"] = "1.27"
+            ov["runtimes"] = sorted(set(chains) - {"pools"}) or ["containerd"]
+
     # ---- faults
     steps = sorted({s for rt in chains for s in STEPS[rt]})
     ov["faults"] = draw(st.lists(_fault(steps, horizon, targets), max_size=3))

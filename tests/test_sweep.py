@@ -192,13 +192,15 @@ def test_bad_sweeps_are_refused_before_anything_runs(fields, named, tmp_path):
 def test_values_refused_only_together_name_the_grid_point(tmp_path):
     scenario = preset_data("default")
     scenario["kubelet"] = {"serializeImagePulls": False}
+    scenario["kubernetesVersion"] = "1.27"  # maxParallelImagePulls exists from 1.27, without dockershim
+    scenario["runtimes"] = ["containerd"]
     parallel_pulls = tmp_path / "parallel-pulls.yaml"
     parallel_pulls.write_text(yaml.safe_dump(scenario))
     grid = {"kubelet.serializeImagePulls": [False, True], "kubelet.maxParallelImagePulls": [None, 2]}
     # Each value is valid on its own; serializeImagePulls true with 2 parallel pulls is not.
     with pytest.raises(ConfigError, match="grid point .*true.* 2.* not together"):
         expand(sweep_spec({"preset": str(parallel_pulls), "grid": grid}))
-    # From the default preset (serial pulls), the value 2 is refused on its own.
+    # From the default preset (serial pulls, 1.23), the value 2 is refused on its own.
     with pytest.raises(ConfigError, match="grid key 'kubelet.maxParallelImagePulls' = 2 is refused"):
         expand(sweep_spec({"grid": grid}))
 

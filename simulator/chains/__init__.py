@@ -190,6 +190,9 @@ class ProcessSpec(StrictModel):
     osProcess: Optional[str] = None
     instances: Literal["daemon", "spawned", "transient"] = "daemon"
     rssMB: RssSpec = Field(default_factory=RssSpec)
+    # CPU each live instance burns while idle (a Go runtime's sysmon polling and periodic GC),
+    # in cores; counted on nodes whose resources are sampled
+    idleCpuCores: Annotated[float, Field(ge=0)] = 0.0
     description: str = ""
     source: str = Field(min_length=3)
 

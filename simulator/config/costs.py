@@ -17,7 +17,7 @@ __all__ = ["KubeletCosts", "assumption"]
 
 def assumption(default: float, why: str) -> float:
     """A field default marked as an assumption, with its reasoning as the description."""
-    return Field(default=default, description=f"ASSUMPTION: {why}")  # type: ignore[no-any-return]
+    return Field(default=default, description=f"ASSUMPTION: {why}")
 
 
 class KubeletCosts(StrictModel):

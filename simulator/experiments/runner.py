@@ -178,6 +178,7 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     doc["memory_working_set_mb"] = {g: (sum(v) / len(v) if v else None) for g, v in wss.items()}
     # the sum of every process's RSS as ps shows it (shared pages counted once per process)
     doc["memory_ps_rss_sum_mb"] = {g: (sum(v) / len(v) if v else None) for g, v in ps_rss.items()}
+    doc["steady_by_process"] = _steady_by_process(runs, runtime)
     failed = pods[pods.outcome == "failed"]
     doc["failures_by_hop"] = {str(k): int(v) for k, v in failed.failure_hop.value_counts().sort_index().items()}
     pending = pods[pods.outcome == "pending"]
@@ -191,6 +192,25 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     doc["chain"] = {"name": chain["name"] if chain else "", "title": chain["title"] if chain else "",
                     "era": chain["era"] if chain else "", "note": chain["note"] if chain else ""}
     return _clean(doc)
+
+
+def _steady_by_process(runs: list[RunResult], runtime: str | None) -> dict:
+    """Per process, once all pods run: CPU cores and memory (anonymous, PSS, ps RSS), the mean
+    over the sampled nodes and the window, and the group (cgroup) it is counted in."""
+    frames = []
+    for r in runs:
+        res = _only(r.resources, runtime)
+        frames.append(res[(res.time > r.settle_time)
+                          & res.metric.isin(["cpu_cores", "anon_mb", "pss_mb", "rss_mb"])])
+    if not frames or all(f.empty for f in frames):
+        return {}
+    win = pd.concat(frames, ignore_index=True)
+    table = win.groupby(["process", "group", "metric"]).value.mean().unstack("metric")
+    out = {}
+    for (proc, group), row in table.iterrows():
+        out[str(proc)] = {"group": str(group), **{k: float(row[k]) for k in table.columns if k in row
+                                                  and not pd.isna(row[k])}}
+    return out
 
 
 def not_ready_episodes(events: pd.DataFrame, end_time: float) -> list[float]:

@@ -204,7 +204,13 @@ class Node:
         """Every ``period`` s: CPU cores used per process over the period, RSS, queue lengths."""
         env, rec = self.env, self.recorder
         last = self.cpu.totals()
+        idle = {name: spec.idleCpuCores for name, spec in self.chain.processes.items()
+                if spec.idleCpuCores > 0}
         while not self.retired:
+            for proc, cores in idle.items():  # idle instances' background CPU over the period
+                n = self.instances[proc] if self.chain.processes[proc].instances == "spawned" else 1
+                if n:
+                    self.cpu.run(cores * n * period, proc)
             yield env.timeout(period)
             now = env.now
             totals = self.cpu.totals()

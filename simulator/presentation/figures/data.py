@@ -144,6 +144,15 @@ class FigureData:
             return load_scenario(name or self.preset, list(overrides))
         return load_scenario(name or self.preset)
 
+    def validation(self) -> pd.DataFrame:
+        """``kubesim validate``'s table for the catalogue: the usable single-node cases, one
+        replication each with the comparison's seed (``kubesim validate`` runs them all)."""
+        from ...experiments.validate import load_cases, run_cases
+
+        cases = [c.model_copy(update={"replications": 1}) for c in load_cases()
+                 if c.usable and not c.slow and not self.scenario(name=c.setup.preset or "default").cluster]
+        return run_cases(cases, seed=self.seed)
+
     def simulate(self, scenario: Scenario, runtime: str) -> Any:
         """One run of ``scenario`` on ``runtime`` (``"pools"``: the cluster's own node pools)
         with the comparison's seed: its ``pods`` and ``events``."""

@@ -139,6 +139,9 @@ FIGURES: tuple[Entry, ...] = (
     Entry("failures-by-hop", "failures", "Where pod creation breaks as load grows",
           "On one vCPU, dockershim's CreateContainer calls hit the 2-minute deadline and PLEG "
           "stalls; containerd does not."),
+    Entry("validation", "validation", "Predicted against measured",
+          "Each published experiment's outcome against the model's prediction, with the tolerance "
+          "the source's own precision allows: the cases outside it are findings, not hidden."),
     Entry("migration-timeline", "migration",
           "Migrating node pools from Docker to containerd",
           "Nodes switch one at a time; Docker-in-Docker runners are left Pending once the last "

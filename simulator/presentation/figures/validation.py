@@ -11,6 +11,7 @@ dots for cases within it and open ones for misses; validation and calibration ca
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from matplotlib.figure import Figure
@@ -19,7 +20,10 @@ from matplotlib.ticker import FixedLocator, NullLocator
 from ..style import OKABE_ITO, figure_style, new_figure
 from ._draw import finish, require
 
-__all__ = ["validation_figure", "VALIDATION_COLUMNS"]
+if TYPE_CHECKING:
+    from .data import FigureData
+
+__all__ = ["validation_figure", "from_data", "VALIDATION_COLUMNS"]
 
 VALIDATION_COLUMNS = ("case", "kind", "measured", "predicted", "ratio_pred_meas", "tol_low",
                       "tol_high", "passed")
@@ -61,3 +65,9 @@ def validation_figure(results: pd.DataFrame, footnote: str | None = None, *,
                      loc="left", fontweight="bold")
         ax.grid(axis="y", visible=False)
     return finish(fig, footnote)
+
+
+def from_data(data: "FigureData") -> Figure:
+    """The catalogue's version: the single-node cases, one replication each."""
+    return validation_figure(data.validation(), footnote=f"kubesim validate · single-node cases, "
+                             f"1 replication each · seed {data.seed}", theme=data.theme)
