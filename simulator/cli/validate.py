@@ -28,6 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--replications", type=int, help="replications per case (default: each case's own)")
     v.add_argument("--out", default="out/validate", help="output folder (default: %(default)s)")
     v.add_argument("--list", action="store_true", help="list the cases and exit")
+    v.add_argument("--cases-dir", help="a folder of case files instead of the built-in catalogue")
     v.set_defaults(func=cmd_validate)
 
 
@@ -36,7 +37,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ..presentation.outputs import atomic_write, save_validation_figure
     from ..presentation.tables import validation_table
 
-    cases = load_cases()
+    if args.cases_dir:
+        folder = Path(args.cases_dir)
+        if not folder.is_dir():
+            raise ConfigError(f"--cases-dir {args.cases_dir!r} is not a folder")
+        cases = load_cases(folder)
+    else:
+        cases = load_cases()
     if args.list:
         for c in cases:
             flags = [c.kind] + ([] if c.usable else ["unusable"]) + (["slow"] if c.slow else [])

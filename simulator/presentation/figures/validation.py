@@ -35,34 +35,39 @@ def validation_figure(results: pd.DataFrame, footnote: str | None = None, *,
     df = results.sort_values(["kind", "ratio_pred_meas"], ascending=[False, True]).reset_index(drop=True)
     n_val = int((df.kind == "validation").sum())
     ok_val = int(df[df.kind == "validation"].passed.sum())
+    lo, hi = 0.25, 4.0  # a factor of four either way; beyond it the dot sits at the edge
     with figure_style(theme) as colors:
         fig, ax = new_figure()
-        lo = min(0.25, float(df.ratio_pred_meas.min()) * 0.8, float(df.tol_low[df.tol_low > 0].min() or 1) * 0.9)
-        hi = max(4.0, float(df.ratio_pred_meas.max()) * 1.25)
+        fig.suptitle(title or f"{ok_val} of {n_val} validation cases fall within their tolerance",
+                     x=0.01, ha="left", fontweight="bold")
         for i, r in df.iterrows():
             y = len(df) - 1 - i
-            band_lo = max(r.tol_low, lo) if r.tol_low > 0 else lo
+            band_lo = min(max(r.tol_low, lo), hi)
             band_hi = min(r.tol_high, hi) if math.isfinite(r.tol_high) else hi
-            ax.plot([band_lo, band_hi], [y, y], color=colors["grid"], linewidth=9,
+            ax.plot([band_lo, band_hi], [y, y], color=colors["grid"], linewidth=10,
                     solid_capstyle="butt", zorder=1)
             color = OKABE_ITO["blue"] if r.passed else OKABE_ITO["vermillion"]
-            ax.plot([r.ratio_pred_meas], [y], marker="o", markersize=11, zorder=3, linestyle="none",
-                    markerfacecolor=color if r.passed else colors["background"],
+            x = min(max(r.ratio_pred_meas, lo), hi) if math.isfinite(r.ratio_pred_meas) else lo
+            off = x != r.ratio_pred_meas
+            ax.plot([x], [y], marker=("<" if x == lo else ">") if off else "o", markersize=12, zorder=3,
+                    linestyle="none", markerfacecolor=color if r.passed else colors["background"],
                     markeredgecolor=color, markeredgewidth=2.5)
+            if off:
+                ax.annotate(f"{r.ratio_pred_meas:.2g}×", (x, y), xytext=(14 if x == lo else -14, 0),
+                            textcoords="offset points", va="center", ha="left" if x == lo else "right",
+                            fontsize=12, color=color)
         ax.axvline(1.0, color=colors["foreground"], linewidth=1.2, zorder=2)
         ax.set_xscale("log")
-        ax.set_xlim(lo, hi)
-        ticks = [t for t in (0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 8) if lo <= t <= hi]
+        ax.set_xlim(lo / 1.08, hi * 1.08)
+        ticks = [0.25, 0.5, 1, 2, 4]
         ax.xaxis.set_major_locator(FixedLocator(ticks))
         ax.xaxis.set_minor_locator(NullLocator())
         ax.set_xticklabels([f"{t:g}×" for t in ticks])
         ax.set_yticks(range(len(df)))
         labels = [f"{r.case}{'  (calibration)' if r.kind == 'calibration' else ''}" for r in df.itertuples()]
-        ax.set_yticklabels(list(reversed(labels)), fontsize=11)
+        ax.set_yticklabels(list(reversed(labels)), fontsize=12)
         ax.set_ylim(-0.7, len(df) - 0.3)
-        ax.set_xlabel("predicted ÷ measured (grey: the case's tolerance; open dot: outside it)")
-        ax.set_title(title or f"{ok_val} of {n_val} validation cases fall within their tolerance",
-                     loc="left", fontweight="bold")
+        ax.set_xlabel("predicted ÷ measured  (grey: tolerance · open: outside it)")
         ax.grid(axis="y", visible=False)
     return finish(fig, footnote)
 
