@@ -1,7 +1,7 @@
 """The ``kubesim`` command line (DESIGN.md "Command line"). Thin: parse, call, print.
 
 One module per sub-command (``compare``, ``run``, ``presets``, ``explain``, ``trace``,
-``failures``, ``report``, ``sweep``, ``figures``), each with ``register(subparsers)``, which adds
+``failures``, ``report``, ``sweep``, ``figures``, ``calibrate``), each with ``register(subparsers)``, which adds
 its parser, and ``cmd_<name>(args)``, which runs it; what they share is in ``_common``. The CLI
 imports the experiments and presentation layers, never the reverse.
 
@@ -16,13 +16,13 @@ import argparse
 import sys
 
 from ..config import ConfigError
-from . import compare, explain, failures, figures, presets, report, run, sweep, trace
+from . import calibrate, compare, explain, failures, figures, presets, report, run, sweep, trace
 from ._common import Parser
 
 __all__ = ["build_parser", "main"]
 
 # in the order ``kubesim --help`` lists them
-SUBCOMMANDS = (compare, run, presets, explain, trace, failures, report, sweep, figures)
+SUBCOMMANDS = (compare, run, presets, explain, trace, failures, report, sweep, figures, calibrate)
 
 
 def build_parser() -> argparse.ArgumentParser:

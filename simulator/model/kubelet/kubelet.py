@@ -71,6 +71,7 @@ class Kubelet:
         self.env = env
         self.pods: list["PodState"] = []  # admitted and not yet deleted, in admission order
         # the kubelet's API client: kubeAPIQPS / kubeAPIBurst (facts §1.10)
+        assert cfg.kubeAPIQPS is not None and cfg.kubeAPIBurst is not None  # the scenario fills them in
         self.client = TokenBucket(env, cfg.kubeAPIQPS, cfg.kubeAPIBurst)
         server = next(s.process for s in node.chain.operations["run_podsandbox"].steps
                       if s.transport == "grpc")
