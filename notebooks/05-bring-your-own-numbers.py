@@ -21,8 +21,8 @@
 # * how to paste your kubelet's `KubeletConfiguration` into a kubesim scenario;
 # * how to set your node size and a CNI latency you measured (median and p90);
 # * what kubesim says when a key is misspelt or a value is impossible;
-# * how to read a real kubelet `/metrics` scrape and put its Docker operation latencies
-#   next to the model's.
+# * how to calibrate a chain to a real kubelet `/metrics` scrape (`kubesim calibrate`) and
+#   run the calibrated chain as a runtime.
 
 # %%
 # Setup: figures inline; kubesim from the installed package, or from this checkout.
@@ -132,73 +132,71 @@ display(latency_cdf(ours.pods, title="My node: 2 vCPUs, CNI ADD 150 ms median, k
 # %% [markdown]
 # ## A real kubelet's `/metrics`
 #
-# The project keeps three real kubelet scrapes in `shared/realdata/` (next to this
-# repository). The Kubernetes 1.21 one, from an EKS node with about 30 pods, has the
-# histogram `kubelet_docker_operations_duration_seconds`: how long dockershim waited for
-# dockerd, per operation. `histogram_quantile`-style interpolation inside the buckets gives
-# p50 and p90. Skipped when the file is not there.
+# kubesim ships three real kubelet scrapes in `examples/metrics/` (their sources, licences and
+# caveats are in the README there). The Kubernetes 1.21 one comes from an EKS node with about
+# 30 pods running Docker through dockershim. `kubesim calibrate --metrics FILE` reads such a
+# scrape with prometheus-client's parser (the old `*_latency_microseconds` summaries and the
+# `*_duration_seconds` histograms alike), simulates the node it describes, and fits the chain's
+# step latencies until the model reproduces the median of every operation the scrape measured:
+# the CRI calls (`kubelet_runtime_operations_*`) and, under dockershim, the Docker calls behind
+# them (`kubelet_docker_operations_*`). The same from Python:
 
 # %%
-import re
+import tempfile
 
-import numpy as np
+from simulator.experiments.calibrate import calibrate, read_scrape
 
-CANDIDATES = [Path("../../shared/realdata/kubelet-1.21-dockershim-eks.prom"),  # repo/../shared
-              Path("/work/shared/realdata/kubelet-1.21-dockershim-eks.prom")]
-scrape = next((p for p in CANDIDATES if p.is_file()), None)
-
-BUCKET = re.compile(r'^kubelet_docker_operations_duration_seconds_bucket\{operation_type="(\w+)",le="([^"]+)"\} (\S+)')
-
-
-def histogram_quantile(q, buckets):
-    """Prometheus histogram_quantile: linear interpolation inside the bucket holding q."""
-    les, counts = zip(*sorted(buckets))
-    rank = q * counts[-1]
-    i = int(np.searchsorted(counts, rank))
-    lo_le, lo_n = (les[i - 1], counts[i - 1]) if i else (0.0, 0.0)
-    if np.isinf(les[i]):
-        return lo_le
-    return lo_le + (les[i] - lo_le) * (rank - lo_n) / (counts[i] - lo_n)
-
-
-measured = {}
-if scrape is None:
-    print("No kubelet scrape found at", [str(p) for p in CANDIDATES], "- skipping this part.")
-else:
-    buckets = {}
-    for line in scrape.read_text().splitlines():
-        m = BUCKET.match(line)
-        if m:
-            buckets.setdefault(m[1], []).append((float(m[2]), float(m[3])))
-    for op in ("create_container", "start_container"):
-        measured[op] = {"n": int(max(c for _, c in buckets[op])),
-                        "p50 (ms)": 1000 * histogram_quantile(0.5, buckets[op]),
-                        "p90 (ms)": 1000 * histogram_quantile(0.9, buckets[op])}
-    print(f"from {scrape.name}:")
-    display(pd.DataFrame(measured).T.round(0))
+SCRAPE = Path("../examples/metrics/kubelet-1.21-dockershim-eks.prom")
+scrape = read_scrape(SCRAPE)
+print(scrape.describe())
+docker = scrape.level("docker")
+display(pd.DataFrame({op: {"n": docker[op].count, "p50 (ms)": 1000 * docker[op].median,
+                           "p90 (ms)": 1000 * docker[op].p90}
+                      for op in ("create_container", "start_container", "inspect_container")}).T.round(1))
 
 # %% [markdown]
-# The metric times dockershim's calls to dockerd, so the model's counterpart is the
-# `dockershim -> dockerd` hop of the same operation (`POST /containers/create`, `POST
-# /containers/{id}/start`); the CRI operation as the kubelet sees it
-# (`per_operation_mean_seconds`) adds dockershim's own work on top. Model numbers below are
-# the default scenario on dockershim.
+# Histogram quantiles are interpolated linearly inside the bucket that holds them (as PromQL's
+# `histogram_quantile`); the fit reads the model's latencies through the same buckets. The fit
+# report has one row per measured operation: the scrape's median, p90 and count, the model's
+# median before (the base chain) and after (the calibrated overlay), and their ratio.
+# Operations the model does not have, or with too few observations, are listed as skipped.
 
 # %%
-if measured:
-    doc = base.summary()["runtimes"]["dockershim"]
-    sp = base.spans.query("runtime == 'dockershim' and source == 'sync'")
-    hop = sp[(sp.caller == "dockershim") & (sp.process == "dockerd")
-             & sp.step.isin(["POST /containers/create", "POST /containers/{id}/start"])]
-    hop_ms = ((hop.end - hop.start) * 1000).groupby(hop.operation)
-    comparison = pd.DataFrame({
-        op: {"real p50 (ms)": measured[op]["p50 (ms)"], "real p90 (ms)": measured[op]["p90 (ms)"],
-             "model hop p50 (ms)": hop_ms.median()[op], "model hop p90 (ms)": hop_ms.quantile(0.9)[op],
-             "model CRI op mean (ms)": 1000 * doc["per_operation_mean_seconds"][op]}
-        for op in measured}).T
-    display(comparison.round(0))
-else:
-    print("(no scrape: nothing to compare)")
+cal = calibrate(SCRAPE, seed=1)
+print(f"base chain: {cal.base} ({cal.why})")
+report = cal.report()
+columns = ["level", "operation", "n", "measured_p50_ms", "model_before_p50_ms", "model_p50_ms", "ratio",
+           "within_15pct", "note"]
+display(report[columns])
+
+# %%
+import matplotlib.pyplot as plt
+
+cri = report[(report.level == "cri") & (report.status == "calibrated")].set_index("operation")
+ax = cri[["measured_p50_ms", "model_before_p50_ms", "model_p50_ms"]].rename(columns={
+    "measured_p50_ms": "measured (scrape)", "model_before_p50_ms": "model: dockershim chain",
+    "model_p50_ms": "model: calibrated overlay"}).plot.barh(figsize=(10, 6), logx=True)
+ax.set_xlabel("median latency (ms, log scale)")
+ax.set_title("CRI operations on the EKS node: the scrape against the model")
+plt.show()
+
+# %% [markdown]
+# The overlay is a chain file (`base: dockershim` plus `stepOverrides:`, every step citing the
+# scrape, the metric and the quantiles it was fitted to). Pass it as a runtime: here it runs my
+# node from above next to the chain it started from. The scrape's CNI latency (its network
+# plugin's `set_up_pod`) belongs to the node, not to the runtime, so it is not in the overlay:
+# the fit scenario took it from the scrape (`cal.scenario.cni`), my node keeps its own.
+
+# %%
+overlay = Path(tempfile.mkdtemp()) / "calibrated-dockershim.yaml"
+overlay.write_text(cal.overlay_text(), encoding="utf-8")
+print(cal.overlay_text()[:1200], "...")
+calibrated = compare(scenario, runtimes=["dockershim", str(overlay)], seed=1)
+display(pd.DataFrame({("calibrated" if rt == str(overlay) else rt): {
+    "pod startup p50 (s)": d["pod_startup_seconds"]["p50"], "pod startup p99 (s)": d["pod_startup_seconds"]["p99"],
+    "run_podsandbox mean (ms)": 1000 * d["per_operation_mean_seconds"]["run_podsandbox"],
+    "start_container mean (ms)": 1000 * d["per_operation_mean_seconds"]["start_container"]}
+    for rt, d in calibrated.summary()["runtimes"].items()}).T.round(2))
 
 # %% [markdown]
 # ## Takeaways
@@ -209,5 +207,6 @@ else:
 #   for CNI (`cni.add`) or any other distribution in the scenario.
 # * A misspelt key or an impossible value stops before the run with a message naming the
 #   field: no silent defaults.
-# * A kubelet `/metrics` scrape is a few lines of regex away from p50/p90 per operation,
-#   which you can hold against the model hop by hop.
+# * `kubesim calibrate --metrics FILE` turns a kubelet `/metrics` scrape into a chain overlay
+#   that reproduces its per-operation medians, with a fit report per operation; pass the
+#   overlay as a runtime (`--runtimes calibrated.yaml`).

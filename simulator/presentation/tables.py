@@ -1,8 +1,15 @@
-"""Plain-text tables for the terminal (``kubesim compare``)."""
+"""Plain-text tables for the terminal (``kubesim compare``, ``kubesim calibrate``)."""
 
 from __future__ import annotations
 
-__all__ = ["comparison_table", "validation_table"]
+import math
+import textwrap
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..experiments.calibrate import Calibration
+
+__all__ = ["comparison_table", "validation_table", "calibration_table"]
 
 
 def _f(x, fmt: str = "{:.2f}", scale: float = 1.0) -> str:
@@ -94,4 +101,50 @@ def validation_table(df) -> str:
         part = df[df.kind == kind]
         if len(part):
             lines.append(f"{kind}: {int(part.passed.sum())} of {len(part)} within tolerance")
+    return "\n".join(lines)
+
+
+def _ms(x) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.3g}" if x < 100 else f"{x:.0f}"
+
+
+def calibration_table(cal: "Calibration") -> str:
+    """The fit report: one row per operation the scrape measured (``kubesim calibrate``)."""
+    from ..experiments.calibrate.fit import REPLICATIONS
+    rep = cal.report()
+    s = cal.scrape
+    lines = [f"kubesim calibrate: {s.name} ({s.describe()})",
+             f"base chain: {cal.base} ({cal.why})", ""]
+    for note in cal.notes:
+        lines += textwrap.wrap(note, 100, initial_indent="  - ", subsequent_indent="    ")
+    lines.append("")
+    head = ["level", "operation", "n", "measured p50", "p90", "model before", "model p50", "p90",
+            "ratio", "within 15 %"]
+    rows = []
+    for r in rep.itertuples(index=False):
+        if r.status == "skipped":
+            rows.append([r.level, r.operation, str(r.n), _ms(r.measured_p50_ms), _ms(r.measured_p90_ms),
+                         "", "", "", "", f"skipped: {r.note}"])
+            continue
+        rows.append([r.level, r.operation, str(r.n), _ms(r.measured_p50_ms), _ms(r.measured_p90_ms),
+                     _ms(r.model_before_p50_ms), _ms(r.model_p50_ms), _ms(r.model_p90_ms),
+                     f"{r.ratio:.2f}", "yes" if r.within_15pct else "NO"])
+    widths = [max(len(h), *(len(row[i]) for row in rows if i < 9 or not row[i].startswith("skipped")))
+              for i, h in enumerate(head)]
+    lines.append("  ".join(h.ljust(w) if i < 2 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths))))
+    lines.append("-" * (sum(widths) + 2 * (len(widths) - 1)))
+    for row in rows:
+        cells = [c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row[:9], widths))]
+        lines.append("  ".join(cells) + "  " + row[9])
+    done = rep[rep.status == "calibrated"]
+    verdict = (f"{int(done.within_15pct.sum())} of {len(done)} calibrated operations within 15 % of the "
+               f"scrape's median ({cal.rounds} rounds of {REPLICATIONS} replications, seed {cal.seed}); "
+               f"{int((rep.status == 'skipped').sum())} skipped.")
+    legend = ("Latencies in ms. 'level' cri = kubelet_runtime_operations_*, docker = "
+              "kubelet_docker_operations_*. Histogram quantiles are interpolated linearly inside the "
+              "bucket that holds them, the model's through the same buckets; summary quantiles are "
+              "the kubelet's own. 'model before' is the base chain, 'model' the overlay.")
+    lines += ["", verdict, *textwrap.wrap(legend, 100)]
     return "\n".join(lines)
