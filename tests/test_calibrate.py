@@ -3,9 +3,10 @@
 The acceptance criterion of the issue: on each of the three real scrapes in examples/metrics/,
 every operation calibrate fits has its model median within 15 % of the scrape's. The fit is
 deterministic (fixed seed), so that check is exact. On a seed the fit never saw, the model's
-median moves by its own sampling error; there the bound is 15 % plus 3.3 bootstrap standard
-errors of the model's median estimator (3.3: two-sided, 1 % for the whole family of ~25
-operations per scrape, Bonferroni).
+median moves by its own sampling error, and the scrape's median is itself a sample median (a
+few dozen observations for some operations): there the bound is 15 % plus 3.3 standard errors
+of the difference, the model's from a bootstrap and the scrape's from its log-normal spread
+(3.3: two-sided, 1 % for the whole family of ~25 operations per scrape, Bonferroni).
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ import yaml
 from simulator.chains import chain_from_data, load_chain
 from simulator.cli import main
 from simulator.config import ConfigError, load_scenario
-from simulator.experiments.calibrate import TOLERANCE, calibrate, histogram_quantile, parse_scrape, read_scrape
+from simulator.experiments.calibrate import (
+    TOLERANCE,
+    calibrate,
+    histogram_quantile,
+    parse_scrape,
+    read_scrape,
+)
 from simulator.experiments.calibrate.fit import measure, run_model
 from simulator.experiments.calibrate.knobs import ChainIndex
 from simulator.experiments.runner import compare
@@ -218,10 +225,17 @@ def test_the_fit_holds_on_a_seed_it_never_saw(name, tmp_path):
             continue
         x = _durations(ok, dur, index, k)
         boot = [k.target.quantile_of(0.5, rng.choice(x, len(x))) for _ in range(200)]
-        se = float(np.std(np.log(np.maximum(boot, 1e-9))))
-        err = abs(math.log(median / k.target.median))
+        se_model = float(np.std(np.log(np.maximum(boot, 1e-9))))
+        # the scrape's median is a sample median too: for a log-normal, its log has standard
+        # error 1.2533 sigma / sqrt(n), sigma from the scrape's own p50 and p90 (sigma of a
+        # log-normal = ln(p90 / p50) / 1.2816); a few dozen observations leave it uncertain
+        t = k.target
+        sigma = math.log(t.p90 / t.median) / 1.2816 if t.p90 > t.median else 0.0
+        se_meas = 1.2533 * sigma / math.sqrt(t.count)
+        se = math.hypot(se_model, se_meas)
+        err = abs(math.log(median / t.median))
         if err > math.log(1 + TOLERANCE) + 3.3 * se:
-            worse.append(f"{k.name}: model {median * 1000:.3g} ms vs {k.target.median * 1000:.3g} ms "
+            worse.append(f"{k.name}: model {median * 1000:.3g} ms vs {t.median * 1000:.3g} ms "
                          f"(log error {err:.3f}, SE {se:.3f})")
     assert not worse, worse
 

@@ -17,7 +17,14 @@ replaces those it lists (``cri-dockerd`` is ``dockershim`` moved into its own pr
 
 from __future__ import annotations
 
-from .loading import CHAIN_DIR, chain_from_data, is_chain_file, known_chains, load_chain, resolve_chain
+from .loading import (
+    CHAIN_DIR,
+    chain_from_data,
+    is_chain_file,
+    known_chains,
+    load_chain,
+    resolve_chain,
+)
 from .schema import (
     CONDITIONS,
     OPERATIONS,
