@@ -134,8 +134,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
               f"{res.baseline[rt]:.4g} {res.unit} at the defaults; top {min(top, len(mine))} by mu*")
         print(format_table(mine, res.unit, top))
     if len(res.skipped):
-        print("\nSkipped: " + "; ".join(f"{s.name} ({s.runtime}: {s.reason})"
-                                         for s in res.skipped.itertuples(index=False)))
+        grouped = res.skipped.groupby(["name", "reason"], sort=False)["runtime"].agg(", ".join)
+        print("\nSkipped: " + "; ".join(f"{name} ({reason}; {rts})" for (name, reason), rts in grouped.items()))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     written = [atomic_write(out / "sensitivity.csv", lambda p: res.table.to_csv(p, index=False)),

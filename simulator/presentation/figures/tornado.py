@@ -69,13 +69,14 @@ def _metric(output: str) -> str:
     return f"{tail} {name}" if tail else name
 
 
-def _title(order: list[str], peak: pd.Series, output: str) -> str:
-    """The takeaway: how many guesses carry the output, and which."""
+def _title(peak: pd.Series, output: str) -> str:
+    """The takeaway: how many guesses carry the output (μ* at least a third of the largest),
+    and which; ``peak`` is each parameter's largest μ*, in decreasing order."""
     metric = _metric(output)
     if peak.empty or float(peak.iloc[0]) <= 0:
         return f"No guess moves {metric} over this range"
     top = float(peak.iloc[0])
-    drivers = [p for p in order if float(peak[p]) >= top / 3]
+    drivers = [p for p in peak.index if float(peak[p]) >= top / 3]
     if len(drivers) <= 3:
         names = [short_name(p) for p in drivers]
         listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
@@ -134,7 +135,7 @@ def tornado(table: pd.DataFrame, output: str, unit: str, footnote: str | None = 
         handles.append(Line2D([], [], color=colors["muted"], linewidth=1.6,
                               label="95 % bootstrap interval"))
         ax.legend(handles=handles, loc="lower right", handlelength=1.2)
-        text = title or _title(order, peak, output)
+        text = title or _title(peak, output)
         fig.suptitle(text, x=0.01, ha="left",
                      fontsize=shrink_to_fit(text, 0.97 * FIG_W_PX, 24, "bold"))
     return finish(fig, footnote)
