@@ -110,8 +110,8 @@ def test_mixed_cluster_outputs_one_section_per_chain(tmp_path, capsys):
     capsys.readouterr()
 
 
-SUBCOMMANDS = ["compare", "run", "presets", "explain", "trace", "failures", "report", "sweep", "figures",
-               "calibrate"]
+SUBCOMMANDS = ["compare", "run", "presets", "explain", "trace", "failures", "report", "sweep", "sensitivity",
+               "figures", "validate", "calibrate"]
 
 
 def test_one_module_per_subcommand_and_only_the_cli_imports_the_cli():

@@ -1,8 +1,8 @@
 """The ``kubesim`` command line (DESIGN.md "Command line"). Thin: parse, call, print.
 
 One module per sub-command (``compare``, ``run``, ``presets``, ``explain``, ``trace``,
-``failures``, ``report``, ``sweep``, ``figures``, ``validate``, ``calibrate``), each with
-``register(subparsers)``, which adds
+``failures``, ``report``, ``sweep``, ``sensitivity``, ``figures``, ``validate``, ``calibrate``), each
+with ``register(subparsers)``, which adds
 its parser, and ``cmd_<name>(args)``, which runs it; what they share is in ``_common``. The CLI
 imports the experiments and presentation layers, never the reverse.
 
@@ -26,6 +26,7 @@ from . import (
     presets,
     report,
     run,
+    sensitivity,
     sweep,
     trace,
     validate,
@@ -35,7 +36,8 @@ from ._common import Parser
 __all__ = ["build_parser", "main"]
 
 # in the order ``kubesim --help`` lists them
-SUBCOMMANDS = (compare, run, presets, explain, trace, failures, report, sweep, figures, validate, calibrate)
+SUBCOMMANDS = (compare, run, presets, explain, trace, failures, report, sweep, sensitivity, figures,
+               validate, calibrate)
 
 
 def build_parser() -> argparse.ArgumentParser:

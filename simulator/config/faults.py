@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from ..schema import NonNeg, Pos, StrictModel
+from .costs import assumption
 
 __all__ = [
     "Fault",
@@ -54,9 +55,9 @@ class DaemonRestartFault(_When):
 
     kind: Literal["daemonRestart"]
     daemon: Literal["runtime", "dockerd", "containerd", "crio"] = "runtime"
-    # ASSUMPTION: 10 s from stop to serving again (systemd restart + daemon init); no
-    # published restart-time measurement in calibration.md.
-    downSeconds: NonNeg = 10.0
+    downSeconds: NonNeg = assumption(
+        10.0, "10 s from stop to serving again (systemd restart + daemon init); no published "
+        "restart-time measurement in calibration.md")
     liveRestore: bool = False
 
 

@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..errors import format_validation_error
 from ..schema import NonNeg, Pos, StrictModel, format_duration, parse_kubernetes_version
-from .costs import KubeletCosts
+from .costs import KubeletCosts, assumption
 from .faults import Fault
 from .kubelet import KubeletConfig
 from .node import ApiServerConfig, CniConfig, NodeConfig, SchedulerConfig
@@ -60,8 +60,8 @@ class MigrationConfig(StrictModel):
     pools: list[str] = Field(min_length=1)
     toRuntime: str
     startSeconds: NonNeg = 60.0
-    # ASSUMPTION: 5 min to reinstall a node's runtime and rejoin (image + reboot).
-    reinstallSeconds: NonNeg = 300.0
+    reinstallSeconds: NonNeg = assumption(300.0, "5 min to reinstall a node's runtime and rejoin "
+                                          "(a new image or a package change, then a reboot)")
     # labels the reinstalled node gets (replacing the pool's)
     labels: dict[str, str] = Field(default_factory=dict)
 
@@ -71,8 +71,7 @@ class ClusterConfig(StrictModel):
     migration: MigrationConfig | None = None
     # kube-scheduler percentageOfNodesToScore adaptive default: 50 % - nodes/125 %, at least
     # 5 % (pkg/scheduler/schedule_one.go numFeasibleNodesToFind); scoring cost per node below.
-    # ASSUMPTION: ~20 us of filter + score work per node considered.
-    scorePerNodeMs: NonNeg = 0.02
+    scorePerNodeMs: NonNeg = assumption(0.02, "~20 us of filter + score work per node considered")
 
     @model_validator(mode="after")
     def _unique(self) -> "ClusterConfig":

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from ..schema import NonNeg, Pos, StrictModel
+from .costs import assumption
 
 __all__ = ["ImageSpec", "ContainerSpec", "PodSpec", "PodTemplate", "WorkloadConfig"]
 
@@ -30,8 +31,8 @@ class ContainerSpec(StrictModel):
     crashAfterSeconds: NonNeg | None = None
     # How many times it crashes before it stays up; None = every time.
     crashTimes: Annotated[int, Field(ge=1)] | None = None
-    # Time the process takes to exit after SIGTERM. ASSUMPTION: 0.5 s for a well-behaved app.
-    terminationSeconds: NonNeg = 0.5
+    # Time the process takes to exit after SIGTERM.
+    terminationSeconds: NonNeg = assumption(0.5, "0.5 s from SIGTERM to exit for a well-behaved app")
 
 
 class PodSpec(StrictModel):

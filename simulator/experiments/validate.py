@@ -24,6 +24,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from ..config import load_scenario
 from ..errors import ConfigError, format_validation_error
+from ..presets import preset_data
 from ..schema import StrictModel
 from ..validation import CASE_DIR
 from .runner import compare
@@ -125,8 +126,12 @@ def _metric(doc: dict, path: str) -> float:
 
 def _predict(case: Case, overrides: dict[str, Any], seed: int) -> list[float]:
     """The metric for each of the case's runtimes, mean over replications."""
-    scenario = load_scenario(case.setup.preset or "default",
-                             {**case.setup.set, **overrides, "runtimes": list(case.setup.runtimes)})
+    data = preset_data(case.setup.preset or "default")
+    # every pool runs the case's runtime (simulate puts it on every node); naming it in the pools
+    # too keeps a release without the pools' chain (dockershim after 1.23) a valid scenario
+    for pool in (data.get("cluster") or {}).get("pools", []):
+        pool["runtime"] = case.setup.runtimes[0]
+    scenario = load_scenario(data, {**case.setup.set, **overrides, "runtimes": list(case.setup.runtimes)})
     out = []
     for rt in case.setup.runtimes:
         values = [_metric(compare(scenario, runtimes=[rt], seed=seed + k).summary()["runtimes"][rt],

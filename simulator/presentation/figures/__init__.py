@@ -9,6 +9,7 @@
 * :mod:`.resources`: CPU and memory per process at steady state;
 * :mod:`.latency_vs_load`: pod startup p50 and p99 against load, with confidence bands;
 * :mod:`.failures`: where pod creation breaks as load grows (heatmap and table);
+* :mod:`.tornado`: which ASSUMPTION defaults an output rests on (Morris μ*);
 * :mod:`.migration`: a runtime migration, node by node.
 
 Each module's docstring says what its figure teaches and what data it draws. Each figure

@@ -142,6 +142,13 @@ FIGURES: tuple[Entry, ...] = (
     Entry("validation", "validation", "Predicted against measured",
           "Each published experiment's outcome against the model's prediction, with the tolerance "
           "the source's own precision allows: the cases outside it are findings, not hidden."),
+    Entry("sensitivity-tornado", "tornado",
+          "Which guesses the answer rests on",
+          "Morris μ* of every ASSUMPTION default on p50 pod startup: no single guess dominates. "
+          "The largest are the costs of the runtime's list and status calls, which PLEG's relist "
+          "(how the kubelet notices a started container) makes every second, and the registry "
+          "link; σ as large as μ* marks irregular effects. A small screening (3 trajectories, "
+          "20 pods): `kubesim sensitivity` runs more."),
     Entry("migration-timeline", "migration",
           "Migrating node pools from Docker to containerd",
           "Nodes switch one at a time; Docker-in-Docker runners are left Pending once the last "
