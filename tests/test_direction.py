@@ -36,16 +36,23 @@ def _stats(overrides):
     return out
 
 
-def _no_slower(worse, better):
+def _no_slower(worse, better, grid_shift: bool = False):
+    """``grid_shift``: the change does not bind, so it can only move work within the PLEG's
+    1 s relist grid: a pod whose container start lands just after a relist (rather than just
+    before) is seen one relist later. One such pod moves the mean by 1 s / 40 and the p90 by at
+    most 1 s; more than that is more work, which never comes from more capacity."""
     for key in worse:
-        for a, b in zip(worse[key], better[key]):
-            assert b <= a * (1 + 1e-9), f"{key}: {b:.3f} s with more capacity vs {a:.3f} s"
+        for (a, b), slack in zip(zip(worse[key], better[key]),
+                                 ((1.0 / 40, 1.0) if grid_shift else (0.0, 0.0))):
+            assert b <= a * (1 + 1e-9) + slack, f"{key}: {b:.3f} s with more capacity vs {a:.3f} s"
 
 
-@pytest.mark.parametrize("low,high", [("node.cpuCores=1", "node.cpuCores=2"),
-                                      ("node.cpuCores=2", "node.cpuCores=8")])
-def test_more_cores_never_slower(low, high):
-    _no_slower(_stats(FAST_API + [low]), _stats(FAST_API + [high]))
+def test_more_cores_never_slower_where_cpu_binds():
+    _no_slower(_stats(FAST_API + ["node.cpuCores=1"]), _stats(FAST_API + ["node.cpuCores=2"]))
+
+
+def test_more_cores_than_needed_move_pods_only_within_the_relist_grid():
+    _no_slower(_stats(FAST_API + ["node.cpuCores=2"]), _stats(FAST_API + ["node.cpuCores=8"]), grid_shift=True)
 
 
 def test_higher_kube_api_qps_never_slower():
