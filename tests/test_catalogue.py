@@ -127,7 +127,7 @@ def make_resources() -> pd.DataFrame:
                 for process, group, cpu, rss in plist:
                     rows.append((runtime, "node-1", float(t), process, group, "cpu_cores",
                                  cpu * boost, rep))
-                    rows.append((runtime, "node-1", float(t), process, group, "rss_mb", rss, rep))
+                    rows.append((runtime, "node-1", float(t), process, group, "pss_mb", rss, rep))
                 rows.append((runtime, "node-1", float(t), "cpu", "node", "queue", 3.0, rep))
     return pd.DataFrame(rows, columns=["runtime", "node", "time", "process", "group", "metric",
                                        "value", "replication"])
@@ -301,7 +301,7 @@ def test_resources_use_steady_state() -> None:
 
 def test_resources_require_cpu_or_memory() -> None:
     res = make_resources()
-    with pytest.raises(ValueError, match="cpu_cores or rss_mb"):
+    with pytest.raises(ValueError, match="cpu_cores or pss_mb"):
         resources_by_process(res[res["metric"] == "queue"])
 
 

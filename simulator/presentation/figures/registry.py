@@ -110,7 +110,7 @@ FIGURES: tuple[Entry, ...] = (
           "excluded), per chain."),
     Entry("time-by-operation", "time_by_operation",
           "Where the time goes, by CRI operation",
-          "RunPodSandbox and StartContainer dominate; dockershim spends about twice as long in "
+          "RunPodSandbox and StartContainer dominate; dockershim spends nearly twice as long in "
           "each as containerd.",
           report_caption="Mean time per pod spent in each CRI call the kubelet makes."),
     Entry("time-by-hop", "time_by_hop", "Where the time goes, hop by hop",
@@ -130,8 +130,8 @@ FIGURES: tuple[Entry, ...] = (
           "The processes and transports RunPodSandbox crosses on each chain, and where CNI "
           "runs."),
     Entry("resources-by-process", "resources", "CPU and memory per process",
-          "One shim per container makes the Docker chains' memory grow with pods; CRI-O's "
-          "conmon is tiny."),
+          "One shim per container makes the Docker chains' memory grow with pods, even with the "
+          "shims' shared pages counted once; CRI-O's conmon is tiny."),
     Entry("latency-vs-load", "latency_vs_load",
           "Pod startup against load, with 95 % confidence bands",
           "With the API client out of the way (1.27+ defaults) on 2 cores, dockershim's "

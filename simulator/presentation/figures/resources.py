@@ -6,7 +6,8 @@ process it is (a shim per container makes the Docker chains' memory grow with po
 conmon is tiny).
 
 What it draws: a comparison's ``resources`` DataFrame (long: runtime, node, time, process,
-group, metric, value, replication), the ``cpu_cores`` and ``rss_mb`` metrics averaged over the
+group, metric, value, replication), the ``cpu_cores`` and ``pss_mb`` metrics (proportional set
+size: a binary's pages shared by many shims counted once, as the cgroup holds them) averaged over the
 last 30 % of each run (or from a given time on), then over nodes and replications: one stacked
 bar per runtime in each of two panels, CPU and memory.
 """
@@ -64,9 +65,9 @@ def resources_by_process(
     shares (the groups the node e2e resource tests measured as cgroups).
     """
     require(resources, _RESOURCE_COLUMNS, "resources")
-    data = resources[resources["metric"].isin(["cpu_cores", "rss_mb"])]
+    data = resources[resources["metric"].isin(["cpu_cores", "pss_mb"])]
     if data.empty:
-        raise ValueError("resources hold no cpu_cores or rss_mb rows")
+        raise ValueError("resources hold no cpu_cores or pss_mb rows")
     keys = [k for k in ("runtime", "node", "replication") if k in data.columns]
     if since is None:
         t_lo = data.groupby(keys)["time"].transform("min")
@@ -81,7 +82,7 @@ def resources_by_process(
             raise ValueError(f"resources hold no sample at or after since={since}")
     per_run = steady.groupby(keys + ["process", "group", "metric"])["value"].mean()
     means = per_run.groupby(["runtime", "process", "group", "metric"]).mean().unstack("metric")
-    means = means.reindex(columns=["cpu_cores", "rss_mb"]).fillna(0.0)
+    means = means.reindex(columns=["cpu_cores", "pss_mb"]).fillna(0.0)
     runtimes = sorted(means.index.get_level_values("runtime").unique(), key=runtime_sort_key)
     group_of = {p: g for (_, p, g) in means.index}
     shown = means[(means.abs() > 1e-9).any(axis=1)]
@@ -95,9 +96,9 @@ def resources_by_process(
                lambda v: f"{v:.0f}" if v >= 10 else f"{v:.2g}")
     else:
         cpu = ("cpu_cores", "CPU in use", "cores", 1.0, lambda v: f"{v:.2f}")
-    panels = (cpu, ("rss_mb", "resident memory", "MB", 1.0, lambda v: f"{v:.0f}"))
+    panels = (cpu, ("pss_mb", "resident memory", "MB", 1.0, lambda v: f"{v:.0f}"))
     axis_labels = ("millicores (1000 = one core busy)" if cpu[2] == "millicores" else
-                   "cores busy", "MB (resident set size)")
+                   "cores busy", "MB (PSS: shared pages counted once)")
     tables = []
     for metric, _, _, factor, _ in panels:
         table = means[metric].groupby(["runtime", "process"]).sum().unstack("process")
