@@ -23,7 +23,12 @@
 # * how to follow pods per runtime over time as nodes are cordoned, drained, reinstalled
 #   and rejoin;
 # * why Docker-in-Docker CI runners are left Pending once the last Docker pool migrates,
-#   and how to check a fix (keep the CI pool on Docker) before doing it for real.
+#   and how to check a fix (keep the CI pool on Docker) before doing it for real;
+# * what happens when the CNI settings the kubelet's dockershim read (`--cni-conf-dir`,
+#   `--cni-bin-dir`) are not carried over to containerd's CNI section, and how a readiness
+#   gate in the plan limits the damage;
+# * the two ways to keep Docker-in-Docker runners on containerd nodes (a Docker DaemonSet, a
+#   `docker:dind` sidecar): their start-up, memory and what each breaks.
 
 # %%
 # Setup: figures inline; kubesim from the installed package, or from this checkout.
@@ -167,13 +172,96 @@ assert left == 0, "the fixed plan should leave no pod Pending"
 display(plot_migration(fixed, "Fixed: apps move to containerd, ci stays on Docker"))
 
 # %% [markdown]
+# ## The CNI configuration moves too
+#
+# With dockershim the kubelet runs CNI itself, reading `--cni-conf-dir` and `--cni-bin-dir`;
+# with containerd the CRI plugin runs it, reading `[plugins."io.containerd.grpc.v1.cri".cni]`
+# `conf_dir` and `bin_dir` in containerd's config. `kubesim explain containerd` shows where
+# each chain reads them. A reinstall that does not carry them over fails in one of two ways:
+#
+# * `missing-config`: containerd finds no network config, its Status says
+#   `NetworkReady=false`, the node stays NotReady and the scheduler keeps every pod away (the
+#   `node.kubernetes.io/not-ready` taint): capacity disappears node by node;
+# * `missing-binaries`: the config is there (a CNI DaemonSet wrote it) but the plugins are not
+#   in containerd's `bin_dir`: the node is Ready, pods land, and every CNI ADD fails; they stay
+#   ContainerCreating.
+#
+# A careful plan waits for each reinstalled node to be Ready before draining the next
+# (`readyTimeoutSeconds`): the migration stops at the first bad node.
+#
+# The what-ifs below use 1-minute reinstalls and a 15-minute horizon so that each runs in a
+# few seconds; the mechanisms do not depend on the reinstall time.
+
+# %%
+QUICK = ["cluster.migration.reinstallSeconds=60", "simulation.horizonSeconds=900"]
+cni_plans = {
+    "config carried": [],
+    "config missing": ["cluster.migration.cniConfig=missing-config"],
+    "binaries missing": ["cluster.migration.cniConfig=missing-binaries"],
+    "config missing, readiness gate 2 min": ["cluster.migration.cniConfig=missing-config",
+                                              "cluster.migration.readyTimeoutSeconds=120"],
+}
+rows = {}
+for name, sets in cni_plans.items():
+    doc = compare(load_scenario("migration-docker-to-containerd", QUICK + sets), runtimes=["pools"]).summary()
+    mig = doc["migration"]["pools"]
+    rows[name] = {"nodes migrated": mig["nodes_migrated"], "halted": bool(mig["halted"]),
+                  "nodes NotReady (network)": mig["nodes_network_not_ready"],
+                  "pods left pending": sum(mig["pods_pending_by_reason"].values()),
+                  "why (first reason)": next(iter(mig["pods_pending_by_reason"]), "")}
+display(pd.DataFrame(rows).T)
+
+# %% [markdown]
+# Without the config all 46 pods end Pending: each migrated node joined NotReady and the
+# drained pods crowded onto the nodes still on Docker until none was left. Without the
+# binaries the apps land on the containerd nodes and stay ContainerCreating with
+# `failed to find plugin "loopback" in path [/opt/cni/bin]`, attributed to the CNI hop. With
+# the readiness gate one node is lost and the workload keeps running on Docker while the
+# operator fixes containerd's CNI section.
+#
+# ## Docker-in-Docker on containerd nodes
+#
+# Besides pinning the runners to a Docker pool (above), two plans keep them on containerd:
+# a Docker daemon as a DaemonSet whose socket the runners mount, or a `docker:dind` sidecar
+# in every runner (`cluster.migration.dind.strategy`). The summary's `migration.dind` says how
+# long until each runner's Docker answers, what the daemons cost and what each plan breaks.
+
+# %%
+dind_rows, breaks = {}, {}
+for strategy in ("pin", "daemonset", "sidecar"):
+    doc = compare(load_scenario("migration-docker-to-containerd",
+                                QUICK + [f"cluster.migration.dind.strategy={strategy}"]),
+                  runtimes=["pools"]).summary()
+    d = doc["migration"]["pools"]["dind"]
+    dind_rows[strategy] = {"runners running": d["running"], "runners pending": d["pending"],
+                           "Docker ready p50 (s)": d["docker_ready_seconds"]["p50"],
+                           "Docker ready max (s)": d["docker_ready_seconds"]["max"],
+                           "daemon pods": d["daemon_pods"],
+                           "DinD memory per node (MB PSS)": d["dind_memory_pss_mb_per_node"]}
+    breaks[strategy] = d["breaks"]
+display(pd.DataFrame(dind_rows).T)
+for strategy, items in breaks.items():
+    print(f"{strategy}:")
+    for item in items:
+        print("  -", item)
+
+# %% [markdown]
+# The DaemonSet costs one daemon per node whatever the number of runners, but a runner that
+# lands on a freshly joined node waits until that node's daemon image is pulled and the daemon
+# answers. The sidecar makes every runner wait for its own daemon and pay for it; both need
+# privileged containers.
+#
 # ## Takeaways
 #
 # * `runtimes=["pools"]` simulates a mixed cluster, each pool on its own chain, and
 #   `cluster.migration` moves pools one node at a time: you see the drain waves and the
 #   capacity dip before touching a real cluster.
 # * Workloads that need the Docker socket (Docker-in-Docker runners) are the failure point:
-#   when the last node labelled `container-runtime=docker` goes, they stay Pending.
+#   when the last node labelled `container-runtime=docker` goes, they stay Pending. A Docker
+#   DaemonSet or a dind sidecar keeps them running on containerd, at a price in memory,
+#   start-up and isolation.
+# * Carry the CNI settings over: a missing config takes nodes out silently (NotReady), missing
+#   binaries leave pods ContainerCreating; gate each step on the node being Ready.
 # * Check every `nodeSelector` and `hostPath: /var/run/docker.sock` first; keep a Docker pool
 #   (or rewrite the workload) until nothing needs it, and confirm here that nothing is left
 #   Pending.

@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from ..schema import Dist, StrictModel, parse_kubernetes_version
 
 __all__ = ["Chain", "Step", "Operation", "ProcessSpec", "LockSpec", "PerItem", "FailureSpec", "RssSpec",
-           "ImagePullSpec", "KubernetesRange", "REQUIRED_OPERATIONS", "OPTIONAL_OPERATIONS", "OPERATIONS",
+           "ImagePullSpec", "KubernetesRange", "CniConfigSpec", "CniSetting", "REQUIRED_OPERATIONS", "OPTIONAL_OPERATIONS", "OPERATIONS",
            "TRANSPORTS", "CONDITIONS", "iter_steps"]
 
 # kubelet_runtime_operations_duration_seconds{operation_type} names (facts §1.11) -> CRI method.
@@ -176,6 +176,26 @@ class ImagePullSpec(StrictModel):
     source: str = Field(min_length=3)
 
 
+class CniSetting(StrictModel):
+    """One CNI setting of the component that reads it: where it is set and its default."""
+
+    setting: str  # the flag or config key
+    default: str
+
+
+class CniConfigSpec(StrictModel):
+    """Where the chain's CNI configuration lives, read by ``cniCaller``: the kubelet's flags for
+    dockershim, cri-dockerd's flags, containerd's CRI plugin section, CRI-O's network table.
+    A migration that does not carry these settings over leaves the new runtime without a
+    network (``cni.install`` on the node)."""
+
+    confDir: CniSetting
+    binDir: CniSetting
+    # the NetworkReady=false message the runtime's CRI Status returns with no network config
+    notReadyMessage: str
+    source: str = Field(min_length=3)
+
+
 class KubernetesRange(StrictModel):
     """The Kubernetes releases whose era a chain's structure and costs represent."""
 
@@ -208,6 +228,8 @@ class Chain(StrictModel):
     criStats: bool = False
     base: Optional[str] = None
     cniCaller: str
+    # where ``cniCaller`` reads its CNI settings (None in a chain file: the usual directories)
+    cniConfig: Optional[CniConfigSpec] = None
     shimProcess: str
     # containerd's runc.v2 shim groups a pod's containers (facts §3.3); Docker's and conmon do not.
     shimPer: Literal["container", "pod"] = "container"
@@ -244,6 +266,18 @@ class Chain(StrictModel):
                         f"{step.process!r}; declared: {sorted(self.processes)}"
                     )
         return self
+
+    @property
+    def has_docker_socket(self) -> bool:
+        """The node runs dockerd, so /var/run/docker.sock exists (Docker-in-Docker pods)."""
+        return "dockerd" in self.processes
+
+    def cni_settings(self) -> CniConfigSpec:
+        return self.cniConfig or CniConfigSpec(
+            confDir=CniSetting(setting="CNI conf dir", default="/etc/cni/net.d"),
+            binDir=CniSetting(setting="CNI bin dir", default="/opt/cni/bin"),
+            notReadyMessage="cni config uninitialized",
+            source="CNI's conventional directories (containernetworking/cni SPEC.md)")
 
     def os_process(self, process: str) -> str:
         spec = self.processes[process]

@@ -36,6 +36,7 @@ from .loading import (
 from .node import ApiServerConfig, CniConfig, NodeConfig, SchedulerConfig
 from .scenario import (
     ClusterConfig,
+    DindConfig,
     MigrationConfig,
     NodePool,
     Scenario,
@@ -54,6 +55,7 @@ __all__ = [
     "ImageSpec",
     "KubeletConfig",
     "KubeletCosts",
+    "DindConfig",
     "MigrationConfig",
     "NodeConfig",
     "NodePool",

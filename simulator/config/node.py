@@ -4,7 +4,7 @@ the scheduler as the node sees them.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -63,6 +63,13 @@ class CniConfig(StrictModel):
         0.5, "half of a CNI ADD is CPU on the node (fork/exec, netlink), half waiting")
     # IPs in the node's pod CIDR (host-local range); a /24 gives 254 (issue 3 uses it).
     ipRangeSize: Annotated[int, Field(ge=1)] = 254
+    # What the component that runs CNI on this node (the chain's ``cniConfig``: the kubelet's
+    # dockershim, containerd's CRI plugin, CRI-O) finds in its configured directories:
+    # ``installed``; ``missing-config``: no network config in its conf dir, so the runtime
+    # reports NetworkReady=false and the node is NotReady; ``missing-binaries``: the config is
+    # there but its plugin binaries are not in the bin dir, so every CNI ADD fails
+    # (docs/model/migration.md).
+    install: Literal["installed", "missing-config", "missing-binaries"] = "installed"
 
 
 class ApiServerConfig(StrictModel):

@@ -12,7 +12,7 @@ processes name things a chain has is checked where the two meet, in
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
@@ -25,7 +25,8 @@ from .node import ApiServerConfig, CniConfig, NodeConfig, SchedulerConfig
 from .versions import profile
 from .workload import ImageSpec, WorkloadConfig
 
-__all__ = ["Scenario", "SimulationConfig", "NodePool", "MigrationConfig", "ClusterConfig", "Experiment"]
+__all__ = ["Scenario", "SimulationConfig", "NodePool", "MigrationConfig", "DindConfig", "ClusterConfig",
+           "Experiment"]
 
 
 class SimulationConfig(StrictModel):
@@ -53,6 +54,33 @@ class NodePool(StrictModel):
     node: dict[str, Any] = Field(default_factory=dict)
 
 
+class DindConfig(StrictModel):
+    """How pods that mount the Docker socket (``dockerSocket: true``) run once their nodes have
+    no dockerd (docs/model/migration.md, "Docker-in-Docker"):
+
+    * ``pin``: as they are: the template's nodeSelector keeps them on Docker nodes;
+    * ``daemonset``: a Docker daemon runs as a DaemonSet pod on every node without Docker and
+      the pods mount its socket (a hostPath under /var/run/dind), so the nodeSelector keys the
+      migration relabels (``migration.labels``) are dropped from their templates;
+    * ``sidecar``: each pod gets its own ``docker:dind`` container (privileged) and talks to
+      it over a shared emptyDir; the same keys are dropped.
+    """
+
+    strategy: Literal["pin", "daemonset", "sidecar"] = "pin"
+    # the image the Docker daemon pod or sidecar runs; must be in ``images``
+    image: str = "docker-dind"
+    # dockerd's start-up inside the container before its socket answers: the entrypoint
+    # generates TLS certificates (DOCKER_TLS_CERTDIR), then dockerd starts its own containerd
+    # and restores its state.
+    daemonStartSeconds: NonNeg = assumption(
+        3.0, "3 s from the docker:dind container starting to its socket answering: the "
+        "entrypoint's TLS certificate generation (openssl, a 4096-bit key) plus dockerd and "
+        "its containerd initialising on an empty /var/lib/docker; no published timing")
+    # CPU the daemon's start-up burns (certificate generation, daemon init), in core-seconds
+    daemonStartCpuSeconds: NonNeg = assumption(
+        1.0, "about a third of the start-up is CPU-bound (key generation, Go init)")
+
+
 class MigrationConfig(StrictModel):
     """Move pools to another runtime one node at a time: cordon, drain (pods deleted and
     recreated by their controller elsewhere), reinstall, rejoin with the new runtime."""
@@ -64,6 +92,16 @@ class MigrationConfig(StrictModel):
                                           "(a new image or a package change, then a reboot)")
     # labels the reinstalled node gets (replacing the pool's)
     labels: dict[str, str] = Field(default_factory=dict)
+    # The CNI settings on the reinstalled node (docs/model/migration.md): ``carried`` (the new
+    # runtime's CNI section points at the same conf and bin dirs the kubelet's --cni-conf-dir /
+    # --cni-bin-dir did), ``missing-config`` (its conf dir holds no network config: NetworkReady
+    # false, node NotReady) or ``missing-binaries`` (config found, plugins not in its bin dir:
+    # every CNI ADD fails, pods stay ContainerCreating).
+    cniConfig: Literal["carried", "missing-config", "missing-binaries"] = "carried"
+    # A careful plan waits for each reinstalled node to be Ready before draining the next and
+    # stops the migration when one is not Ready within this many seconds; None = no such gate.
+    readyTimeoutSeconds: Pos | None = None
+    dind: DindConfig = Field(default_factory=DindConfig)
 
 
 class ClusterConfig(StrictModel):
@@ -138,6 +176,17 @@ class Scenario(StrictModel):
                         f"container {c.name!r} of template {t.name!r} uses image {c.image!r}, "
                         f"which is not in images (known: {sorted(self.images)})"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _dind_image(self) -> "Scenario":
+        mig = self.cluster.migration if self.cluster is not None else None
+        if mig is not None and mig.dind.strategy != "pin" and mig.dind.image not in self.images:
+            raise ValueError(
+                f"cluster.migration.dind.strategy {mig.dind.strategy!r} runs the image "
+                f"{mig.dind.image!r} (cluster.migration.dind.image), which is not in images "
+                f"(known: {sorted(self.images)}); declare it, e.g. "
+                f"images: {{{mig.dind.image}: {{sizeMB: 100, layers: 9}}}}")
         return self
 
     @model_validator(mode="after")

@@ -48,6 +48,11 @@ class PodSpec(StrictModel):
     # Node labels the pod needs (spec.nodeSelector), e.g. {container-runtime: docker} for
     # Docker-in-Docker workloads that mount /var/run/docker.sock.
     nodeSelector: dict[str, str] = Field(default_factory=dict)
+    # The pod mounts the Docker Engine socket (a hostPath volume /var/run/docker.sock of type
+    # Socket), as Docker-in-Docker CI runners do. Only a node running dockerd has that socket;
+    # elsewhere the volume never mounts and the pod stays ContainerCreating, unless the
+    # cluster's migration plan runs the pods another way (``cluster.migration.dind``).
+    dockerSocket: bool = False
     # v1.PodSpec default terminationGracePeriodSeconds: 30.
     terminationGracePeriodSeconds: NonNeg = 30.0
 

@@ -20,6 +20,7 @@ from ..config import Scenario
 from ..model.simulation import POOLS, RunResult, simulate
 from ..schema import parse_kubernetes_version
 from .executors import map_jobs
+from .migration import summarize_migration
 from .stats import percentiles, t_interval
 
 __all__ = ["Comparison", "compare", "run_one", "summarize_runtime", "not_ready_episodes"]
@@ -90,12 +91,17 @@ class Comparison:
         for rt in self.summary_runtimes:
             runs = self.runs_of(rt) or self.runs_of(POOLS)
             docs[rt] = summarize_runtime(runs, self.scenario, rt)
-        return {
+        doc = {
             "scenario": self.scenario.resolved(),
             "seed": self.seed,
             "replications": self.replications,
             "runtimes": docs,
         }
+        migration = {label: m for label in self.runtimes
+                     if (m := summarize_migration(self.runs_of(label), self.scenario)) is not None}
+        if migration:
+            doc["migration"] = _clean(migration)
+        return doc
 
 
 def _clean(x):

@@ -32,6 +32,8 @@ from ..chains import Chain, resolve_chain
 from ..config import NodeConfig, NodePool, Scenario
 from ..schema import parse_kubernetes_version
 from .control.apiserver import ApiServer
+from .control.dind import DindDaemons, dind_templates, plan_templates
+from .control.migration import Migration
 from .control.scheduler import Scheduler
 from .kubelet import Kubelet
 from .node.faults import NodeFaults
@@ -72,6 +74,8 @@ class RunResult:
 
 class _Sim:
     def __init__(self, scenario: Scenario, runtime: str | Chain | None, seed: int, replication: int):
+        runners = dind_templates(scenario)
+        scenario = plan_templates(scenario)  # Docker-in-Docker runners as the migration plans them
         self.scenario = scenario
         root = np.random.SeedSequence([int(seed), int(replication)])
         s_work, s_control, s_kubelets, s_pods, s_faults = root.spawn(5)
@@ -86,13 +90,19 @@ class _Sim:
         self.chains: dict[str, dict[str, str]] = {}
         self._node_count = 0
         self.label = runtime.name if isinstance(runtime, Chain) else (runtime or POOLS)
+        self.migration: Optional[Migration] = None
+        self.dind: Optional[DindDaemons] = None
+        if scenario.cluster is not None and scenario.cluster.migration is not None:
+            self.dind = DindDaemons(env, scenario, runners, self.create_on_node)
+        self._pending_joins: list[Node] = []
+        self._running = False
         for pool in self._pools(runtime):
             cfg = NodeConfig.model_validate({**scenario.node.model_dump(), **pool.node})
             for k in range(pool.nodes):
                 name = cfg.name if scenario.cluster is None else f"{pool.name}-{k + 1}"
                 self._add_node(name, pool.name, pool.runtime, cfg, pool.labels, runtime)
         self.all_settled = env.event()
-        self.migrating = scenario.cluster is not None and scenario.cluster.migration is not None
+        self.migrating = self.dind is not None
         self.workload = Workload(env, scenario, np.random.default_rng(s_work), s_pods, self.api,
                                  self.create, self.delete, trace_base=Path.cwd())
         multi = len(self.nodes) > 1
@@ -115,7 +125,7 @@ class _Sim:
                 for p in sc.cluster.pools]
 
     def _add_node(self, name: str, pool: str, runtime: str, cfg: NodeConfig,
-                  labels: dict, chain_override) -> Node:
+                  labels: dict, chain_override, cni_install: str | None = None) -> Node:
         env, sc = self.env, self.scenario
         if isinstance(chain_override, Chain):
             chain, label, note = chain_override, chain_override.name, ""
@@ -129,7 +139,8 @@ class _Sim:
         seed = np.random.SeedSequence(self._kubelet_seeds.entropy, spawn_key=self._kubelet_seeds.spawn_key + (i,))
         fseed = np.random.SeedSequence(self._fault_seeds.entropy, spawn_key=self._fault_seeds.spawn_key + (i,))
         node = Node(env, sc, chain, Recorder(record_steps=sc.simulation.recordSpans), self.on_settled,
-                    name=name, pool=pool, node_cfg=cfg, labels=labels, label=label)
+                    name=name, pool=pool, node_cfg=cfg, labels=labels, label=label,
+                    cni_install=cni_install)
         probed = sum(1 for n in self.nodes if n.pool == pool and n.probed)
         node.probed = probed < sc.simulation.probeNodesPerPool or sc.cluster is None
         node.kubelet = Kubelet(node, self.api, np.random.default_rng(seed), on_deleted=self.on_deleted)
@@ -138,14 +149,32 @@ class _Sim:
         if node.probed:
             env.process(node.probe(sc.simulation.sampleSeconds))
         self.nodes.append(node)
+        if self.dind is not None:
+            if self._running:
+                self.dind.node_joined(node)
+            else:  # the first nodes: their DaemonSet pods once the run starts
+                self._pending_joins.append(node)
         return node
+
+    def _add_node_for_migration(self, name, pool, runtime, cfg, labels, cni_install) -> Node:
+        return self._add_node(name, pool, runtime, cfg, labels, None, cni_install)
 
     def active_nodes(self) -> list[Node]:
         return self.nodes
 
     # ------------------------------------------------------------------ pod flow
+    def create_on_node(self, spec, template: str, node: Node) -> PodState:
+        """A DaemonSet pod: created for one node and bound to it (the DaemonSet controller's
+        node affinity leaves the scheduler one choice; its POST is not rate-limited here)."""
+        pod = self.workload.pod_from(template, spec)
+        pod.created = pod.scheduled = self.env.now
+        self.bind(pod, node)
+        return pod
+
     def create(self, pod: PodState) -> None:
         pod.created = self.env.now
+        if self.dind is not None:
+            self.dind.pod_created(pod)
         if self.scheduler is not None:
             self.scheduler.submit(pod)
         else:  # spec.nodeName set at creation (node e2e tests)
@@ -199,35 +228,19 @@ class _Sim:
             self.all_settled.succeed()
 
     # ------------------------------------------------------------------ migration
+    def _retire(self, node: Node) -> None:
+        """The node leaves for its reinstall; its DaemonSet pods go with it."""
+        node.retired = True
+        self.nodes.remove(node)
+        self.retired.append(node)
+        for p in self.workload.pods:
+            if p.node_ref is node and p.daemonset and p.deleted is None:
+                p.deleted = self.env.now
+                self.on_settled(p)
+
     def _migrate(self):
-        cluster = self.scenario.cluster
-        assert cluster is not None and cluster.migration is not None
-        mig = cluster.migration
-        env = self.env
-        if mig.startSeconds > env.now:
-            yield env.timeout(mig.startSeconds - env.now)
-        for pool_name in mig.pools:
-            pool = next(p for p in cluster.pools if p.name == pool_name)
-            for node in [n for n in self.nodes if n.pool == pool_name]:
-                node.cordoned = True
-                node.recorder.event(env.now, "", "Cordoned", f"{node.name} cordoned and drained")
-                victims = [p for p in self.workload.pods
-                           if p.node_ref is node and p.deletion_requested is None and not p.failed]
-                for p in victims:
-                    p.evicted = True
-                    self.delete(p)
-                    self.workload.replace(p)
-                while node.kubelet.pods or node.bound:
-                    yield env.timeout(1.0)
-                node.retired = True
-                self.nodes.remove(node)
-                self.retired.append(node)
-                node.recorder.event(env.now, "", "NodeRemoved", f"{node.name} reinstalling with {mig.toRuntime}")
-                yield env.timeout(mig.reinstallSeconds)
-                cfg = NodeConfig.model_validate({**self.scenario.node.model_dump(), **pool.node})
-                new = self._add_node(node.name, pool.name, mig.toRuntime, cfg,
-                                     {**pool.labels, **mig.labels}, None)
-                new.recorder.event(env.now, "", "NodeJoined", f"{new.name} back with {mig.toRuntime}")
+        assert self.migration is not None
+        yield from self.migration.run()
         self.migrating = False
         self._check_settled()
 
@@ -241,7 +254,12 @@ class _Sim:
         last ``steadyStateSeconds`` before the horizon."""
         env, sim = self.env, self.scenario.simulation
         self.workload.start()
-        if self.scenario.cluster is not None and self.scenario.cluster.migration is not None:
+        self._running = True
+        if self.dind is not None:
+            for node in self._pending_joins:
+                self.dind.node_joined(node)
+            self.migration = Migration(env, self.scenario, self.nodes, self.workload.pods, self.delete,
+                                       self.workload.replace, self._retire, self._add_node_for_migration)
             env.process(self._migrate())
         if any(f.kind in ("daemonRestart", "shimCrash") for f in self.scenario.faults):
             env.run(until=sim.horizonSeconds)

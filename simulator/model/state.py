@@ -83,6 +83,12 @@ class PodState:
     # kubelet bookkeeping
     admitted: bool = False
     volumes_ready: Optional[simpy.Event] = None
+    setup_done: bool = False  # the first sync's cgroup, dirs and volume wait are done
+    # the container running a Docker daemon (Docker-in-Docker: model/control/dind.py), and
+    # who wants to hear of each container start
+    docker_daemon: Optional[str] = None
+    daemonset: bool = False  # a DaemonSet's pod: bound to its node, not drained
+    on_container_started: Optional[Any] = None
     pending_update: bool = False
     wake: Optional[simpy.Event] = None
     status_content: tuple = ()

@@ -121,10 +121,17 @@ class Workload:
         if image is not None:
             first = spec.containers[0].model_copy(update={"image": image})
             spec = spec.model_copy(update={"containers": [first] + list(spec.containers[1:])})
+        pod = self.pod_from(template, spec)
+        pod.revision = revision
+        return pod
+
+    def pod_from(self, template: str, spec: PodSpec) -> PodState:
+        """A new pod of the run (its own random stream, the next index), from any spec: the
+        workload's templates, or a DaemonSet's."""
+        i = len(self.pods)
         seed = np.random.SeedSequence(self._pod_seed.entropy, spawn_key=self._pod_seed.spawn_key + (i,))
         pod = PodState(index=i, name=f"pod-{i:05d}", template=template, spec=spec,
                        rng=np.random.default_rng(seed))
-        pod.revision = revision
         self.pods.append(pod)
         return pod
 

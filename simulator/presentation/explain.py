@@ -102,6 +102,7 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
               f"CNI is called by: {chain.cniCaller}. Shims: one {chain.shimProcess} per {chain.shimPer}.",
               f"A RunPodSandbox retry while the first still runs: {chain.sandboxNameReuse} "
               f"(source: {chain.sandboxNameReuseSource})"]
+    lines += _network_config(chain, w)
     counts = hop_counts(chain)
     for title, ops in (("Pod creation, in the order SyncPod calls it", _CREATION_OPS),
                        ("Status and list calls (PLEG relist and GetPodStatus)", _STATUS_OPS[:2] + _STATUS_OPS[3:]),
@@ -125,6 +126,26 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
               "row N; realdata 1.21 = the EKS kubelet /metrics scrape; [I] = an inference from cited "
               "totals; ASSUMPTION = no published value, reasoning given."]
     return "\n".join(lines)
+
+
+def _network_config(chain: Chain, w: textwrap.TextWrapper) -> list[str]:
+    """Where this chain reads its CNI settings: what a migration to or from it must carry."""
+    cni = chain.cni_settings()
+    lines = ["", "Network configuration (what a migration must carry over):",
+             f"  - network config: {cni.confDir.setting}, default {cni.confDir.default}",
+             f"  - plugin binaries: {cni.binDir.setting}, default {cni.binDir.default}"]
+    lines += w.wrap(f"Without a network config there, the runtime's Status reports NetworkReady=false "
+                    f"('{cni.notReadyMessage}'): the kubelet reports the node NotReady, the scheduler "
+                    "keeps pods away (not-ready taint) and pods already bound stay ContainerCreating "
+                    "('network is not ready'). With the config but without the plugins, the node is "
+                    "Ready and every CNI ADD fails ('failed to find plugin ... in path'): pods stay "
+                    "ContainerCreating. Source: " + cni.source)
+    docker = ("This node runs dockerd: pods that mount /var/run/docker.sock (Docker-in-Docker) work "
+              "here." if chain.has_docker_socket else
+              "No dockerd here: pods that mount /var/run/docker.sock stay ContainerCreating (hostPath "
+              "type Socket) unless a Docker DaemonSet or a docker:dind sidecar provides a daemon "
+              "(cluster.migration.dind).")
+    return lines + w.wrap(docker)
 
 
 def version_table(version: str, width: int = 100) -> str:

@@ -1,7 +1,8 @@
-"""kube-scheduler: one pod at a time; filter (ready, not cordoned, node selector, pods below
-maxPods), score for spreading over the sample ``percentageOfNodesToScore`` asks for, bind
-through its own rate-limited client without blocking the next cycle; unschedulable pods retry
-with back-off (pkg/scheduler/schedule_one.go, pkg/scheduler/internal/queue).
+"""kube-scheduler: one pod at a time; filter (not cordoned: NodeUnschedulable; Ready: the
+not-ready taint and TaintToleration; node selector; pods below maxPods), score for spreading
+over the sample ``percentageOfNodesToScore`` asks for, bind through its own rate-limited client
+without blocking the next cycle; unschedulable pods retry with back-off
+(pkg/scheduler/schedule_one.go, pkg/scheduler/internal/queue).
 """
 
 from __future__ import annotations
@@ -59,11 +60,13 @@ class Scheduler:
         n = len(nodes)
         want = feasible_nodes_to_find(n)
         found, checked = [], 0
-        reasons = {"selector": 0, "pods": 0, "notready": 0}
+        reasons = {"selector": 0, "pods": 0, "notready": 0, "cordoned": 0}
         for k in range(n):
             node = nodes[(self._next_start + k) % n]
             checked += 1
-            if not node.ready or node.cordoned:
+            if node.cordoned:
+                reasons["cordoned"] += 1
+            elif not node.ready:
                 reasons["notready"] += 1
             elif any(node.labels.get(key) != v for key, v in pod.spec.nodeSelector.items()):
                 reasons["selector"] += 1
@@ -81,7 +84,12 @@ class Scheduler:
             if reasons["pods"]:
                 parts.append(f"{reasons['pods']} Too many pods")
             if reasons["notready"]:
-                parts.append(f"{reasons['notready']} node(s) were unschedulable or not ready")
+                # the node lifecycle controller's NoSchedule taint on a NotReady node
+                # (TaintNodesByCondition), checked by the TaintToleration filter
+                parts.append(f"{reasons['notready']} node(s) had taint {{node.kubernetes.io/not-ready: }}, "
+                             "that the pod didn't tolerate")
+            if reasons["cordoned"]:
+                parts.append(f"{reasons['cordoned']} node(s) were unschedulable")
             return None, checked, f"0/{n} nodes are available: " + ", ".join(parts)
         return min(found, key=lambda f: (f[0], f[1]))[2], checked, ""
 

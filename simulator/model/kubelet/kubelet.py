@@ -55,7 +55,6 @@ if TYPE_CHECKING:
 __all__ = ["Kubelet"]
 
 
-
 class Kubelet:
     def __init__(self, node: "Node", api: "ApiServer", rng: "np.random.Generator",
                  on_deleted: Optional[Callable[["PodState"], None]] = None):
@@ -81,7 +80,8 @@ class Kubelet:
                                     batch_per_pod_ms=node.scenario.kubeletCosts.statusBatchPerPodMs)
         self.volumes = VolumeManager(env, api, self.client, rng,
                                      token_volume=release["serviceAccountVolume"],
-                                     secret_strategy=release["secretStrategy"])
+                                     secret_strategy=release["secretStrategy"],
+                                     docker_socket=lambda: node.docker_socket)
         self.state = RuntimeState(env, node)
         self.runtime_status = RuntimeStatusPoller(env, node, self.cri, rng)
         self.pleg = GenericPLEG(env, node, self.cri, self.cache, self.pods, rng,
@@ -146,19 +146,30 @@ class Kubelet:
 
     # ------------------------------------------------------------------ syncPod
     def sync_pod(self, pod: "PodState", first: bool):
-        """kubelet.go syncPod: status from the PLEG cache, then on the first sync the pod's
-        cgroup, data dirs and WaitForAttachAndMount, then the runtime's SyncPod (facts §1.3)."""
+        """kubelet.go syncPod: status from the PLEG cache; refuse a pod that needs a pod network
+        while the runtime's network is not ready; on the first sync the pod's cgroup, data dirs
+        and WaitForAttachAndMount; then the runtime's SyncPod (facts §1.3)."""
         env, node = self.env, self.node
         pod.syncs += 1
         costs = node.scenario.kubeletCosts  # ms
         yield node.cpu.run(costs.syncMs / 1000.0, "kubelet")
         cached = self.cache.get(pod)
         self.status.set_pod_status(pod, cached)
-        if first:
-            yield node.cpu.run(costs.podSetupMs / 2000.0, "kubelet")
-            yield env.timeout(costs.podSetupMs / 2000.0)
-            yield from self.volumes.wait_for_attach_and_mount(pod)
-        else:
-            self.volumes.remount(pod)
+        try:
+            if node.network_error is not None and not pod.spec.hostNetwork:
+                # kubelet.go syncPod: runtimeState.networkErrors() -> NetworkNotReady event,
+                # "network is not ready: ..." returned before any runtime call
+                raise SyncError(node.network_hop, f"network is not ready: {node.network_error}")
+            if not pod.setup_done:
+                yield node.cpu.run(costs.podSetupMs / 2000.0, "kubelet")
+                yield env.timeout(costs.podSetupMs / 2000.0)
+                yield from self.volumes.wait_for_attach_and_mount(pod)
+                pod.setup_done = True
+            else:
+                self.volumes.remount(pod)
+        except SyncError as e:
+            pod.last_sync_error = (e.hop, e.reason)
+            node.recorder.event(env.now, pod.name, "SyncError", e.reason, hop=e.hop)
+            return e
         error: Optional[SyncError] = yield from self.runtime.sync_pod(pod, cached)
         return error

@@ -171,6 +171,8 @@ class RuntimeManager:
                     # every container has started (a restarting one counts, as in the status)
                     pod.containers_started = env.now
                     self.node.recorder.event(env.now, pod.name, "ContainersStarted")
+            if pod.on_container_started is not None:
+                pod.on_container_started(pod, c)
             if c.init:
                 call_later(env, c.spec.runSeconds, self._exit, c)
             elif c.spec.crashAfterSeconds is not None and (

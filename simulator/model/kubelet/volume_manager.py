@@ -13,7 +13,13 @@ through the kubelet's API client (facts §1.10), as the release does it (config/
   later pods read the synced cache (watch_based_manager.go).
 
 ``WaitForAttachAndMount`` polls for the mounts every 300 ms (``wait.PollImmediate``, facts §0)
-on the pod's first sync.
+on the pod's first sync and gives up after 2 min ("timed out waiting for the condition"); the
+sync then fails and the pod worker retries after its error back-off.
+
+A pod that mounts the Docker socket (``dockerSocket``: a hostPath of type Socket) mounts once
+the socket exists: at once on a node running dockerd, when the Docker DaemonSet's daemon is up
+on a node that has one (``Node.docker_socket``), never elsewhere (the hostPath type check
+fails: the pod stays ContainerCreating).
 
 In steady state both loops keep walking every pod (the populator: the pod manager's pods and
 their volumes; the reconciler: desired against actual mounts), ten times a second each: CPU
@@ -27,6 +33,8 @@ from typing import TYPE_CHECKING
 
 import simpy
 
+from .sync_result import SyncError
+
 if TYPE_CHECKING:
     from typing import Callable
 
@@ -37,18 +45,22 @@ if TYPE_CHECKING:
     from ..fluid import FluidShare
     from ..state import PodState
 
-__all__ = ["VolumeManager", "VOLUME_POLL_S", "VOLUME_LOOP_S"]
+__all__ = ["VolumeManager", "VOLUME_POLL_S", "VOLUME_LOOP_S", "MOUNT_TIMEOUT_S"]
 
 # facts §0: WaitForAttachAndMount polls every 300 ms (volume_manager.go podAttachAndMountRetryInterval);
 # the populator and reconciler loops run every 100 ms (loopSleepDuration / reconcilerLoopSleepPeriod).
 VOLUME_POLL_S = 0.3
 VOLUME_LOOP_S = 0.1
+# K8S-v1.23.0 pkg/kubelet/volumemanager/volume_manager.go: podAttachAndMountTimeout = 2 min.
+MOUNT_TIMEOUT_S = 120.0
+DOCKER_SOCKET = "/var/run/docker.sock"
 
 
 class VolumeManager:
     def __init__(self, env: simpy.Environment, api: "ApiServer", client: "TokenBucket",
                  rng: "np.random.Generator", token_volume: str = "projected",
-                 secret_strategy: str = "Watch"):
+                 secret_strategy: str = "Watch",
+                 docker_socket: "Callable[[], simpy.Event | None]" = lambda: None):
         self.env = env
         self.api = api
         self.client = client
@@ -56,6 +68,7 @@ class VolumeManager:
         self.token_volume = token_volume  # "projected" (>= 1.21) or "secret"
         self.secret_strategy = secret_strategy  # "Cache" (< 1.12) or "Watch"
         self._reflector_synced: simpy.Event | None = None  # the token Secret's reflector
+        self._docker_socket = docker_socket  # the node's Docker socket: exists when it fires
 
     def start_loops(self, pods: list["PodState"], cpu: "FluidShare", retired: "Callable[[], bool]",
                     per_pod_ms: float) -> None:
@@ -88,6 +101,15 @@ class VolumeManager:
                 yield from self._secret_from_reflector()
             else:
                 yield from self.api.request(self.client)  # GET secrets/<token secret>
+        if pod.spec.dockerSocket:
+            socket = self._docker_socket()
+            if socket is None:
+                # MountVolume.SetUp: "hostPath type check failed: ... is not a socket file",
+                # retried by the reconciler for as long as the pod exists
+                return
+            if not socket.triggered:
+                yield socket
+            yield self.env.timeout(self.rng.uniform(0, VOLUME_LOOP_S))  # the reconciler's next pass
         pod.volumes_ready.succeed()
 
     def _secret_from_reflector(self):
@@ -116,12 +138,21 @@ class VolumeManager:
         yield from self.api.request(self.client)  # GET secrets/<token secret>
 
     def wait_for_attach_and_mount(self, pod: "PodState"):
-        """WaitForAttachAndMount: wait.PollImmediate every 300 ms (facts §0)."""
+        """WaitForAttachAndMount: wait.PollImmediate every 300 ms, at most 2 min (facts §0)."""
         assert pod.volumes_ready is not None
         if pod.volumes_ready.triggered:
             return
         t0 = self.env.now
-        yield pod.volumes_ready
+        yield pod.volumes_ready | self.env.timeout(MOUNT_TIMEOUT_S)
+        if not pod.volumes_ready.triggered:
+            volumes = ["docker-sock"] if pod.spec.dockerSocket and self._docker_socket() is None else []
+            if pod.spec.automountServiceAccountToken and not volumes:
+                volumes.append("kube-api-access")
+            why = (f' (MountVolume.SetUp failed for volume "docker-sock": hostPath type check failed: '
+                   f'{DOCKER_SOCKET} is not a socket file)' if volumes == ["docker-sock"] else "")
+            raise SyncError("kubelet: volume manager (WaitForAttachAndMount)",
+                            f"Unable to attach or mount volumes: unmounted volumes=[{' '.join(volumes)}]: "
+                            f"timed out waiting for the condition{why}")
         waited = self.env.now - t0
         polls = math.ceil(waited / VOLUME_POLL_S - 1e-9)
         yield self.env.timeout(polls * VOLUME_POLL_S - waited)

@@ -34,7 +34,8 @@ class Node:
     def __init__(self, env: simpy.Environment, scenario: Scenario, chain: Chain,
                  recorder: Recorder, on_settled: Callable[[PodState], None],
                  name: str | None = None, pool: str = "", node_cfg: NodeConfig | None = None,
-                 labels: dict[str, str] | None = None, label: str | None = None):
+                 labels: dict[str, str] | None = None, label: str | None = None,
+                 cni_install: str | None = None):
         self.env = env
         self.scenario = scenario
         self.chain = chain
@@ -42,7 +43,27 @@ class Node:
         self.name = name or scenario.node.name
         self.pool = pool
         self.labels = dict(labels or {})
-        self.ready = True
+        self.runtime_healthy = True  # PLEG and the runtime's status (the syncLoop's gate)
+        # What the CNI caller finds in its configured directories (config/node.py CniConfig):
+        # no network config -> the runtime's Status says NetworkReady=false with the chain's
+        # message, the kubelet reports the node NotReady (kubelet.go updateRuntimeUp ->
+        # runtimeState.setNetworkState) and refuses to sync pods that need a pod network.
+        self.cni_install = cni_install or scenario.cni.install
+        cni = chain.cni_settings()
+        self.network_error: str | None = (
+            "container runtime network not ready: NetworkReady=false "
+            f"reason:NetworkPluginNotReady message:{cni.notReadyMessage}"
+            if self.cni_install == "missing-config" else None)
+        self.network_hop = f"{chain.cniCaller}: CNI config ({cni.confDir.setting})"
+        # /var/run/docker.sock for pods that mount it: there from the start where dockerd runs;
+        # elsewhere a Docker DaemonSet may provide one (model/control/dind.py), else never
+        self.docker_socket: simpy.Event | None = None
+        if chain.has_docker_socket:
+            self.docker_socket = env.event()
+            self.docker_socket.succeed()
+        # Docker daemons running inside pods (Docker-in-Docker, model/control/dind.py): their
+        # processes' memory per daemon, counted in the pods' cgroup
+        self.dind_rss: dict = {}
         self.cordoned = False
         self.retired = False
         self.bound = 0  # pods bound by the scheduler, not yet admitted or gone
@@ -65,7 +86,7 @@ class Node:
         self.locks: dict[tuple, simpy.Resource] = {}
         self.instances: Counter = Counter()
         self.interpreter = Interpreter(self, chain)
-        self.groups = {name: spec.group for name, spec in chain.processes.items()}
+        self.groups: dict[str, str] = {name: spec.group for name, spec in chain.processes.items()}
         self.kubelet: "NodeKubelet"  # attached by the simulation once built
 
     # ------------------------------------------------------------------ used by the interpreter
@@ -109,6 +130,13 @@ class Node:
             pod.has_shim = False
 
     # ------------------------------------------------------------------ pod network (IPAM)
+    def cni_find_plugin(self, plugin: str, hop: str) -> None:
+        """libcni looks the plugin binary up in the bin dir before it execs it
+        (containernetworking/cni pkg/invoke/find.go FindInPath)."""
+        if self.cni_install == "missing-binaries":
+            cni = self.chain.cni_settings()
+            raise HopFailure(hop, f'failed to find plugin "{plugin}" in path [{cni.binDir.default}]')
+
     def cni_add(self, pod: PodState | None, hop: str) -> None:
         """host-local IPAM: one address per pod from the node's range (facts §6)."""
         if pod is None or pod.has_ip:
@@ -159,7 +187,13 @@ class Node:
         return killed
 
     def on_health(self, healthy: bool) -> None:
-        self.ready = healthy
+        self.runtime_healthy = healthy
+
+    @property
+    def ready(self) -> bool:
+        """The node's Ready condition: runtime healthy and its network ready (a NotReady node
+        carries the node.kubernetes.io/not-ready:NoSchedule taint the scheduler respects)."""
+        return self.runtime_healthy and self.network_error is None
 
     # ------------------------------------------------------------------ pod outcomes
     def fail_pod(self, pod: PodState, hop: str, reason: str) -> None:
@@ -197,6 +231,14 @@ class Node:
                 n = 0
             anon = r.base + r.perPod * n_pods + r.perContainer * n_containers + r.perInstance * n
             out[name] = (anon, anon + r.shared * n, anon + (r.shared if n else 0.0))
+        if self.dind_rss:
+            # one dockerd + containerd per running Docker-in-Docker container; their binaries'
+            # pages come from one image layer, resident once on the node
+            daemons = sum(1 for p in pods if p.docker_daemon is not None
+                          and (c := p.containers.get(p.docker_daemon)) is not None and c.state == "running")
+            for name, r in self.dind_rss.items():
+                anon = r.base * daemons
+                out[name] = (anon, anon + r.shared * daemons, anon + (r.shared if daemons else 0.0))
         return out
 
     # ------------------------------------------------------------------ probe

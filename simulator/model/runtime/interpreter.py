@@ -126,6 +126,9 @@ class Interpreter:
             kind = step.kind
             rng = ctx.rng
             if kind in self._cni_kinds:
+                if kind != "cniDel":  # the plugin binary is looked up before the exec
+                    node.cni_find_plugin("loopback" if kind == "cniLoopback" else node.scenario.cni.plugin,
+                                         c.hop)
                 service = self._cni_kinds[kind](rng)
                 share = self._cni_cpu_share
             else:
