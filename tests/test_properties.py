@@ -268,7 +268,8 @@ def scenarios(draw, allow_cluster: bool = True):
 def _run(overrides: list[str], runtime: str, seed: int):
     note(f"overrides = {overrides!r}")
     note(f"runtime = {runtime!r}, seed = {seed}")
-    scenario = load_scenario("default", overrides)
+    # the scenario names the chain it runs on, so that its faults are checked against that chain
+    scenario = load_scenario("default", overrides + [f"runtimes={json.dumps([runtime])}"])
     return scenario, simulate(scenario, runtime, seed)
 
 
