@@ -41,6 +41,7 @@ from .scenario import (
     Scenario,
     SimulationConfig,
 )
+from .streams import StreamsConfig
 from .workload import ContainerSpec, ImageSpec, PodSpec, PodTemplate, WorkloadConfig
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "Scenario",
     "SchedulerConfig",
     "SimulationConfig",
+    "StreamsConfig",
     "WorkloadConfig",
     "apply_overrides",
     "check_against_chains",

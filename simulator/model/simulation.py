@@ -38,6 +38,7 @@ from .node.faults import NodeFaults
 from .node.node import Node
 from .records import EVENT_COLUMNS, RESOURCE_COLUMNS, SPAN_COLUMNS, Recorder
 from .state import Outcome, PodState
+from .streams import StreamSessions
 from .workload import Workload, arrival_times
 
 __all__ = ["RunResult", "simulate", "arrival_times", "POD_COLUMNS", "POOLS"]
@@ -68,6 +69,9 @@ class RunResult:
     faults: pd.DataFrame = field(default_factory=pd.DataFrame)
     # runtime label -> the chain that ran it: {"name", "title", "era", "note"}
     chains: dict[str, dict[str, str]] = field(default_factory=dict)
+    # stream sessions (scenario streams:): one row per session, and CPU per hop and phase
+    streams: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stream_hops: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class _Sim:
@@ -95,6 +99,9 @@ class _Sim:
         self.migrating = scenario.cluster is not None and scenario.cluster.migration is not None
         self.workload = Workload(env, scenario, np.random.default_rng(s_work), s_pods, self.api,
                                  self.create, self.delete, trace_base=Path.cwd())
+        # kubectl exec/attach/port-forward/logs -f sessions: their own seed, after the others
+        self.streams = (StreamSessions(env, scenario, self.api, lambda: self.workload.pods, root.spawn(1)[0])
+                        if scenario.streams is not None else None)
         multi = len(self.nodes) > 1
         self.scheduler: Optional[Scheduler] = None
         if scenario.scheduler.enabled or multi:
@@ -241,6 +248,8 @@ class _Sim:
         last ``steadyStateSeconds`` before the horizon."""
         env, sim = self.env, self.scenario.simulation
         self.workload.start()
+        if self.streams is not None:
+            self.streams.start()
         if self.scenario.cluster is not None and self.scenario.cluster.migration is not None:
             env.process(self._migrate())
         if any(f.kind in ("daemonRestart", "shimCrash") for f in self.scenario.faults):
@@ -266,6 +275,7 @@ def simulate(scenario: Scenario, runtime: str | Chain | None, seed: int, replica
     nodes = sim.retired + sim.nodes
     for n in nodes:
         n.recorder.close_open(sim.env.now)
+    streams, stream_hops = sim.streams.frames() if sim.streams is not None else (pd.DataFrame(), pd.DataFrame())
     return RunResult(
         runtime=sim.label, seed=int(seed), replication=int(replication),
         pods=_pods_frame(sim.workload.pods, judged_at,
@@ -280,7 +290,7 @@ def simulate(scenario: Scenario, runtime: str | Chain | None, seed: int, replica
         faults=pd.DataFrame([(t, n.name, n.label, k, d) for n in nodes if n.faults is not None
                              for t, k, d in n.faults.fired],
                             columns=["time", "node", "runtime", "kind", "detail"]),
-        chains=dict(sim.chains),
+        chains=dict(sim.chains), streams=streams, stream_hops=stream_hops,
     )
 
 
