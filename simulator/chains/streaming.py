@@ -103,8 +103,10 @@ class StreamServerSpec(ListenSpec):
         data = {"listen": base.listen, "port": base.port, "tls": base.tls, "source": base.source}
         if listen is not None:
             data["listen"] = listen
+            data["source"] = f"the scenario's streams.streamServerAddress = {listen} (chain default: {base.source})"
         if tls is not None:
             data["tls"] = tls
+            data["source"] = f"the scenario's streams.streamServerTLS = {str(tls).lower()}; " + str(data["source"])
         return ListenSpec.model_validate(data)
 
 
