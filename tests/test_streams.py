@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from simulator.chains import chain_from_data, load_chain
-from simulator.config import ConfigError, load_scenario
+from simulator.config import ConfigError, StreamsConfig, load_scenario
 from simulator.config.streams import streaming_mode
 from simulator.config.versions import profile
 from simulator.experiments.runner import compare
@@ -328,3 +328,28 @@ def test_a_chain_without_the_kind_is_refused(tmp_path):
     path.write_text("name: bare\nbase: containerd\ntitle: t\ndescription: d\nstreaming: null\n")
     with pytest.raises(ConfigError, match="streams.kind 'exec' is not served"):
         load_scenario("default", _scenario(f"runtimes=[{path}]"))
+
+
+# ----------------------------------------------------------------------- the figure
+def test_the_exec_path_figure_is_16_9_deterministic_and_states_its_takeaway(tmp_path):
+    import matplotlib.text
+
+    from simulator.presentation.figures.stream_paths import path_stats, stream_paths
+    from simulator.presentation.style import save_figure
+
+    sc = load_scenario("default")
+    chains = [load_chain(c) for c in ("dockershim", "containerd", "crio", "cri-dockerd")]
+    pngs = []
+    for run in ("a", "b"):
+        png, _svg = save_figure(stream_paths(chains, sc, footnote="test"), tmp_path / run / "paths")
+        pngs.append(png.read_bytes())
+    assert pngs[0] == pngs[1]
+    assert pngs[0][16:24] == (1920).to_bytes(4, "big") + (1080).to_bytes(4, "big")
+    fig = stream_paths(chains, sc)
+    text = "\n".join(t.get_text() for t in fig.findobj(matplotlib.text.Text))
+    stats = {c.name: path_stats(c, StreamsConfig(sessionsPerSecond=1), sc) for c in chains}
+    # the title states the node's CPU per MB of each chain; Docker's path costs the most
+    assert f"{stats['dockershim'].node_ms_per_mb:.1f} ms on dockershim/cri-dockerd" in text
+    assert stats["dockershim"].node_ms_per_mb > stats["containerd"].node_ms_per_mb > stats["crio"].node_ms_per_mb
+    # cri-dockerd's routable listener is flagged, the others' are not
+    assert text.count("exposed") == 1 and "0.0.0.0" in text

@@ -55,6 +55,7 @@ TRANSPORTS = {
     "ttrpc": "ttrpc (containerd's lightweight gRPC) on a unix socket",
     "http": "HTTP (REST) on a unix socket",
     "exec": "fork/exec of a short-lived binary",
+    "spdy": "an HTTP connection to the CRI stream server's URL, upgraded to SPDY streams",
 }
 
 # Conditions a step may be guarded by (``when:``).
@@ -95,7 +96,7 @@ class FailureSpec(StrictModel):
 class Step(StrictModel):
     name: str
     process: str
-    transport: Literal["in-process", "grpc", "ttrpc", "http", "exec"] = "in-process"
+    transport: Literal["in-process", "grpc", "ttrpc", "http", "exec", "spdy"] = "in-process"
     kind: Literal["work", "cniAdd", "cniLoopback", "cniDel", "pull"] = "work"
     service: Optional[Dist] = None
     cpuShare: Annotated[float, Field(ge=0, le=1)] = 0.5

@@ -75,7 +75,7 @@ class ListenSpec(StrictModel):
 
     def address(self) -> str:
         host = {"localhost": "127.0.0.1", "all-interfaces": "0.0.0.0", "kubelet-port": "<node IP>"}[self.listen]
-        port = "random port" if self.port == "0" else self.port
+        port = "<random port>" if self.port == "0" else self.port
         where = "the kubelet's port 10250, path /cri/" if self.listen == "kubelet-port" else f"{host}:{port}"
         return where + (" (TLS)" if self.tls else " (plain HTTP)")
 
@@ -115,6 +115,7 @@ class DataHop(StrictModel):
 
     process: str  # whose CPU (cgroup) pays
     name: str = ""  # the hop's name when not the process's (socat run through nsenter)
+    via: str = ""  # how the bytes reach it from the hop before (a pipe, a FIFO, a unix socket)
     cpuMsPerMB: NonNeg
     source: str = Field(min_length=3)
 

@@ -79,22 +79,27 @@ def data_path(spec: "StreamingSpec", cfg: "StreamsConfig", mode: str,
     log lines) unless it redirected, then the apiserver."""
     hops: list[tuple[DataHop, bool]] = [(h, False) for h in spec.data_hops(cfg.kind)]
     tls = listen is not None and listen.tls
+    server = spec.server.process
     if tls and cfg.tlsCpuMsPerMB > 0:
-        hops.append((DataHop(process=spec.server.process, name=f"{spec.server.process} (TLS)",
-                             cpuMsPerMB=cfg.tlsCpuMsPerMB, source="streams.tlsCpuMsPerMB (ASSUMPTION)"), False))
+        hops.append((DataHop(process=server, name=f"{server} (TLS)", cpuMsPerMB=cfg.tlsCpuMsPerMB,
+                             source="streams.tlsCpuMsPerMB (ASSUMPTION)"), False))
     if cfg.kind == "logsFollow":
         hops.append((DataHop(process="kubelet", name="kubelet (TLS to the apiserver)",
                              cpuMsPerMB=cfg.kubeletProxyCpuMsPerMB,
                              source="streams.kubeletProxyCpuMsPerMB (ASSUMPTION)"), False))
     elif mode == "proxy":
         hops.append((DataHop(process="kubelet", name="kubelet (proxy)",
+                             via=f"loopback TCP, {'TLS' if tls else 'plain HTTP'}",
                              cpuMsPerMB=cfg.kubeletProxyCpuMsPerMB + (cfg.tlsCpuMsPerMB if tls else 0.0),
                              source="streams.kubeletProxyCpuMsPerMB (+ tlsCpuMsPerMB from a TLS stream server) "
                              "(ASSUMPTION)"), False))
     api_cost = cfg.apiserverCpuMsPerMB
-    if cfg.kind != "logsFollow" and mode == "redirect" and not tls:
-        api_cost = max(0.0, api_cost - cfg.tlsCpuMsPerMB)  # it reads the stream server in clear text
-    hops.append((DataHop(process=APISERVER, cpuMsPerMB=api_cost,
+    via = "TLS, across the network"
+    if cfg.kind != "logsFollow" and mode == "redirect":
+        via = f"{'TLS' if tls else 'plain HTTP'}, across the network"
+        if not tls:
+            api_cost = max(0.0, api_cost - cfg.tlsCpuMsPerMB)  # it reads the stream server in clear text
+    hops.append((DataHop(process=APISERVER, via=via, cpuMsPerMB=api_cost,
                          source="streams.apiserverCpuMsPerMB (ASSUMPTION)"), True))
     return hops
 
