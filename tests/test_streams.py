@@ -353,3 +353,23 @@ def test_the_exec_path_figure_is_16_9_deterministic_and_states_its_takeaway(tmp_
     assert stats["dockershim"].node_ms_per_mb > stats["containerd"].node_ms_per_mb > stats["crio"].node_ms_per_mb
     # cri-dockerd's routable listener is flagged, the others' are not
     assert text.count("exposed") == 1 and "0.0.0.0" in text
+
+
+# ----------------------------------------------------------------------- explain
+def test_explain_narrates_the_exec_path_per_chain_and_release(capsys):
+    from simulator.cli import main
+
+    assert main(["explain", "dockershim"]) == 0
+    text = capsys.readouterr().out
+    section = text.split("Streaming: kubectl exec")[1].split("Kubelet behaviour of Kubernetes")[0]
+    assert "copies every byte" in section and "302" not in section.split("kubectl exec (exec)")[0]
+    for call in ("POST /containers/{id}/exec", "POST /exec/{id}/start (hijacked)", "runc exec",
+                 "GET /exec/{id}/json", "nsenter -t <pid> -n socat", "kubelet (proxy) (1.5 ms/MB)"):
+        assert call in section, call
+    assert main(["explain", "dockershim-1.10", "--set", 'kubernetesVersion="1.10"']) == 0
+    old = capsys.readouterr().out.split("Streaming: kubectl exec")[1]
+    assert "302" in old and "FINDING" in old and "kubelet (proxy)" not in old.split("kubectl attach")[0]
+    for chain, server in (("containerd", "containerd, listening on 127.0.0.1"), ("crio", "crio, listening on 127.0.0.1"),
+                          ("cri-dockerd", "cri-dockerd, listening on 0.0.0.0")):
+        assert main(["explain", chain]) == 0
+        assert server in capsys.readouterr().out

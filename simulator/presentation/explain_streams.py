@@ -13,10 +13,11 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING, Callable
 
-from ..chains import KIND_OPERATIONS, STREAM_OPERATIONS
-from ..config import StreamsConfig
+from ..chains import KIND_OPERATIONS, STREAM_OPERATIONS, resolve_chain
+from ..config import ConfigError, StreamsConfig
 from ..config.streams import streaming_mode
 from ..model.streams import data_path
+from ..schema import parse_kubernetes_version
 
 if TYPE_CHECKING:
     from ..chains import Chain, Step
@@ -61,6 +62,15 @@ def streaming_section(chain: "Chain", scenario: "Scenario", narrate: Narrate, wi
                     "server caches the request under a single-use token) -> whoever connects to that URL makes "
                     "the stream server run the command.")
     lines += w.wrap(_mode_text(version, mode, cfg.redirectContainerStreaming))
+    era = chain.kubernetes
+    if era is not None and chain.family and not era.contains(parse_kubernetes_version(version)):
+        try:
+            other = resolve_chain(chain.family, parse_kubernetes_version(version))[0].name
+        except ConfigError:
+            other = ""
+        if other and other != chain.name:
+            lines += w.wrap(f"(This chain stands for Kubernetes {era.text()}; on {version} '{chain.family}' runs "
+                            f"{other}: kubesim explain {other}.)")
     lines += w.wrap(f"Stream server: {spec.server.process}, listening on {listen.address()}. Source: {listen.source}")
     if listen.routable:
         lines += w.wrap("  FINDING: the listener is routable and checks nothing but the URL token: "
