@@ -58,7 +58,7 @@ def test_the_redirect_never_routes_the_stream_through_the_kubelet(runtime):
                                             streams="{kind: exec, sessionsPerSecond: 2, bytesPerSession: 200000}"))
     r = simulate(sc, runtime, 1)
     doc = _summary(sc, runtime)["streams"]
-    assert doc["mode"] == "redirect" and not doc["kubelet_in_data_path"]
+    assert doc["mode"] == "redirect" and not doc["kubelet_proxy_in_path"]
     assert not any(h.startswith("kubelet") for h in doc["path"])
     ok = r.streams[r.streams.outcome == "ok"]
     assert len(ok) > 20
@@ -80,7 +80,7 @@ def test_the_proxy_carries_every_byte_through_the_kubelet(runtime):
     sc = load_scenario("default", _scenario(streams="{kind: exec, sessionsPerSecond: 2, bytesPerSession: 200000}"))
     r = simulate(sc, runtime, 1)
     doc = _summary(sc, runtime)["streams"]
-    assert doc["mode"] == "proxy" and doc["kubelet_in_data_path"]
+    assert doc["mode"] == "proxy" and doc["kubelet_proxy_in_path"]
     assert doc["path"][-2:] == ["kubelet (proxy)", "kube-apiserver"]
     data = r.stream_hops[r.stream_hops.phase == "data"]
     per_hop = data.groupby("hop").mb.sum()
@@ -373,3 +373,16 @@ def test_explain_narrates_the_exec_path_per_chain_and_release(capsys):
                           ("cri-dockerd", "cri-dockerd, listening on 0.0.0.0")):
         assert main(["explain", chain]) == 0
         assert server in capsys.readouterr().out
+
+
+def test_a_session_with_no_running_pod_is_counted_against_the_node_it_would_have_used():
+    """Pods deleted 4 s after creation: later sessions find no target; the apiserver answers them
+    (404), and they stay in the table and the summary under the node's chain."""
+    sc = load_scenario("default", _scenario("workload.kind=churn", "workload.ratePerSecond=1",
+                                            "workload.lifetimeSeconds=4", "runtimes=[containerd]", pods=3))
+    r = simulate(sc, "containerd", 1)
+    none = r.streams[r.streams.outcome == "no running target pod"]
+    assert len(none) > 5 and set(none.failure_hop) == {"kube-apiserver"} and set(none.runtime) == {"containerd"}
+    doc = _summary(sc, "containerd")["streams"]
+    assert doc["failures_by_hop"]["kube-apiserver"] == len(none)
+    assert doc["sessions"] == len(r.streams)

@@ -10,7 +10,8 @@ scenario with a ``streams:`` section (nothing otherwise, so other summaries are 
 * ``cpu_ms_per_mb_by_hop``: the CPU each hop on the data path spent per MB it carried;
   ``setup_cpu_ms_per_session_by_hop``: each process's CPU for setting a session up (and
   closing it); ``cpu_seconds_by_hop``: all of it;
-* ``path``: the hops the bytes cross, container side first, and whether the kubelet is one.
+* ``path``: the hops the bytes cross, container side first, and whether the kubelet's proxy is
+  one of them (``kubelet_proxy_in_path``).
 
 A finding is reported when the scenario's stream server listens on a routable address: CRI stream
 servers authenticate nobody (the single-use token in the URL is their only check:
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ..chains import resolve_chain
+from ..config import ConfigError
 from ..config.streams import streaming_mode
 from ..model.streams import APISERVER, OPEN, data_path
 from ..schema import parse_kubernetes_version
@@ -58,9 +60,9 @@ def _concat(runs: list["RunResult"], attr: str) -> pd.DataFrame:
 def stream_summary(runs: list["RunResult"], scenario: "Scenario", runtime: str | None) -> dict:
     """``{"streams": ..., "findings": [...]}`` for a scenario with streams; ``{}`` otherwise."""
     cfg = scenario.streams
-    if cfg is None or runtime is None:
-        return {}
-    chain, _note = resolve_chain(runtime, parse_kubernetes_version(scenario.kubernetesVersion))
+    chain = _chain_of(runs, runtime, scenario) if cfg is not None and runtime is not None else None
+    if cfg is None or chain is None or chain.streaming is None:
+        return {}  # no streams, or pods no chain ran ('unscheduled' in a cluster)
     mode = streaming_mode(scenario.kubernetesVersion, cfg.redirectContainerStreaming)
     sessions = _only(_concat(runs, "streams"), runtime)
     hops = _only(_concat(runs, "stream_hops"), runtime)
@@ -73,7 +75,9 @@ def stream_summary(runs: list["RunResult"], scenario: "Scenario", runtime: str |
     doc: dict = {
         "kind": cfg.kind,
         "mode": mode,
-        "kubelet_in_data_path": any(h.process == "kubelet" for h, _api in path),
+        # the kubelet's proxy (or, for logs, its own reader) carries the bytes; a stream server
+        # inside the kubelet's process (dockershim) is the runtime's hop, not the kubelet's
+        "kubelet_proxy_in_path": any(h.process == "kubelet" for h, _api in path),
         "path": [h.label for h, _api in path],
         "stream_server": None if listen is None else {
             "process": chain.streaming.server.process, "listens": listen.address(), "routable": listen.routable,
@@ -93,6 +97,18 @@ def stream_summary(runs: list["RunResult"], scenario: "Scenario", runtime: str |
     doc["throughput_mb_per_s"] = percentiles(moving.bytes / 1e6 / moving.data_seconds if len(moving) else [])
     doc.update(_cpu(hops, sessions))
     return {"streams": doc, "findings": stream_findings(chain, scenario, mode)}
+
+
+def _chain_of(runs: list["RunResult"], runtime: str, scenario: "Scenario") -> "Chain | None":
+    """The chain that ran ``runtime``: by its name, or by the chain name the run recorded."""
+    version = parse_kubernetes_version(scenario.kubernetesVersion)
+    names = [runtime] + [r.chains[runtime]["name"] for r in runs if runtime in r.chains]
+    for name in names:
+        try:
+            return resolve_chain(name, version)[0]
+        except ConfigError:
+            continue
+    return None
 
 
 def _cpu(hops: pd.DataFrame, sessions: pd.DataFrame) -> dict:

@@ -100,7 +100,8 @@ class _Sim:
         self.workload = Workload(env, scenario, np.random.default_rng(s_work), s_pods, self.api,
                                  self.create, self.delete, trace_base=Path.cwd())
         # kubectl exec/attach/port-forward/logs -f sessions: their own seed, after the others
-        self.streams = (StreamSessions(env, scenario, self.api, lambda: self.workload.pods, root.spawn(1)[0])
+        self.streams = (StreamSessions(env, scenario, self.api, lambda: self.workload.pods, root.spawn(1)[0],
+                                       self.nodes[0].label if scenario.cluster is None else "unscheduled")
                         if scenario.streams is not None else None)
         multi = len(self.nodes) > 1
         self.scheduler: Optional[Scheduler] = None

@@ -123,7 +123,7 @@ class _Open:
 
 class StreamSessions:
     def __init__(self, env: "simpy.Environment", scenario: "Scenario", api: "ApiServer",
-                 pods: Callable[[], list["PodState"]], seed: np.random.SeedSequence):
+                 pods: Callable[[], list["PodState"]], seed: np.random.SeedSequence, no_node_label: str = ""):
         assert scenario.streams is not None
         self.env = env
         self.cfg = cfg = scenario.streams
@@ -135,11 +135,12 @@ class StreamSessions:
         self._session_seed = sessions
         self._latency = compile_dist(scenario.apiserver.requestLatency)
         self._rtt = cfg.apiserverToNodeRttMs / 1000.0
-        self._servers: dict[str, StreamServer] = {}
+        self._servers: dict[int, StreamServer] = {}  # by node object (a reinstalled node is a new one)
         self.rows: list[tuple] = []
         self.hop_rows: list[tuple] = []
         self._open: dict[int, _Open] = {}
         self._labels: dict[int, str] = {}  # session -> runtime label of its node
+        self._no_node = no_node_label  # for a session that found no pod (the single node's chain)
 
     def start(self) -> None:
         self.env.process(self._arrivals())
@@ -164,7 +165,7 @@ class StreamSessions:
             if not targets:
                 self.rows.append((i, cfg.kind, self.mode, "", "", env.now, math.nan, math.nan, math.nan, math.nan,
                                   0, "no running target pod", APISERVER))
-                self._labels[i] = ""
+                self._labels[i] = self._no_node
             else:
                 pod = targets[int(self._rng.integers(len(targets)))]
                 seed = np.random.SeedSequence(self._session_seed.entropy,
@@ -173,9 +174,9 @@ class StreamSessions:
             i += 1
 
     def _server(self, node: "Node") -> StreamServer:
-        server = self._servers.get(node.name)
+        server = self._servers.get(id(node))
         if server is None:
-            server = self._servers[node.name] = StreamServer(self.env, node.chain, node.interpreter, self.cfg,
+            server = self._servers[id(node)] = StreamServer(self.env, node.chain, node.interpreter, self.cfg,
                                                              redirect=self.mode == "redirect")
         return server
 

@@ -62,6 +62,12 @@ def streaming_section(chain: "Chain", scenario: "Scenario", narrate: Narrate, wi
                     "server caches the request under a single-use token) -> whoever connects to that URL makes "
                     "the stream server run the command.")
     lines += w.wrap(_mode_text(version, mode, cfg.redirectContainerStreaming))
+    server_spec = chain.processes.get(spec.server.process)
+    if server_spec is not None and server_spec.osProcess == "kubelet":
+        lines += w.wrap(f"({spec.server.process}'s stream server runs inside the kubelet's process: "
+                        + ("the kubelet's proxy reaches it over loopback TCP all the same)" if mode == "proxy" else
+                           "redirected, its streams are served on the kubelet's own port, but not through "
+                           "the kubelet's proxy)"))
     era = chain.kubernetes
     if era is not None and chain.family and not era.contains(parse_kubernetes_version(version)):
         try:
