@@ -39,8 +39,13 @@ from .schema import (
     Step,
     iter_steps,
 )
-from .streaming import KIND_OPERATIONS, STREAM_KINDS, STREAM_OPERATIONS, DataHop, ListenSpec
-
+from .streaming import (
+    KIND_OPERATIONS,
+    STREAM_KINDS,
+    STREAM_OPERATIONS,
+    DataHop,
+    ListenSpec,
+)
 
 __all__ = [
     "Chain",

@@ -21,8 +21,8 @@ from ..schema import NonNeg, Pos, StrictModel, format_duration, parse_kubernetes
 from .costs import KubeletCosts, assumption
 from .faults import Fault
 from .kubelet import KubeletConfig
-from .streams import StreamsConfig, check_streams
 from .node import ApiServerConfig, CniConfig, NodeConfig, SchedulerConfig
+from .streams import StreamsConfig, check_streams
 from .versions import profile
 from .workload import ImageSpec, WorkloadConfig
 

@@ -7,9 +7,11 @@ scenario with a ``streams:`` section (nothing otherwise, so other summaries are 
 * ``setup_seconds``: p50/p90/p99/max (and mean) of the set-up latency of the sessions that
   completed, measured at the apiserver (``model/streams.py``);
 * ``bytes`` moved, ``throughput_mb_per_s`` per session (its bytes over its data phase);
-* ``cpu_ms_per_mb_by_hop``: the CPU each hop on the data path spent per MB it carried;
-  ``setup_cpu_ms_per_session_by_hop``: each process's CPU for setting a session up (and
-  closing it); ``cpu_seconds_by_hop``: all of it;
+* ``cpu_ms_per_mb_by_hop``: the CPU each hop on the data path spent per MB it carried (fixed per
+  hop: under load the work per byte is the same, it takes longer);
+  ``setup_cpu_ms_per_session_by_hop`` and ``close_cpu_ms_per_session_by_hop``: each process's
+  CPU to set a session up and to close it (per session that reached the phase);
+  ``cpu_seconds_by_hop``: all of it;
 * ``path``: the hops the bytes cross, container side first, and whether the kubelet's proxy is
   one of them (``kubelet_proxy_in_path``).
 
@@ -95,7 +97,7 @@ def stream_summary(runs: list["RunResult"], scenario: "Scenario", runtime: str |
     doc["bytes"] = int(sessions.bytes.sum()) if len(sessions) else 0
     moving = ok[(ok.bytes > 0) & (ok.data_seconds > 0)] if len(ok) else ok
     doc["throughput_mb_per_s"] = percentiles(moving.bytes / 1e6 / moving.data_seconds if len(moving) else [])
-    doc.update(_cpu(hops, sessions))
+    doc.update(_cpu(hops))
     return {"streams": doc, "findings": stream_findings(chain, scenario, mode)}
 
 
@@ -111,19 +113,25 @@ def _chain_of(runs: list["RunResult"], runtime: str, scenario: "Scenario") -> "C
     return None
 
 
-def _cpu(hops: pd.DataFrame, sessions: pd.DataFrame) -> dict:
+def _cpu(hops: pd.DataFrame) -> dict:
+    """CPU per MB on the data path; per session, per phase (set-up, close), each process's."""
+    out: dict = {"cpu_ms_per_mb_by_hop": {}, "setup_cpu_ms_per_session_by_hop": {},
+                 "close_cpu_ms_per_session_by_hop": {}, "cpu_seconds_by_hop": {}}
     if hops.empty:
-        return {"cpu_ms_per_mb_by_hop": {}, "setup_cpu_ms_per_session_by_hop": {}, "cpu_seconds_by_hop": {}}
+        return out
     data = hops[hops.phase == "data"].groupby("hop")[["cpu_seconds", "mb"]].sum()
-    per_mb = {str(h): float(r.cpu_seconds * 1000.0 / r.mb) for h, r in data.iterrows() if r.mb > 0}
-    other = hops[hops.phase != "data"]
-    started = max(1, int(other.drop_duplicates(["replication", "session"]).shape[0]))
-    per_session = {str(h): float(v * 1000.0 / started) for h, v in other.groupby("hop").cpu_seconds.sum().items()}
+    out["cpu_ms_per_mb_by_hop"] = {str(h): float(r.cpu_seconds * 1000.0 / r.mb) for h, r in data.iterrows()
+                                   if r.mb > 0}
+    for phase in ("setup", "close"):
+        part = hops[hops.phase == phase]
+        n = int(part.drop_duplicates(["replication", "session"]).shape[0])
+        if n:
+            out[f"{phase}_cpu_ms_per_session_by_hop"] = {
+                str(h): float(v * 1000.0 / n) for h, v in part.groupby("hop").cpu_seconds.sum().items()}
     total = {str(h): float(v) for h, v in hops.groupby("hop").cpu_seconds.sum().items()}
-    order = sorted(total, key=lambda h: (h == APISERVER, h.startswith("kubelet"), h))
-    return {"cpu_ms_per_mb_by_hop": per_mb,
-            "setup_cpu_ms_per_session_by_hop": per_session,
-            "cpu_seconds_by_hop": {h: total[h] for h in order}}
+    out["cpu_seconds_by_hop"] = {h: total[h] for h in sorted(total, key=lambda h: (h == APISERVER,
+                                                                                    h.startswith("kubelet"), h))}
+    return out
 
 
 def stream_findings(chain: "Chain", scenario: "Scenario", mode: str) -> list[dict]:

@@ -62,8 +62,8 @@ if TYPE_CHECKING:
 __all__ = ["StreamSessions", "data_path", "SESSION_COLUMNS", "HOP_COLUMNS", "APISERVER", "CHUNK_S", "OPEN"]
 
 APISERVER = "kube-apiserver"
-CHUNK_S = 1.0  # the data phase's resolution: one chunk of bytes per second of session
-POLL_S = 0.5  # how often the arrivals look for a first running target pod
+CHUNK_S = 1.0  # model resolution (not a property of any system): one chunk of bytes per second of session
+POLL_S = 0.5  # model resolution: how often the arrivals look for a first running target pod
 OPEN = "open at the end of the run"
 
 SESSION_COLUMNS = ["session", "kind", "mode", "pod", "container", "start", "setup_seconds", "data_seconds",
@@ -182,7 +182,7 @@ class StreamSessions:
 
     # ------------------------------------------------------------------ one session
     def _session(self, i: int, pod: "PodState", rng: np.random.Generator):
-        env, cfg, kind = self.env, self.cfg, self.cfg.kind
+        env, kind = self.env, self.cfg.kind
         node: "Node" = pod.node_ref
         kube = node.kubelet.streaming
         assert kube is not None

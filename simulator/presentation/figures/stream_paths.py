@@ -33,7 +33,16 @@ from ...config.versions import profile
 from ...model.dist import dist_median_s
 from ...model.streams import data_path
 from ..style import DPI, FIGSIZE_IN, figure_style, process_color, runtime_color
-from ._draw import FIG_H_PX, FIG_W_PX, finish, fit_text, ink_on, shrink_to_fit, text_width_px, wrap
+from ._draw import (
+    FIG_H_PX,
+    FIG_W_PX,
+    finish,
+    fit_text,
+    ink_on,
+    shrink_to_fit,
+    text_width_px,
+    wrap,
+)
 
 if TYPE_CHECKING:
     from .data import FigureData
