@@ -26,6 +26,7 @@ from .loading import (
     resolve_chain,
 )
 from .schema import (
+    ALL_OPERATIONS,
     CONDITIONS,
     OPERATIONS,
     OPTIONAL_OPERATIONS,
@@ -37,6 +38,13 @@ from .schema import (
     ProcessSpec,
     Step,
     iter_steps,
+)
+from .streaming import (
+    KIND_OPERATIONS,
+    STREAM_KINDS,
+    STREAM_OPERATIONS,
+    DataHop,
+    ListenSpec,
 )
 
 __all__ = [
@@ -57,4 +65,10 @@ __all__ = [
     "is_chain_file",
     "resolve_chain",
     "chain_from_data",
+    "ALL_OPERATIONS",
+    "STREAM_OPERATIONS",
+    "STREAM_KINDS",
+    "KIND_OPERATIONS",
+    "DataHop",
+    "ListenSpec",
 ]

@@ -13,7 +13,8 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import ConfigError, format_validation_error
-from .schema import OPERATIONS, Chain
+from .schema import ALL_OPERATIONS, Chain
+from .streaming import KIND_OPERATIONS
 
 __all__ = ["CHAIN_DIR", "load_chain", "chain_from_data", "known_chains", "is_chain_file", "resolve_chain"]
 
@@ -23,8 +24,8 @@ CHAIN_DIR = Path(__file__).resolve().parent
 def _merge(base: dict, child: dict) -> dict:
     out = copy.deepcopy(base)
     for key, value in child.items():
-        if key in ("processes", "operations") and isinstance(value, dict):
-            merged = dict(out.get(key, {}))
+        if key in ("processes", "operations", "streaming") and isinstance(value, dict):
+            merged = dict(out.get(key) or {})  # streaming: its server and each kind replaced whole
             merged.update(value)
             out[key] = merged
         else:
@@ -39,17 +40,34 @@ def _rename_process(data: dict, old: str, new: str) -> None:
                 s["process"] = new
             walk(s.get("calls", []))
 
-    for op in data.get("operations", {}).values():
-        walk(op.get("steps", []))
+    for steps in _step_lists(data):
+        walk(steps)
     if data.get("cniCaller") == old:
         data["cniCaller"] = new
+    streaming = data.get("streaming") or {}
+    if (streaming.get("server") or {}).get("process") == old:
+        streaming["server"]["process"] = new
+    for kind in streaming.values():
+        for hop in (kind.get("data") or []) if isinstance(kind, dict) else []:
+            if hop.get("process") == old:
+                hop["process"] = new
+
+
+def _step_lists(data: dict, operation: Optional[str] = None) -> list[list]:
+    """The top-level step lists of every operation (or of ``operation``): the CRI operations'
+    and the stream sessions' (``streaming:``; chains/streaming.py ``KIND_OPERATIONS``)."""
+    out = [(name, op.get("steps", [])) for name, op in data.get("operations", {}).items()]
+    for kind, names in KIND_OPERATIONS.items():
+        spec = (data.get("streaming") or {}).get(kind) or {}
+        out += [(name, spec.get(phase) or []) for name, phase in zip(names, ("request", "connect", "close"))]
+    return [steps for name, steps in out if operation is None or name == operation]
 
 
 def _split_scope(key: str) -> tuple[Optional[str], str]:
     """``"start_container/POST /containers/{id}/start"`` -> (operation, step name); a key whose
     part before the first ``/`` is not an operation name is a plain step name."""
     head, sep, rest = key.partition("/")
-    if sep and head in OPERATIONS and rest:
+    if sep and head in ALL_OPERATIONS and rest:
         return head, rest
     return None, key
 
@@ -68,6 +86,11 @@ def _apply_step_overrides(data: dict, overrides: dict, source: str) -> None:
         # operation its own copy, so that an operation-scoped edit stays in its operation
         for op in operations.values():
             op["steps"] = copy.deepcopy(op.get("steps", []))
+        for kind in KIND_OPERATIONS:
+            spec = (data.get("streaming") or {}).get(kind) or {}
+            for phase in ("request", "connect", "close"):
+                if spec.get(phase):
+                    spec[phase] = copy.deepcopy(spec[phase])
 
     def walk(steps, edits: dict[str, tuple[Optional[str], str]]):
         for s in steps:
@@ -78,12 +101,13 @@ def _apply_step_overrides(data: dict, overrides: dict, source: str) -> None:
             walk(s.get("calls", []), edits)
 
     plain = {k: v for k, v in scoped.items() if v[0] is None}
-    for op in operations.values():
-        walk(op.get("steps", []), plain)
-    for op_name, op in operations.items():
+    for steps in _step_lists(data):
+        walk(steps, plain)
+    for op_name in ALL_OPERATIONS:
         mine = {k: v for k, v in scoped.items() if v[0] == op_name}
         if mine:
-            walk(op.get("steps", []), mine)
+            for steps in _step_lists(data, op_name):
+                walk(steps, mine)
     missing = [n for n, k in hits.items() if k == 0]
     if missing:
         raise ConfigError(f"chain {source!r}: stepOverrides name steps that do not exist: {missing} "

@@ -11,10 +11,16 @@ from typing import Annotated, Literal, Optional
 from pydantic import Field, model_validator
 
 from ..schema import Dist, StrictModel, parse_kubernetes_version
+from .streaming import STREAM_OPERATIONS, StreamingSpec
 
 __all__ = ["Chain", "Step", "Operation", "ProcessSpec", "LockSpec", "PerItem", "FailureSpec", "RssSpec",
+<<<<<<< HEAD
            "ImagePullSpec", "KubernetesRange", "CniConfigSpec", "CniSetting", "REQUIRED_OPERATIONS", "OPTIONAL_OPERATIONS", "OPERATIONS",
            "TRANSPORTS", "CONDITIONS", "iter_steps"]
+=======
+           "ImagePullSpec", "KubernetesRange", "REQUIRED_OPERATIONS", "OPTIONAL_OPERATIONS", "OPERATIONS",
+           "TRANSPORTS", "CONDITIONS", "iter_steps", "ALL_OPERATIONS"]
+>>>>>>> streams
 
 # kubelet_runtime_operations_duration_seconds{operation_type} names (facts §1.11) -> CRI method.
 REQUIRED_OPERATIONS = {
@@ -45,6 +51,8 @@ OPTIONAL_OPERATIONS = {
 }
 # every operation the kubelet can issue -> its CRI method name
 OPERATIONS = {**REQUIRED_OPERATIONS, **OPTIONAL_OPERATIONS}
+# ... and the operations of stream sessions (the chain's ``streaming:`` section, chains/streaming.py)
+ALL_OPERATIONS = {**OPERATIONS, **STREAM_OPERATIONS}
 
 TRANSPORTS = {
     "in-process": "a function call inside the same process",
@@ -52,6 +60,7 @@ TRANSPORTS = {
     "ttrpc": "ttrpc (containerd's lightweight gRPC) on a unix socket",
     "http": "HTTP (REST) on a unix socket",
     "exec": "fork/exec of a short-lived binary",
+    "spdy": "an HTTP connection to the CRI stream server's URL, upgraded to SPDY streams",
 }
 
 # Conditions a step may be guarded by (``when:``).
@@ -92,7 +101,7 @@ class FailureSpec(StrictModel):
 class Step(StrictModel):
     name: str
     process: str
-    transport: Literal["in-process", "grpc", "ttrpc", "http", "exec"] = "in-process"
+    transport: Literal["in-process", "grpc", "ttrpc", "http", "exec", "spdy"] = "in-process"
     kind: Literal["work", "cniAdd", "cniLoopback", "cniDel", "pull"] = "work"
     service: Optional[Dist] = None
     cpuShare: Annotated[float, Field(ge=0, le=1)] = 0.5
@@ -242,6 +251,8 @@ class Chain(StrictModel):
     processes: dict[str, ProcessSpec]
     imagePull: ImagePullSpec
     operations: dict[str, Operation]
+    # kubectl exec / attach / port-forward / logs -f as the runtime serves them (chains/streaming.py)
+    streaming: Optional[StreamingSpec[Step]] = None
     notes: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -258,15 +269,20 @@ class Chain(StrictModel):
         for p in (self.cniCaller, self.shimProcess):
             if p not in self.processes:
                 raise ValueError(f"process {p!r} is not declared in processes")
-        for op_name, op in self.operations.items():
-            for step in iter_steps(op.steps):
+        for op_name, steps in self.all_operations().items():
+            for step in iter_steps(steps):
                 if step.process not in self.processes:
                     raise ValueError(
                         f"operation {op_name}: step {step.name!r} runs in undeclared process "
                         f"{step.process!r}; declared: {sorted(self.processes)}"
                     )
+        if self.streaming is not None:
+            unknown = sorted(self.streaming.processes() - set(self.processes))
+            if unknown:
+                raise ValueError(f"streaming names undeclared processes {unknown}; declared: {sorted(self.processes)}")
         return self
 
+<<<<<<< HEAD
     @property
     def has_docker_socket(self) -> bool:
         """The node runs dockerd, so /var/run/docker.sock exists (Docker-in-Docker pods)."""
@@ -278,6 +294,14 @@ class Chain(StrictModel):
             binDir=CniSetting(setting="CNI bin dir", default="/opt/cni/bin"),
             notReadyMessage="cni config uninitialized",
             source="CNI's conventional directories (containernetworking/cni SPEC.md)")
+=======
+    def all_operations(self) -> dict[str, list[Step]]:
+        """Every operation's steps: the CRI operations and those of stream sessions."""
+        out = {name: op.steps for name, op in self.operations.items()}
+        if self.streaming is not None:
+            out.update(self.streaming.operations())
+        return out
+>>>>>>> streams
 
     def os_process(self, process: str) -> str:
         spec = self.processes[process]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..config import RUNTIMES
-from ._common import parse_runtimes
+from ._common import add_common_options, build_scenario, parse_runtimes
 
 __all__ = ["cmd_explain", "register"]
 
@@ -13,6 +13,7 @@ __all__ = ["cmd_explain", "register"]
 def register(subparsers: argparse._SubParsersAction) -> None:
     e = subparsers.add_parser("explain", help="narrate a chain hop by hop with sources")
     e.add_argument("runtime", choices=None, help=f"one of {', '.join(RUNTIMES)} or a chain file")
+    add_common_options(e)  # the scenario whose release (redirect or proxy, costs) is narrated
     e.set_defaults(func=cmd_explain)
 
 
@@ -20,5 +21,6 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from ..presentation.explain import explain_chain
 
     parse_runtimes(args.runtime)  # an unknown chain is refused like --runtimes refuses it
-    print(explain_chain(args.runtime))
+    scenario = build_scenario(args, args.preset) if (args.set or args.preset != "default") else None
+    print(explain_chain(args.runtime, scenario))
     return 0

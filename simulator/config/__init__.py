@@ -42,6 +42,7 @@ from .scenario import (
     Scenario,
     SimulationConfig,
 )
+from .streams import StreamsConfig
 from .workload import ContainerSpec, ImageSpec, PodSpec, PodTemplate, WorkloadConfig
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "Scenario",
     "SchedulerConfig",
     "SimulationConfig",
+    "StreamsConfig",
     "WorkloadConfig",
     "apply_overrides",
     "check_against_chains",

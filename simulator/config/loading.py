@@ -18,11 +18,12 @@ from typing import Any, Iterable
 import yaml
 from pydantic import ValidationError
 
-from ..chains import OPERATIONS, iter_steps, known_chains, resolve_chain
+from ..chains import ALL_OPERATIONS, iter_steps, known_chains, resolve_chain
 from ..errors import ConfigError, format_validation_error
 from ..presets import preset_data
 from ..schema import parse_kubernetes_version
 from .scenario import Scenario
+from .streams import check_streams_against_chain
 
 __all__ = [
     "apply_overrides",
@@ -159,11 +160,13 @@ def check_against_chains(scenario: Scenario, where: str = "scenario",
     steps: set[str] = set()
     processes: set[str] = set()
     version = parse_kubernetes_version(scenario.kubernetesVersion)
-    for n in run:
+    for n in sorted(run):
         chain, _note = resolve_chain(n, version)
         processes |= set(chain.processes)
-        for op in chain.operations.values():
-            steps |= {st.name for st in iter_steps(op.steps)}
+        if scenario.streams is not None:
+            check_streams_against_chain(scenario.streams, chain, n, where)
+        for op_steps in chain.all_operations().values():
+            steps |= {st.name for st in iter_steps(op_steps)}
     for i, f in enumerate(scenario.faults):
         step = getattr(f, "step", None)
         if step is not None and step not in steps:
@@ -176,7 +179,7 @@ def check_against_chains(scenario: Scenario, where: str = "scenario",
             raise ConfigError(f"{where}: faults[{i}].process {proc!r} is not a process of {sorted(run)}; "
                               f"processes: {sorted(processes)}.")
         operation = getattr(f, "operation", None)
-        if operation is not None and operation not in OPERATIONS:
+        if operation is not None and operation not in ALL_OPERATIONS:
             raise ConfigError(f"{where}: faults[{i}].operation {operation!r} is not a CRI operation; "
-                              f"allowed: {sorted(OPERATIONS)}.")
+                              f"allowed: {sorted(ALL_OPERATIONS)}.")
     return scenario

@@ -22,6 +22,7 @@ from .costs import KubeletCosts, assumption
 from .faults import Fault
 from .kubelet import KubeletConfig
 from .node import ApiServerConfig, CniConfig, NodeConfig, SchedulerConfig
+from .streams import StreamsConfig, check_streams
 from .versions import profile
 from .workload import ImageSpec, WorkloadConfig
 
@@ -158,6 +159,8 @@ class Scenario(StrictModel):
     sandboxImage: str = "pause"
     workload: WorkloadConfig
     faults: list[Fault] = Field(default_factory=list)
+    # kubectl exec/attach/port-forward/logs -f sessions (config/streams.py); absent = none
+    streams: StreamsConfig | None = None
     # Several nodes in pools, each with its own chain; absent = one node (``node:``) running
     # the runtime being compared.
     cluster: ClusterConfig | None = None
@@ -222,6 +225,8 @@ class Scenario(StrictModel):
                              f"(KEP-3673); kubernetesVersion is {self.kubernetesVersion}")
         if self.apiserver.priorityAndFairness is None:
             self.apiserver.priorityAndFairness = bool(p["priorityAndFairness"])
+        if self.streams is not None:
+            check_streams(self.streams, self.kubernetesVersion, [t.name for t in self.workload.templates])
         return self
 
     @field_validator("runtimes")
@@ -236,6 +241,8 @@ class Scenario(StrictModel):
     def resolved(self) -> dict:
         """The full scenario, defaults included, as saved with every result."""
         data = self.model_dump(mode="json")
+        if data.get("streams") is None:
+            data.pop("streams", None)  # an optional section a scenario does not have
         k = data["kubelet"]
         for key in ("runtimeRequestTimeout", "syncFrequency"):
             k[key] = format_duration(k[key])

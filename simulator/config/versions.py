@@ -90,6 +90,13 @@ CHANGES: tuple[Change, ...] = (
            (((1, 0), False), ((1, 20), True), ((1, 22), False)),
            "pkg/kubelet/stats/host_stats_provider.go (1.21: fork of nice du and find per pod and summary; "
            "absent in 1.19.3, an in-process walk by 1.22.6); 1.20 assumed like 1.21"),
+    Change("containerStreaming", "exec/attach/port-forward: the kubelet redirects the apiserver to the "
+           "runtime's stream server, or proxies the stream itself",
+           (((1, 0), "redirect"), ((1, 11), "proxy-default"), ((1, 20), "proxy")),
+           "KEP-1558 (keps/sig-node/1558-streaming-proxy-redirects): the kubelet proxies by default from "
+           "1.11 (kubernetes PR #64006), --redirect-container-streaming brings the redirect back, deprecated "
+           "1.18, cannot be enabled from 1.20, removed 1.24; before 1.11 a 302 to the stream server "
+           "(K1.10 pkg/kubelet/server/server.go getExec); docs/model/version-profiles.md row 15"),
     Change("pleg", "PLEG",
            (((1, 0), "generic"),),
            "pkg/kubelet/pleg/generic.go; evented PLEG (KEP-3386) is behind a feature gate that is off by "

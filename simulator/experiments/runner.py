@@ -22,6 +22,7 @@ from ..schema import parse_kubernetes_version
 from .executors import map_jobs
 from .migration import summarize_migration
 from .stats import percentiles, t_interval
+from .streams import stream_summary
 
 __all__ = ["Comparison", "compare", "run_one", "summarize_runtime", "not_ready_episodes"]
 
@@ -66,6 +67,14 @@ class Comparison:
     @property
     def events(self) -> pd.DataFrame:
         return self._concat("events")
+
+    @property
+    def streams(self) -> pd.DataFrame:
+        return self._concat("streams")
+
+    @property
+    def stream_hops(self) -> pd.DataFrame:
+        return self._concat("stream_hops")
 
     def runs_of(self, runtime: str) -> list[RunResult]:
         return [r for r in self.runs if r.runtime == runtime]
@@ -197,6 +206,7 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     doc["faults"] = _faults(runs, ev, runtime)
     doc["chain"] = {"name": chain["name"] if chain else "", "title": chain["title"] if chain else "",
                     "era": chain["era"] if chain else "", "note": chain["note"] if chain else ""}
+    doc.update(stream_summary(runs, scenario, runtime))  # only with a streams: section
     return _clean(doc)
 
 

@@ -10,7 +10,7 @@ one above it (the import graph of ``simulator/`` has no cycles; ``tests/test_lay
   (its cores, links, locks, image store, IPAM, process counts and recorder);
 * ``NodeKubelet``: what the node, its faults and the scheduler read of the kubelet (the pods
   it has admitted, its queues) and how they tell it that something on the node changed
-  (``poke``).
+  (``poke``); ``KubeletStreams``: its streaming endpoints, as stream sessions use them.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from .runtime.context import CallContext
     from .state import PodState
 
-__all__ = ["Faults", "Images", "RuntimeHost", "NodeKubelet"]
+__all__ = ["Faults", "Images", "RuntimeHost", "NodeKubelet", "KubeletStreams"]
 
 
 class Faults(Protocol):
@@ -50,7 +50,23 @@ class Images(Protocol):
     def pull(self, image: Optional[str], ctx: "CallContext", process: str) -> Generator[simpy.Event, Any, None]: ...
 
 
+class KubeletStreams(Protocol):
+    """The kubelet's streaming endpoints as a stream session uses them (kubelet/streaming.py)."""
+
+    mode: str
+
+    @property
+    def proxies(self) -> bool: ...
+
+    def serve(self, kind: str, ctx: "CallContext", server: Any) -> Generator[simpy.Event, Any, Optional[int]]: ...
+
+    def dial_stream_server(self, server: Any, ctx: "CallContext") -> Generator[simpy.Event, Any, None]: ...
+
+
 class NodeKubelet(Protocol):
+    @property
+    def streaming(self) -> Optional[KubeletStreams]: ...  # exec/attach/port-forward/logs, when streams run
+
     @property
     def pods(self) -> list["PodState"]: ...
 

@@ -40,6 +40,7 @@ from .node.faults import NodeFaults
 from .node.node import Node
 from .records import EVENT_COLUMNS, RESOURCE_COLUMNS, SPAN_COLUMNS, Recorder
 from .state import Outcome, PodState
+from .streams import StreamSessions
 from .workload import Workload, arrival_times
 
 __all__ = ["RunResult", "simulate", "arrival_times", "POD_COLUMNS", "POOLS"]
@@ -70,6 +71,9 @@ class RunResult:
     faults: pd.DataFrame = field(default_factory=pd.DataFrame)
     # runtime label -> the chain that ran it: {"name", "title", "era", "note"}
     chains: dict[str, dict[str, str]] = field(default_factory=dict)
+    # stream sessions (scenario streams:): one row per session, and CPU per hop and phase
+    streams: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stream_hops: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class _Sim:
@@ -105,6 +109,10 @@ class _Sim:
         self.migrating = self.dind is not None
         self.workload = Workload(env, scenario, np.random.default_rng(s_work), s_pods, self.api,
                                  self.create, self.delete, trace_base=Path.cwd())
+        # kubectl exec/attach/port-forward/logs -f sessions: their own seed, after the others
+        self.streams = (StreamSessions(env, scenario, self.api, lambda: self.workload.pods, root.spawn(1)[0],
+                                       self.nodes[0].label if scenario.cluster is None else "unscheduled")
+                        if scenario.streams is not None else None)
         multi = len(self.nodes) > 1
         self.scheduler: Optional[Scheduler] = None
         if scenario.scheduler.enabled or multi:
@@ -255,6 +263,8 @@ class _Sim:
         env, sim = self.env, self.scenario.simulation
         self.workload.start()
         self._running = True
+        if self.streams is not None:
+            self.streams.start()
         if self.dind is not None:
             for node in self._pending_joins:
                 self.dind.node_joined(node)
@@ -284,6 +294,7 @@ def simulate(scenario: Scenario, runtime: str | Chain | None, seed: int, replica
     nodes = sim.retired + sim.nodes
     for n in nodes:
         n.recorder.close_open(sim.env.now)
+    streams, stream_hops = sim.streams.frames() if sim.streams is not None else (pd.DataFrame(), pd.DataFrame())
     return RunResult(
         runtime=sim.label, seed=int(seed), replication=int(replication),
         pods=_pods_frame(sim.workload.pods, judged_at,
@@ -298,7 +309,7 @@ def simulate(scenario: Scenario, runtime: str | Chain | None, seed: int, replica
         faults=pd.DataFrame([(t, n.name, n.label, k, d) for n in nodes if n.faults is not None
                              for t, k, d in n.faults.fired],
                             columns=["time", "node", "runtime", "kind", "detail"]),
-        chains=dict(sim.chains),
+        chains=dict(sim.chains), streams=streams, stream_hops=stream_hops,
     )
 
 

@@ -21,6 +21,7 @@ from ..chains import (
 from ..config import Scenario
 from ..config.versions import CHANGES, profile
 from ..model.dist import dist_median_s
+from .explain_streams import streaming_section
 
 __all__ = ["explain_chain", "hop_counts"]
 
@@ -119,6 +120,7 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
             if o.description:
                 lines += ["  " + x for x in w.wrap(o.description)]
             lines += _narrate(o.steps, "kubelet", "  ", scenario)
+    lines += streaming_section(chain, scenario, _narrate, width)  # exec/attach/port-forward/logs -f
     if chain.notes:
         lines += ["", "What to notice:"] + [f"  * {n}" for n in chain.notes]
     lines += ["", version_table(scenario.kubernetesVersion)]

@@ -76,6 +76,9 @@ def write_outputs(comp: Comparison, out: Path, theme: str = "light") -> list[Pat
     written = [_write_text(out / "summary.json", json.dumps(comp.summary(), indent=2) + "\n")]
     for name in ("pods", "spans", "resources", "events"):
         written += _write_frame(getattr(comp, name), out / name)
+    for name in ("streams", "stream_hops"):  # only when the scenario has stream sessions
+        if not getattr(comp, name).empty:
+            written += _write_frame(getattr(comp, name), out / name)
     written += _figures(comp, out / "figures", theme)
     return written
 

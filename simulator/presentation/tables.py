@@ -69,6 +69,8 @@ def comparison_table(summary: dict) -> str:
         return f"{len(hit)}/{len(faults)} disrupted, recovered in <= {max(rec):.1f} s"
 
     row("faults: recovery", recovery)
+    if any("streams" in rts[n] for n in names):  # kubectl exec & co. (scenario streams:)
+        _stream_rows(row)
 
     w0 = max(len(r[0]) for r in rows)
     widths = [max(len(n), *(len(r[1][i]) for r in rows)) for i, n in enumerate(names)]
@@ -88,6 +90,24 @@ def comparison_table(summary: dict) -> str:
         lines.append("")
         lines.extend(notes)
     return "\n".join(lines)
+
+
+def _stream_rows(row) -> None:
+    """The streams: part of the summary (experiments/streams.py), when the scenario has it."""
+
+    def st(d: dict) -> dict:
+        return d.get("streams") or {}
+
+    row("stream sessions ok / failed / open", lambda d: f"{st(d).get('ok', 0)} / {st(d).get('failed', 0)} / "
+        f"{st(d).get('open_at_end', 0)}" if st(d) else "-")
+    row("  kind, via", lambda d: f"{st(d)['kind']}, {st(d)['mode']}" if st(d) else "-")
+    row("  set-up p50 / p99 (ms)", lambda d: _f(st(d).get("setup_seconds", {}).get("p50"), "{:.1f}", 1000) + " / "
+        + _f(st(d).get("setup_seconds", {}).get("p99"), "{:.1f}", 1000))
+    row("  node CPU per MB moved (ms)", lambda d: _f(sum(v for k, v in st(d).get("cpu_ms_per_mb_by_hop", {}).items()
+                                                       if k != "kube-apiserver") if st(d) else None, "{:.1f}"))
+    row("  failed sessions by hop", lambda d: ", ".join(f"{k}: {v}" for k, v in st(d).get("failures_by_hop", {})
+                                                        .items()) or "none")
+    row("findings", lambda d: ", ".join(f"{f['id']} ({f['severity']})" for f in d.get("findings", [])) or "none")
 
 
 def validation_table(df) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Optional, Union
 
 import simpy
 
-from ...chains import OPERATIONS
+from ...chains import ALL_OPERATIONS
 from ..runtime.context import CallContext, HopFailure
 
 if TYPE_CHECKING:
@@ -59,8 +59,8 @@ class CRIClient:
             yield runtime | env.timeout(limit)
             if not runtime.triggered:
                 self.recorder.event(env.now, ctx.pod.name if ctx.pod else "", "DeadlineExceeded",
-                                    f"{OPERATIONS[op]} after {limit:g}s")
-                raise HopFailure(f"kubelet -> {self.server}: {OPERATIONS[op]}",
+                                    f"{ALL_OPERATIONS[op]} after {limit:g}s")
+                raise HopFailure(f"kubelet -> {self.server}: {ALL_OPERATIONS[op]}",
                                  "context deadline exceeded")
             result = runtime.value
         if result is not None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Optional
 
+from ...config.streams import streaming_mode
 from ...config.versions import profile
 from ..control.ratelimit import TokenBucket
 from .cri_client import CRIClient
@@ -40,6 +41,7 @@ from .pleg import GenericPLEG
 from .pod_cache import PodCache
 from .pod_workers import PodWorkers
 from .status_manager import StatusManager
+from .streaming import KubeletStreaming
 from .sync_loop import RuntimeState, SyncLoop
 from .sync_result import SyncError
 from .termination import Termination
@@ -96,6 +98,9 @@ class Kubelet:
                                   self.sync_pod, self.termination.terminate)
         self.sync_loop = SyncLoop(env, node, cfg, self.pods, self.state, self.pleg, self.workers,
                                   self.volumes, self.termination, self.poke)
+        streams = node.scenario.streams  # exec/attach/port-forward/logs endpoints (streaming.py)
+        self.streaming = (KubeletStreaming(env, node, self.cri, streams, streaming_mode(
+            node.scenario.kubernetesVersion, streams.redirectContainerStreaming)) if streams else None)
         # start the long-running loops (the order fixes SimPy's tie-breaking at time zero)
         self.images.start()
         self.pleg.start()

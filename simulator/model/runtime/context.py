@@ -38,6 +38,12 @@ class CallContext:
     image: Optional[str] = None
     unfiltered: bool = False
     operation: str = ""
+    # CPU seconds per process spent on this call's steps, when the caller wants them (streams)
+    cpu: Optional[dict[str, float]] = None
+
+    def add_cpu(self, process: str, seconds: float) -> None:
+        if self.cpu is not None and seconds > 0:
+            self.cpu[process] = self.cpu.get(process, 0.0) + seconds
 
     @property
     def lock_key_container(self) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
-from ...chains import OPERATIONS, Chain, Step
+from ...chains import ALL_OPERATIONS, Chain, Step
 from ..dist import Sampler, compile_dist
 from .context import CallContext, HopFailure
 
@@ -49,8 +49,9 @@ class Interpreter:
         self.node = node
         self.chain = chain
         self.env = node.env
+        # the CRI operations and, for a chain with a ``streaming:`` section, the stream sessions'
         self.ops: dict[str, list[_Compiled]] = {
-            name: [self._compile(s) for s in op.steps] for name, op in chain.operations.items()
+            name: [self._compile(s) for s in steps] for name, steps in chain.all_operations().items()
         }
         self.shim_per_pod = chain.shimPer == "pod"
         cni = node.scenario.cni
@@ -72,25 +73,27 @@ class Interpreter:
                          f"{step.process}: {step.name}")
 
     # ------------------------------------------------------------------ public
-    def operation(self, op: str, ctx: CallContext):
-        """Run one CRI operation; returns None or raises HopFailure (after recording)."""
+    def operation(self, op: str, ctx: CallContext, caller: str = "kubelet"):
+        """Run one CRI operation; returns None or raises HopFailure (after recording).
+        ``caller``: who issues it (the kubelet; a stream session's connect, the kubelet's proxy
+        or, when the kubelet redirects, the apiserver)."""
         env, rec = self.env, self.node.recorder
         start = env.now
         span_id = rec.next_id()
         outcome = "ok"
         ctx.operation = op
-        rec.begin(span_id, -1, 0, ctx, OPERATIONS[op], "kubelet", "kubelet", "in-process", start,
+        rec.begin(span_id, -1, 0, ctx, ALL_OPERATIONS[op], caller, caller, "in-process", start,
                   operation_level=True)
         self.node.inflight += 1
         try:
             for s in self._active(self.ops[op], ctx):
-                yield from self._step(s, ctx, "kubelet", span_id, 1)
+                yield from self._step(s, ctx, caller, span_id, 1)
         except HopFailure as f:
             outcome = f.reason
             raise
         finally:
             self.node.inflight -= 1
-            rec.span(span_id, -1, 0, ctx, OPERATIONS[op], "kubelet", "kubelet",
+            rec.span(span_id, -1, 0, ctx, ALL_OPERATIONS[op], caller, caller,
                      "in-process", start, env.now, 0.0, outcome, operation_level=True)
 
     # ------------------------------------------------------------------ internals
@@ -149,6 +152,9 @@ class Interpreter:
                 yield node.cpu.run(client_cpu, caller)
                 queued += (env.now - t) - client_cpu
                 cpu += client_cpu
+            if ctx.cpu is not None:  # a caller that accounts CPU per process (stream sessions)
+                ctx.add_cpu(step.process, cpu - client_cpu)
+                ctx.add_cpu(caller, client_cpu)
             if service - cpu + extra > 0:
                 yield env.timeout(service - cpu + extra)
             for f in step.failures:

@@ -6,6 +6,7 @@
 * :mod:`.waterfall`: one pod's creation as a waterfall of its CRI calls;
 * :mod:`.sequence`: one pod's calls as a sequence diagram (and as text);
 * :mod:`.chains_side_by_side`: the processes one RunPodSandbox crosses, chain by chain;
+* :mod:`.stream_paths`: the ``kubectl exec`` path, chain by chain: hops, CPU per MB, set-up;
 * :mod:`.resources`: CPU and memory per process at steady state;
 * :mod:`.latency_vs_load`: pod startup p50 and p99 against load, with confidence bands;
 * :mod:`.failures`: where pod creation breaks as load grows (heatmap and table);

@@ -129,6 +129,12 @@ FIGURES: tuple[Entry, ...] = (
           "The four call chains side by side",
           "The processes and transports RunPodSandbox crosses on each chain, and where CNI "
           "runs."),
+    Entry("stream-paths", "stream_paths",
+          "kubectl exec, chain by chain: where the bytes go and what they cost",
+          "Where an exec session's bytes go on each chain and what each hop pays per MB: Docker's "
+          "path copies every byte through dockerd and dockershim too; before 1.11 the apiserver went "
+          "straight to the stream server (dashed), which therefore had to listen on the network, as "
+          "cri-dockerd's still does by default."),
     Entry("resources-by-process", "resources", "CPU and memory per process",
           "One shim per container makes the Docker chains' memory grow with pods, even with the "
           "shims' shared pages counted once; CRI-O's conmon is tiny."),
