@@ -14,13 +14,8 @@ from ..schema import Dist, StrictModel, parse_kubernetes_version
 from .streaming import STREAM_OPERATIONS, StreamingSpec
 
 __all__ = ["Chain", "Step", "Operation", "ProcessSpec", "LockSpec", "PerItem", "FailureSpec", "RssSpec",
-<<<<<<< HEAD
-           "ImagePullSpec", "KubernetesRange", "CniConfigSpec", "CniSetting", "REQUIRED_OPERATIONS", "OPTIONAL_OPERATIONS", "OPERATIONS",
-           "TRANSPORTS", "CONDITIONS", "iter_steps"]
-=======
-           "ImagePullSpec", "KubernetesRange", "REQUIRED_OPERATIONS", "OPTIONAL_OPERATIONS", "OPERATIONS",
-           "TRANSPORTS", "CONDITIONS", "iter_steps", "ALL_OPERATIONS"]
->>>>>>> streams
+           "ImagePullSpec", "KubernetesRange", "CniConfigSpec", "CniSetting", "REQUIRED_OPERATIONS",
+           "OPTIONAL_OPERATIONS", "OPERATIONS", "TRANSPORTS", "CONDITIONS", "iter_steps", "ALL_OPERATIONS"]
 
 # kubelet_runtime_operations_duration_seconds{operation_type} names (facts §1.11) -> CRI method.
 REQUIRED_OPERATIONS = {
