@@ -277,7 +277,6 @@ class Chain(StrictModel):
                 raise ValueError(f"streaming names undeclared processes {unknown}; declared: {sorted(self.processes)}")
         return self
 
-<<<<<<< HEAD
     @property
     def has_docker_socket(self) -> bool:
         """The node runs dockerd, so /var/run/docker.sock exists (Docker-in-Docker pods)."""
@@ -289,14 +288,13 @@ class Chain(StrictModel):
             binDir=CniSetting(setting="CNI bin dir", default="/opt/cni/bin"),
             notReadyMessage="cni config uninitialized",
             source="CNI's conventional directories (containernetworking/cni SPEC.md)")
-=======
+
     def all_operations(self) -> dict[str, list[Step]]:
         """Every operation's steps: the CRI operations and those of stream sessions."""
         out = {name: op.steps for name, op in self.operations.items()}
         if self.streaming is not None:
             out.update(self.streaming.operations())
         return out
->>>>>>> streams
 
     def os_process(self, process: str) -> str:
         spec = self.processes[process]
