@@ -90,6 +90,12 @@ CHANGES: tuple[Change, ...] = (
            (((1, 0), False), ((1, 20), True), ((1, 22), False)),
            "pkg/kubelet/stats/host_stats_provider.go (1.21: fork of nice du and find per pod and summary; "
            "absent in 1.19.3, an in-process walk by 1.22.6); 1.20 assumed like 1.21"),
+    Change("criNotFoundIsSuccess", "killing a pod: a CRI NotFound from StopContainer or StopPodSandbox "
+           "counts as stopped (before: a KillContainerError, retried forever)",
+           (((1, 0), False), ((1, 24), True)),
+           "kubernetes/kubernetes PR #107670 (merged 2022-01, in 1.24.0; kuberuntime_container.go killContainer "
+           "and kuberuntime_manager.go killPodWithSyncResult check crierror.IsNotFound); later 1.23 patch "
+           "releases carry it (the 1.23.15 code does, 1.22.6 does not): set faults[].notFoundIsSuccess for one"),
     Change("pleg", "PLEG",
            (((1, 0), "generic"),),
            "pkg/kubelet/pleg/generic.go; evented PLEG (KEP-3386) is behind a feature gate that is off by "

@@ -36,6 +36,7 @@ from .control.scheduler import Scheduler
 from .kubelet import Kubelet
 from .node.faults import NodeFaults
 from .node.node import Node
+from .node.stop_faults import held_by
 from .records import EVENT_COLUMNS, RESOURCE_COLUMNS, SPAN_COLUMNS, Recorder
 from .state import Outcome, PodState
 from .workload import Workload, arrival_times
@@ -68,6 +69,8 @@ class RunResult:
     faults: pd.DataFrame = field(default_factory=pd.DataFrame)
     # runtime label -> the chain that ran it: {"name", "title", "era", "note"}
     chains: dict[str, dict[str, str]] = field(default_factory=dict)
+    # pods still Terminating at the end, and what each holds (TERMINATING_COLUMNS)
+    terminating: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class _Sim:
@@ -236,14 +239,14 @@ class _Sim:
         """Run; return (time at which outcomes are judged, start of the steady-state window).
 
         Normally the run stops once every pod has settled plus ``steadyStateSeconds``. With
-        timed faults (daemon restarts, shim crashes) it runs to the horizon, so that every
+        timed faults (daemon restarts, shim crashes, reboots) it runs to the horizon, so that every
         fault fires and the recovery after it is seen; the steady-state window is then the
         last ``steadyStateSeconds`` before the horizon."""
         env, sim = self.env, self.scenario.simulation
         self.workload.start()
         if self.scenario.cluster is not None and self.scenario.cluster.migration is not None:
             env.process(self._migrate())
-        if any(f.kind in ("daemonRestart", "shimCrash") for f in self.scenario.faults):
+        if any(f.kind in ("daemonRestart", "shimCrash", "nodeReboot") for f in self.scenario.faults):
             env.run(until=sim.horizonSeconds)
             return env.now, max(0.0, env.now - sim.steadyStateSeconds)
         env.process(self._settle_watch())
@@ -281,7 +284,25 @@ def simulate(scenario: Scenario, runtime: str | Chain | None, seed: int, replica
                              for t, k, d in n.faults.fired],
                             columns=["time", "node", "runtime", "kind", "detail"]),
         chains=dict(sim.chains),
+        terminating=_terminating_frame(nodes),
     )
+
+
+TERMINATING_COLUMNS = ["runtime", "node", "pod", "since", "kill_failures", "ip", "sandbox", "containers",
+                       "shims", "memory_mb", "max_pods", "ip_range"]
+
+
+def _terminating_frame(nodes: list[Node]) -> pd.DataFrame:
+    """The pods whose deletion the kubelet began and never completed, and what each holds."""
+    rows = []
+    for n in nodes:
+        for p in n.kubelet.pods:
+            if p.deletion_requested is not None and p.deleted is None and p.terminating_since is not None:
+                h = held_by(p, n)
+                rows.append((n.label, n.name, p.name, p.terminating_since, p.kill_failures, h["ip"], h["sandbox"],
+                             h["containers"], h["shims"], h["memory_mb"], n.scenario.kubelet.maxPods,
+                             n.scenario.cni.ipRangeSize))
+    return pd.DataFrame(rows, columns=TERMINATING_COLUMNS)
 
 
 def _frame(nodes: list[Node], attr: str, columns: list[str], sort: list[str] | None = None) -> pd.DataFrame:
@@ -316,6 +337,10 @@ def _pods_frame(pods: list[PodState], horizon_end: float, no_node_runtime: str) 
         hop, reason = p.failure_hop, p.failure_reason
         if p.failed:
             outcome = Outcome.FAILED
+        elif p.deletion_requested is not None and p.deleted is None and p.terminating_since is not None:
+            # the kubelet began the deletion and never finished it (stuck Terminating)
+            outcome = Outcome.TERMINATING
+            hop, reason = p.fault_cause or p.last_sync_error or ("kubelet", "still terminating at the horizon")
         elif running and (p.deleted is not None or p.disrupted_at is None):
             outcome = Outcome.RUNNING
         else:
@@ -326,7 +351,7 @@ def _pods_frame(pods: list[PodState], horizon_end: float, no_node_runtime: str) 
             elif p.deleted is not None:
                 hop, reason = "workload", "deleted before it ran"
             elif running:
-                hop, reason = ("kubelet", "not running again at the horizon after a disruption")
+                hop, reason = p.fault_cause or ("kubelet", "not running again at the horizon after a disruption")
             elif p.last_sync_error:
                 hop, reason = p.last_sync_error
             elif p.unschedulable:
