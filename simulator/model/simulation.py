@@ -352,6 +352,8 @@ def _pods_frame(pods: list[PodState], horizon_end: float, no_node_runtime: str) 
                 hop, reason = "workload", "deleted before it ran"
             elif running:
                 hop, reason = p.fault_cause or ("kubelet", "not running again at the horizon after a disruption")
+            elif p.fault_cause:  # an injected cause (a corrupted image) behind its last error
+                hop, reason = p.fault_cause
             elif p.last_sync_error:
                 hop, reason = p.last_sync_error
             elif p.unschedulable:
