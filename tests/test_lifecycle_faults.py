@@ -148,9 +148,11 @@ def test_a_clean_reboot_is_not_ready_until_the_kubelet_is_back_and_recreates_eve
         assert len(_ev(r, "SandboxWiped")) == 5 and _ev(r, "SandboxChanged").empty
     else:
         assert len(_ev(r, "SandboxChanged")) == 5 and _ev(r, "SandboxWiped").empty
-    # no CRI call of the sync loop ran while the node was down
+    # no CRI call of the pod workers ran while the node was down, and the new kubelet's workers
+    # start only once its syncLoop dispatches (NodeReady: the work held back is handed out)
     sync = r.spans[(r.spans.depth == 0) & (r.spans.source == "sync")]
     assert not ((sync.start > 100) & (sync.start < kubelet_up)).any()
+    assert sync[sync.start > 100].start.min() >= kubelet_up + 0.1 - 1e-9
 
 
 def test_a_reboot_in_the_middle_of_creations_fails_the_calls_in_flight_and_loses_no_pod():
@@ -219,6 +221,7 @@ def test_cri_o_wipes_its_image_store_after_an_unclean_reboot_instead():
     ("{kind: stopError, mode: hung}", ["mode", "hung", "shimUnresponsive"]),
     ("{kind: nodeReboot, clean: false}", ["at", "every", "ratePerHour"]),
     ("{kind: nodeReboot, at: [10], symptom: slow}", ["symptom", "startError"]),
+    ("{kind: stopError, mode: notFound, template: nosuch}", ["template", "nosuch", "web"]),
 ])
 def test_bad_fault_settings_are_refused_in_one_paragraph(fault, words):
     with pytest.raises(ConfigError) as e:
