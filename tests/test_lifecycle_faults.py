@@ -100,6 +100,15 @@ def test_a_failing_cni_del_keeps_the_ip_until_the_plugin_is_back():
     assert last_error < 200 < pod.deleted <= last_error + 15.0 + 1.0 + 1.0
 
 
+def test_the_summary_times_the_recovery_of_pods_whose_cause_was_fixed():
+    sc = load_scenario("default", ONE_POD + ["faults=[{kind: stopError, mode: cniDelFailing, until: 200}]"])
+    comp = compare(sc, runtimes=["crio"], seed=1)
+    st = comp.summary()["runtimes"]["crio"]["stuck_terminating"]
+    first = comp.events[comp.events.event == "KillPodError"].time.min()
+    assert st["pods"] == 0 and st["recovered_pods"] == 1
+    assert st["recovery_seconds"]["max"] == pytest.approx(comp.pods.deleted.iloc[0] - first)
+
+
 def test_stuck_pods_count_against_max_pods_and_the_summary_says_what_they_hold():
     sc = load_scenario("default", ["workload.kind=churn", "workload.pods=12", "workload.ratePerSecond=0.5",
                                    "workload.lifetimeSeconds=20", "kubelet.maxPods=5",

@@ -4,7 +4,8 @@
 * ``stuck_terminating``: the pods whose deletion the kubelet began and never completed, by the
   hop of their cause; what they still hold at the end (their slots against ``maxPods``, IPs,
   live containers and shims, memory); how often the kubelet retried and how long they have been
-  stuck; and the churn capacity lost: the share of the node's pod capacity
+  stuck, and how long those that got past it took (their cause fixed: ``until``); and the churn
+  capacity lost: the share of the node's pod capacity
   (min(maxPods, cni.ipRangeSize)) they take away, and for a churn workload the pod creations per
   hour that capacity would have sustained (Little's law: slots / lifetime).
 * ``reboots``: per reboot, how long the node was NotReady, when the runtime and the kubelet were
@@ -49,7 +50,7 @@ def stuck_terminating(runs: list["RunResult"], scenario: "Scenario", runtime: Op
                      or [pd.DataFrame(columns=["pod", "since", "kill_failures", "ip", "containers", "shims",
                                                "memory_mb", "max_pods", "ip_range", "node"])],
                      ignore_index=True)
-    lost, per_hour, stuck_s, gaps = [], [], [], []
+    lost, per_hour, stuck_s, gaps, recovered = [], [], [], [], []
     lifetime = scenario.workload.lifetimeSeconds if scenario.workload.kind == "churn" else None
     for r in runs:
         mine = _only(r.terminating, runtime)
@@ -68,8 +69,11 @@ def stuck_terminating(runs: list["RunResult"], scenario: "Scenario", runtime: Op
             stuck_s += list(r.end_time - mine.since)
         ev = _only(r.events, runtime)
         errs = ev[ev.event == "KillPodError"]
-        for _pod, g in errs.groupby("pod"):
+        deleted = _only(r.pods, runtime).set_index("pod").deleted
+        for pod, g in errs.groupby("pod"):
             gaps += list(g.time.diff().dropna())
+            if pod in deleted.index and deleted[pod] == deleted[pod]:  # got past it (the cause fixed)
+                recovered.append(float(deleted[pod] - g.time.min()))
     doc: dict = {
         "pods": int(len(term)),
         "by_hop": {str(k): int(v) for k, v in term.failure_hop.value_counts().sort_index().items()},
@@ -84,6 +88,9 @@ def stuck_terminating(runs: list["RunResult"], scenario: "Scenario", runtime: Op
         "stuck_seconds": percentiles(stuck_s),
         "retry_interval_seconds": percentiles(gaps),
         "churn_capacity_lost": float(sum(lost) / len(lost)) if lost else 0.0,
+        # pods whose kill failed and that were deleted after all: from the first failure
+        "recovered_pods": len(recovered),
+        "recovery_seconds": percentiles(recovered),
     }
     if lifetime:
         doc["creations_per_hour_lost"] = float(sum(per_hour) / len(per_hour))
