@@ -39,7 +39,7 @@ from simulator.config import load_scenario
 from simulator.model.simulation import simulate
 
 RUNTIMES = ["dockershim", "containerd", "crio", "cri-dockerd"]
-OUTCOMES = {"running", "failed", "pending"}
+OUTCOMES = {"running", "failed", "pending", "terminating"}
 MILESTONES = ["created", "scheduled", "kubelet_seen", "sandbox_ready", "containers_started", "running_observed"]
 EPS = 1e-9
 
@@ -111,9 +111,24 @@ def _times(horizon: float):
 
 @st.composite
 def _fault(draw, steps: list[tuple[str, str, str]], horizon: float, targets: list[str]) -> dict:
-    kind = draw(st.sampled_from(["daemonRestart", "shimCrash", "stepError", "slowStep", "registry", "cniIpLeak"]))
+    kind = draw(st.sampled_from(["daemonRestart", "shimCrash", "stepError", "slowStep", "registry", "cniIpLeak",
+                                 "stopError", "nodeReboot"]))
     f: dict = {"kind": kind}
-    if kind in ("daemonRestart", "shimCrash"):
+    if kind == "stopError":
+        f["mode"] = draw(st.sampled_from(["notFound", "cniDelFailing", "shimUnresponsive"]))
+        f["probability"] = draw(st.sampled_from([0.0, 1.0]) | _f(0, 1))
+        if draw(st.booleans()):
+            f["until"] = draw(_f(1, horizon, 1))
+        if f["mode"] == "notFound" and draw(st.booleans()):
+            f["notFoundIsSuccess"] = draw(st.booleans())
+    elif kind == "nodeReboot":
+        f["at"] = draw(_times(horizon))
+        f["clean"] = draw(st.booleans())
+        f["bootSeconds"] = draw(_f(0, 60, 1))
+        if draw(st.booleans()):
+            f["removeImageAfterSeconds"] = draw(_f(0, horizon, 1))
+        f["symptom"] = draw(st.sampled_from(["startError", "crash"]))
+    elif kind in ("daemonRestart", "shimCrash"):
         when = draw(st.sampled_from(["at", "every", "rate"]))
         if when == "at":
             f["at"] = draw(_times(horizon))
@@ -167,7 +182,8 @@ def scenarios(draw, allow_cluster: bool = True):
     ov: dict[str, object] = {}
 
     # ---- node, kubelet, control plane
-    ov["node"] = {"cpuCores": draw(_f(0.5, 8)), "memoryGiB": 16}
+    ov["node"] = {"cpuCores": draw(_f(0.5, 8)), "memoryGiB": 16,
+                  "unsyncedLayerLossProbability": draw(st.sampled_from([0.0, 1.0]) | _f(0, 1))}
     serial = draw(st.booleans())
     kubelet = {
         "kubeAPIQPS": draw(_f(1, 100)),
@@ -246,6 +262,8 @@ def scenarios(draw, allow_cluster: bool = True):
             t["count"] = c
     ov["workload"] = w
 
+    # the scenario names the chains it runs on, so that faults naming their steps are accepted
+    ov["runtimes"] = sorted(set(chains) - {"pools"}) or ["containerd"]
     # maxParallelImagePulls exists from 1.27, where the in-tree dockershim no longer does
     if "maxParallelImagePulls" in kubelet:
         named = set(chains) | {p["runtime"] for p in ov.get("cluster", {}).get("pools", [])}
@@ -308,6 +326,9 @@ def check_pods(result, w: dict, horizon: float, runs_to_horizon: bool) -> None:
     assert (failed.failure_hop.str.len() > 0).all(), failed[["pod", "failure_hop", "failure_reason"]]
     pending = pods[pods.outcome == "pending"]
     assert (pending.failure_reason.str.len() > 0).all(), pending[["pod", "failure_hop", "failure_reason"]]
+    terminating = pods[pods.outcome == "terminating"]
+    assert (terminating.failure_reason.str.len() > 0).all(), terminating[["pod", "failure_hop", "failure_reason"]]
+    assert (terminating.failure_hop.str.len() > 0).all(), terminating[["pod", "failure_hop", "failure_reason"]]
     # a running pod went through every milestone
     running = pods[pods.outcome == "running"]
     for m in MILESTONES:
@@ -385,7 +406,7 @@ def test_invariants_hold_for_random_scenarios(case):
     if (result.events.event == "SyncError").any():
         event("sync errors")
     assert result.end_time <= scenario.simulation.horizonSeconds + scenario.simulation.steadyStateSeconds + EPS
-    timed = any(f.kind in ("daemonRestart", "shimCrash") for f in scenario.faults)
+    timed = any(f.kind in ("daemonRestart", "shimCrash", "nodeReboot") for f in scenario.faults)
     check_pods(result, w, scenario.simulation.horizonSeconds, runs_to_horizon=timed)
     check_spans(result)
     check_events(result)

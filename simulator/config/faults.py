@@ -18,6 +18,8 @@ __all__ = [
     "SlowStepFault",
     "RegistryFault",
     "CniIpLeakFault",
+    "StopErrorFault",
+    "NodeRebootFault",
 ]
 
 
@@ -106,7 +108,84 @@ class CniIpLeakFault(_Probabilistic):
     kind: Literal["cniIpLeak"]
 
 
+class StopErrorFault(StrictModel):
+    """An error in a pod's stop path that the kubelet cannot get past, so the pod stays
+    Terminating (facts §6 "Pods stuck Terminating"; model/node/stop_faults.py). Whether a pod is
+    hit is drawn once per pod (``probability``), at its first termination; every retry of that
+    pod then meets the same error until ``until`` (the cause fixed), if given.
+
+    * ``notFound``: StopContainer answers "not found" (the runtime lost the container while the
+      kubelet's cache still lists it: kubernetes/kubernetes#106734, #107483). Before PR #107670
+      the kubelet treats it as a failure and retries forever; from it (1.24) a gRPC NotFound is
+      success, but only a runtime that sends that code is helped: dockershim passes Docker's
+      "No such container" on as Unknown (cri-dockerd from v0.3.2).
+    * ``cniDelFailing``: the CNI plugin's DEL in StopPodSandbox keeps failing (its daemon
+      unreachable: projectcalico/calico#7272, containerd/containerd#6565; a delegate's config:
+      k8snetworkplumbingwg/multus-cni#669, containerd/containerd#9064); the pod keeps its IP.
+    * ``shimUnresponsive``: the pod's shim (conmon) stops answering, so StopContainer hangs until
+      the kubelet's deadline (runtimeRequestTimeout + grace period, facts §1.7); the containers,
+      the shim and the IP stay (containerd/containerd#10755, #8847).
+    """
+
+    kind: Literal["stopError"]
+    mode: Literal["notFound", "cniDelFailing", "shimUnresponsive"]
+    probability: Annotated[float, Field(ge=0, le=1)] = 1.0
+    # only pods of this template (None: every pod)
+    template: str | None = None
+    # the error text; None: the runtime's own wording for the mode (stop_faults.py)
+    reason: str | None = None
+    # from this time on the cause is gone (the CNI daemon back, the shim killed): the next
+    # retry of each stuck pod succeeds; None: never
+    until: Pos | None = None
+    # notFound only: does the kubelet treat a CRI NotFound as success (PR #107670)? None: as
+    # its release does (config/versions.py 'criNotFoundIsSuccess'); and does the runtime answer
+    # with the NotFound code? None: as the chain does (containerd and CRI-O yes; dockershim and
+    # cri-dockerd 0.2 no)
+    notFoundIsSuccess: bool | None = None
+    runtimeReportsNotFound: bool | None = None
+    nodes: list[str] | Literal["all"] = "all"
+
+    @model_validator(mode="after")
+    def _not_found_fields(self) -> "StopErrorFault":
+        if self.mode != "notFound" and (self.notFoundIsSuccess is not None
+                                        or self.runtimeReportsNotFound is not None):
+            raise ValueError(f"notFoundIsSuccess and runtimeReportsNotFound apply to mode 'notFound' only, "
+                             f"not to mode {self.mode!r}")
+        return self
+
+
+class NodeRebootFault(_When):
+    """The node reboots (model/node/reboot.py): every container and shim dies, calls in flight
+    fail, the runtime and the kubelet start again and the kubelet recreates every sandbox as its
+    chain does (Docker and containerd keep the dead sandboxes, the kubelet kills and recreates
+    them; CRI-O wipes its containers after a reboot). ``clean: false`` is a power loss or
+    crash: image layers unpacked shortly before it may be left with their data missing while
+    the runtime's metadata calls them complete (node.unsyncedLayerLossProbability; containerd
+    #5854, #10457, PR #9401; moby #44909), and CRI-O, finding no clean-shutdown file, wipes its
+    whole image store (cri-o pkg/config CrioCleanShutdownFile)."""
+
+    kind: Literal["nodeReboot"]
+    clean: bool = True
+    bootSeconds: NonNeg = assumption(
+        40.0, "from the reboot to systemd starting the runtime and the kubelet on a cloud VM: the "
+        "hypervisor's reset and firmware (~10-20 s), kernel and initramfs (~5 s), systemd to "
+        "multi-user (~10-15 s); no published figure for Kubernetes nodes")
+    kubeletStartSeconds: NonNeg = assumption(
+        2.0, "the kubelet's own start (flags and config, certificates, cAdvisor and the container "
+        "manager) before its syncLoop runs, in parallel with the runtime's start")
+    # None: the chain's start time (model/node/reboot.py RUNTIME_START, each an ASSUMPTION)
+    runtimeStartSeconds: NonNeg | None = None
+    # remediation of images left corrupted: removed (crictl rmi, with the containers that hold
+    # their snapshots) this long after the reboot, so the kubelet pulls them again; None: never
+    removeImageAfterSeconds: NonNeg | None = None
+    # how a container on a corrupted image fails: at StartContainer (its binary reads as zero
+    # bytes: "exec format error", the container exits with StartError) or right after starting
+    # (a zero-byte library: the process exits at once)
+    symptom: Literal["startError", "crash"] = "startError"
+
+
 Fault = Annotated[
-    Union[DaemonRestartFault, ShimCrashFault, StepErrorFault, SlowStepFault, RegistryFault, CniIpLeakFault],
+    Union[DaemonRestartFault, ShimCrashFault, StepErrorFault, SlowStepFault, RegistryFault, CniIpLeakFault,
+          StopErrorFault, NodeRebootFault],
     Field(discriminator="kind"),
 ]

@@ -40,6 +40,16 @@ class NodeConfig(StrictModel):
     # CPU to gunzip + untar one MB, on one core.
     unpackCpuMsPerMB: NonNeg = assumption(
         10.0, "~10 ms of CPU per MB to gunzip + untar (gzip inflates at roughly 100 MB/s per core)")
+    # An unclean reboot (faults: nodeReboot, clean: false) loses each image layer unpacked less
+    # than layerWritebackSeconds before it with this probability: the runtime fsyncs its
+    # snapshot metadata but leaves the unpacked files to the kernel's writeback (containerd
+    # #5854, commit 23278c81 of PR #9401; moby #44909). 0: the data was synced (containerd 2.0
+    # with image_pull_with_sync_fs = true) or the filesystem keeps it; no published rate.
+    unsyncedLayerLossProbability: Annotated[float, Field(ge=0, le=1)] = 0.0
+    # Linux vm.dirty_expire_centisecs = 3000 (dirty data older than 30 s is written back) plus
+    # one vm.dirty_writeback_centisecs = 500 wake-up of the flusher threads (kernel
+    # Documentation/admin-guide/sysctl/vm.rst defaults).
+    layerWritebackSeconds: NonNeg = 35.0
 
 
 class CniConfig(StrictModel):

@@ -193,6 +193,16 @@ class Scenario(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _fault_templates(self) -> "Scenario":
+        known = [t.name for t in self.workload.templates]
+        for i, f in enumerate(self.faults):
+            template = getattr(f, "template", None)
+            if template is not None and template not in known:
+                raise ValueError(f"faults[{i}].template {template!r} is not a template of the workload "
+                                 f"(templates: {known}); the fault would never strike")
+        return self
+
+    @model_validator(mode="after")
     def _cluster_runtimes(self) -> "Scenario":
         if "pools" in self.runtimes and self.cluster is None:
             raise ValueError("runtimes: 'pools' (each pool keeps its own chain) needs a cluster: section")

@@ -97,6 +97,12 @@ CHANGES: tuple[Change, ...] = (
            "1.11 (kubernetes PR #64006), --redirect-container-streaming brings the redirect back, deprecated "
            "1.18, cannot be enabled from 1.20, removed 1.24; before 1.11 a 302 to the stream server "
            "(K1.10 pkg/kubelet/server/server.go getExec); docs/model/version-profiles.md row 15"),
+    Change("criNotFoundIsSuccess", "killing a pod: a CRI NotFound from StopContainer or StopPodSandbox "
+           "counts as stopped (before: a KillContainerError, retried forever)",
+           (((1, 0), False), ((1, 24), True)),
+           "kubernetes/kubernetes PR #107670 (merged 2022-01, in 1.24.0; kuberuntime_container.go killContainer "
+           "and kuberuntime_manager.go killPodWithSyncResult check crierror.IsNotFound); later 1.23 patch "
+           "releases carry it (the 1.23.15 code does, 1.22.6 does not): set faults[].notFoundIsSuccess for one"),
     Change("pleg", "PLEG",
            (((1, 0), "generic"),),
            "pkg/kubelet/pleg/generic.go; evented PLEG (KEP-3386) is behind a feature gate that is off by "

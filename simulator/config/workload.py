@@ -33,6 +33,9 @@ class ContainerSpec(StrictModel):
     crashTimes: Annotated[int, Field(ge=1)] | None = None
     # Time the process takes to exit after SIGTERM.
     terminationSeconds: NonNeg = assumption(0.5, "0.5 s from SIGTERM to exit for a well-behaved app")
+    # The container's resident memory, counted only for what a pod that never finishes
+    # terminating keeps on its node (stopError faults); 0: not counted.
+    memoryMB: NonNeg = 0.0
 
 
 class PodSpec(StrictModel):

@@ -20,6 +20,7 @@ from ..config import Scenario
 from ..model.simulation import POOLS, RunResult, simulate
 from ..schema import parse_kubernetes_version
 from .executors import map_jobs
+from .lifecycle import reboots, stuck_terminating
 from .migration import summarize_migration
 from .stats import percentiles, t_interval
 from .streams import stream_summary
@@ -140,6 +141,7 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
         "running": int((pods.outcome == "running").sum()),
         "failed": int((pods.outcome == "failed").sum()),
         "pending": int((pods.outcome == "pending").sum()),
+        "terminating": int((pods.outcome == "terminating").sum()),
         "pod_startup_seconds": percentiles(running.pod_startup),
         "pod_startup_total_seconds": percentiles(running.pod_startup_total),
     }
@@ -204,6 +206,12 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     doc["sync_errors_by_hop"] = {str(k): int(v) for k, v in errs.hop.value_counts().sort_index().items()}
     doc["stalls"] = _stalls(runs, runtime)
     doc["faults"] = _faults(runs, ev, runtime)
+    stuck = stuck_terminating(runs, scenario, runtime)
+    if stuck is not None:
+        doc["stuck_terminating"] = stuck
+    rb = reboots(runs, scenario, runtime)
+    if rb is not None:
+        doc["reboots"] = rb
     doc["chain"] = {"name": chain["name"] if chain else "", "title": chain["title"] if chain else "",
                     "era": chain["era"] if chain else "", "note": chain["note"] if chain else ""}
     doc.update(stream_summary(runs, scenario, runtime))  # only with a streams: section

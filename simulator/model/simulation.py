@@ -38,6 +38,7 @@ from .control.scheduler import Scheduler
 from .kubelet import Kubelet
 from .node.faults import NodeFaults
 from .node.node import Node
+from .node.stop_faults import held_by
 from .records import EVENT_COLUMNS, RESOURCE_COLUMNS, SPAN_COLUMNS, Recorder
 from .state import Outcome, PodState
 from .streams import StreamSessions
@@ -74,6 +75,8 @@ class RunResult:
     # stream sessions (scenario streams:): one row per session, and CPU per hop and phase
     streams: pd.DataFrame = field(default_factory=pd.DataFrame)
     stream_hops: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # pods still Terminating at the end, and what each holds (TERMINATING_COLUMNS)
+    terminating: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class _Sim:
@@ -257,7 +260,7 @@ class _Sim:
         """Run; return (time at which outcomes are judged, start of the steady-state window).
 
         Normally the run stops once every pod has settled plus ``steadyStateSeconds``. With
-        timed faults (daemon restarts, shim crashes) it runs to the horizon, so that every
+        timed faults (daemon restarts, shim crashes, reboots) it runs to the horizon, so that every
         fault fires and the recovery after it is seen; the steady-state window is then the
         last ``steadyStateSeconds`` before the horizon."""
         env, sim = self.env, self.scenario.simulation
@@ -271,7 +274,7 @@ class _Sim:
             self.migration = Migration(env, self.scenario, self.nodes, self.workload.pods, self.delete,
                                        self.workload.replace, self._retire, self._add_node_for_migration)
             env.process(self._migrate())
-        if any(f.kind in ("daemonRestart", "shimCrash") for f in self.scenario.faults):
+        if any(f.kind in ("daemonRestart", "shimCrash", "nodeReboot") for f in self.scenario.faults):
             env.run(until=sim.horizonSeconds)
             return env.now, max(0.0, env.now - sim.steadyStateSeconds)
         env.process(self._settle_watch())
@@ -310,7 +313,25 @@ def simulate(scenario: Scenario, runtime: str | Chain | None, seed: int, replica
                              for t, k, d in n.faults.fired],
                             columns=["time", "node", "runtime", "kind", "detail"]),
         chains=dict(sim.chains), streams=streams, stream_hops=stream_hops,
+        terminating=_terminating_frame(nodes),
     )
+
+
+TERMINATING_COLUMNS = ["runtime", "node", "pod", "since", "kill_failures", "ip", "sandbox", "containers",
+                       "shims", "memory_mb", "max_pods", "ip_range"]
+
+
+def _terminating_frame(nodes: list[Node]) -> pd.DataFrame:
+    """The pods whose deletion the kubelet began and never completed, and what each holds."""
+    rows = []
+    for n in nodes:
+        for p in n.kubelet.pods:
+            if p.deletion_requested is not None and p.deleted is None and p.terminating_since is not None:
+                h = held_by(p, n)
+                rows.append((n.label, n.name, p.name, p.terminating_since, p.kill_failures, h["ip"], h["sandbox"],
+                             h["containers"], h["shims"], h["memory_mb"], n.scenario.kubelet.maxPods,
+                             n.scenario.cni.ipRangeSize))
+    return pd.DataFrame(rows, columns=TERMINATING_COLUMNS)
 
 
 def _frame(nodes: list[Node], attr: str, columns: list[str], sort: list[str] | None = None) -> pd.DataFrame:
@@ -345,6 +366,10 @@ def _pods_frame(pods: list[PodState], horizon_end: float, no_node_runtime: str) 
         hop, reason = p.failure_hop, p.failure_reason
         if p.failed:
             outcome = Outcome.FAILED
+        elif p.deletion_requested is not None and p.deleted is None and p.terminating_since is not None:
+            # the kubelet began the deletion and never finished it (stuck Terminating)
+            outcome = Outcome.TERMINATING
+            hop, reason = p.fault_cause or p.last_sync_error or ("kubelet", "still terminating at the horizon")
         elif running and (p.deleted is not None or p.disrupted_at is None):
             outcome = Outcome.RUNNING
         else:
@@ -355,7 +380,9 @@ def _pods_frame(pods: list[PodState], horizon_end: float, no_node_runtime: str) 
             elif p.deleted is not None:
                 hop, reason = "workload", "deleted before it ran"
             elif running:
-                hop, reason = ("kubelet", "not running again at the horizon after a disruption")
+                hop, reason = p.fault_cause or ("kubelet", "not running again at the horizon after a disruption")
+            elif p.fault_cause:  # an injected cause (a corrupted image) behind its last error
+                hop, reason = p.fault_cause
             elif p.last_sync_error:
                 hop, reason = p.last_sync_error
             elif p.unschedulable:

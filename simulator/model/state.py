@@ -22,6 +22,8 @@ class Outcome:
     RUNNING = "running"
     FAILED = "failed"
     PENDING = "pending"
+    # deletion requested and begun by the kubelet, never completed (a stop path that keeps failing)
+    TERMINATING = "terminating"
 
 
 @dataclass
@@ -34,6 +36,7 @@ class ContainerState:
     finished_at: Optional[float] = None
     restarts: int = 0
     crashes: int = 0
+    lost: bool = False  # gone from the runtime while the kubelet still lists it (stop_faults.py)
 
 
 @dataclass
@@ -76,6 +79,10 @@ class PodState:
     deleted: Optional[float] = None
     terminated: bool = False
     evicted: bool = False
+    terminating_since: Optional[float] = None  # the kubelet's first KillPod for the deletion
+    kill_failures: int = 0
+    # (hop, reason) of the injected cause of a stop-path or reboot failure, for the outcome
+    fault_cause: tuple = ()
     containers: dict[str, ContainerState] = field(default_factory=dict)
     # earlier instances (exited, or stuck in 'created') the runtime still lists until GC
     old_instances: list[ContainerState] = field(default_factory=list)

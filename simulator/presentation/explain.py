@@ -21,6 +21,8 @@ from ..chains import (
 from ..config import Scenario
 from ..config.versions import CHANGES, profile
 from ..model.dist import dist_median_s
+from ..model.node.reboot import reboot_notes
+from ..model.node.stop_faults import stop_path_notes
 from .explain_streams import streaming_section
 
 __all__ = ["explain_chain", "hop_counts"]
@@ -123,6 +125,12 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
     lines += streaming_section(chain, scenario, _narrate, width)  # exec/attach/port-forward/logs -f
     if chain.notes:
         lines += ["", "What to notice:"] + [f"  * {n}" for n in chain.notes]
+    bullets = textwrap.TextWrapper(width=width, initial_indent="  * ", subsequent_indent="    ")
+    for title, notes in (("When the stop path fails (faults: stopError)", stop_path_notes(chain)),
+                         ("After a node reboot (faults: nodeReboot)", reboot_notes(chain))):
+        lines += ["", title + ":"]
+        for n in notes:
+            lines += bullets.wrap(n)
     lines += ["", version_table(scenario.kubernetesVersion)]
     lines += ["", "Citation keys: facts §N = kubelet-facts.md section N; cal. row N = calibration.md "
               "row N; realdata 1.21 = the EKS kubelet /metrics scrape; [I] = an inference from cited "

@@ -84,12 +84,13 @@ def render_report(comp: "Comparison", title: str | None = None) -> str:
     parts.append("<h2>Failures, stalls and faults</h2>")
     rows = []
     for rt, d in summary["runtimes"].items():
-        rows.append(f"<tr><td>{html.escape(rt)}</td><td>{d['running']} / {d['failed']} / {d['pending']}</td>"
+        term = f" / {d['terminating']}" if d.get("terminating") else ""
+        rows.append(f"<tr><td>{html.escape(rt)}</td><td>{d['running']} / {d['failed']} / {d['pending']}{term}</td>"
                     f"<td>{html.escape(json.dumps(d.get('failures_by_hop', {})))}</td>"
                     f"<td>{html.escape(json.dumps(d.get('pending_by_hop', {})))}</td>"
                     f"<td>{html.escape(json.dumps(d.get('sync_errors_by_hop', {})))}</td>"
                     f"<td>{html.escape(json.dumps(d.get('stalls', {})))}</td></tr>")
-    parts.append("<table><tr><th>chain</th><th>running / failed / pending</th><th>failed by hop</th>"
+    parts.append("<table><tr><th>chain</th><th>running / failed / pending (/ terminating)</th><th>failed by hop</th>"
                  "<th>pending by hop</th><th>retried errors by hop</th><th>PLEG stalls</th></tr>"
                  + "".join(rows) + "</table>")
 

@@ -30,7 +30,11 @@ def comparison_table(summary: dict) -> str:
         iv = d.get("ci95", {}).get(key, {}).get(q) if "ci95" in d else None
         return "" if not iv else f" [{iv[0]:.2f}, {iv[1]:.2f}]"
 
-    row("pods running / failed / pending", lambda d: f"{d['running']} / {d['failed']} / {d['pending']}")
+    if any(d.get("terminating") for d in rts.values()):
+        row("pods running / failed / pending / terminating",
+            lambda d: f"{d['running']} / {d['failed']} / {d['pending']} / {d.get('terminating', 0)}")
+    else:
+        row("pods running / failed / pending", lambda d: f"{d['running']} / {d['failed']} / {d['pending']}")
     for q in ("p50", "p90", "p99"):
         row(f"pod startup {q} (s, SLO def.)",
             lambda d, q=q: _f(d["pod_startup_seconds"][q]) + ci(d, "pod_startup_seconds", q))
@@ -71,6 +75,7 @@ def comparison_table(summary: dict) -> str:
     row("faults: recovery", recovery)
     if any("streams" in rts[n] for n in names):  # kubectl exec & co. (scenario streams:)
         _stream_rows(row)
+    _lifecycle_rows(rts, row)
 
     w0 = max(len(r[0]) for r in rows)
     widths = [max(len(n), *(len(r[1][i]) for r in rows)) for i, n in enumerate(names)]
@@ -168,3 +173,32 @@ def calibration_table(cal: "Calibration") -> str:
               "the kubelet's own. 'model before' is the base chain, 'model' the overlay.")
     lines += ["", verdict, *textwrap.wrap(legend, 100)]
     return "\n".join(lines)
+
+
+def _lifecycle_rows(rts: dict, row) -> None:
+    """Rows for pods stuck Terminating and for reboots, when the summary has them."""
+    if any("stuck_terminating" in d for d in rts.values()):
+        def held(d: dict) -> str:
+            st = d.get("stuck_terminating")
+            if not st:
+                return "-"
+            h = st["holding"]
+            return f"{h['pod_slots']} / {h['ips']} / {h['memory_mb']:.0f}"
+
+        row("stuck Terminating: slots / IPs / MB held", held)
+        row("  retry interval p50 (s) / capacity lost",
+            lambda d: (_f(d["stuck_terminating"]["retry_interval_seconds"]["p50"], "{:.1f}") + " / "
+                       + _f(d["stuck_terminating"]["churn_capacity_lost"], "{:.0%}"))
+            if d.get("stuck_terminating") else "-")
+    if any(d.get("reboots") for d in rts.values()):
+        def reboots(d: dict) -> str:
+            rb = d.get("reboots") or []
+            if not rb:
+                return "-"
+            nr = max(r["not_ready_seconds"] or 0.0 for r in rb)
+            rec = [r["all_recovered_seconds"] for r in rb]
+            failing = sum(r["pods_failing"] for r in rb)
+            back = "never" if any(x is None for x in rec) else f"{max(rec):.0f} s"
+            return f"{nr:.0f} s / {back} / {failing}"
+
+        row("reboot: NotReady / all back / failing", reboots)

@@ -46,8 +46,10 @@ class TokenBucket:
         delay = self.reserve()
         if delay > 0:
             self.waiting += 1
-            yield self.env.timeout(delay)
-            self.waiting -= 1
+            try:
+                yield self.env.timeout(delay)
+            finally:  # also when the waiting process is interrupted (a kubelet restart)
+                self.waiting -= 1
 
     def try_accept(self) -> bool:
         if self.unlimited:

@@ -19,6 +19,19 @@ it models:
 ``backoff``, ``sync_result``  client-go's per-key back-off; how a sync reports an error
 ============================  ======================================================================
 
+``shutdown`` and ``boot`` are the kubelet process dying and a new one starting (a node reboot,
+``model/node/reboot.py``). What dies: every pod worker wherever it is (a sync, a kill, a wait for
+the cache), admissions in progress, the PLEG relist loop, the work the syncLoop held back; the
+node is NotReady. What the new kubelet knows: nothing in memory (an empty pod cache and PLEG, so
+its first relist inspects every pod; no CrashLoopBackOff or image pull back-off entries, which
+client-go keeps in memory), the pods bound to the node, admitted again oldest first
+(HandlePodAdditions sorts them by creation time) with their volumes mounted again (a projected
+token lives on a tmpfs: a new TokenRequest) and a first sync each. The kubelet's periodic loops
+that keep no per-pod state (node status and lease, runtime status, cAdvisor, housekeeping,
+eviction, the container GC, the image list, the status manager) run on across the restart in the
+model: their calls fail while the runtime is down, and they keep their phase (a real restart
+re-phases them and re-posts every pod's status).
+
 Components talk through small interfaces: the pod cache, the status manager's
 ``set_pod_status``, the CRI client's ``call``, callbacks handed over here (``update_pod``,
 ``poke``, ``dispatch``), never through the Kubelet object itself.
@@ -44,7 +57,8 @@ from .status_manager import StatusManager
 from .streaming import KubeletStreaming
 from .sync_loop import RuntimeState, SyncLoop
 from .sync_result import SyncError
-from .termination import Termination
+from .backoff import BACKOFF_INITIAL_S, BACKOFF_MAX_S, Backoff
+from .termination import Termination, kill_not_found_is_success
 from .volume_manager import VolumeManager
 
 if TYPE_CHECKING:
@@ -75,7 +89,8 @@ class Kubelet:
         self.cri = CRIClient(env, node.interpreter, node.recorder, cfg, server, self.poke)
         self.images = ImageManager(env, cfg, self.cri, node.images)
         self.gc = ContainerGC(env, node, self.cri, rng)
-        self.runtime = RuntimeManager(env, node, cfg, self.cri, self.images, self.gc, self.poke)
+        self.runtime = RuntimeManager(env, node, cfg, self.cri, self.images, self.gc, self.poke,
+                                      not_found_is_success=kill_not_found_is_success(node.scenario))
         release = profile(node.scenario.kubernetesVersion)
         self.status = StatusManager(env, api, self.client, node.observed_running, node.cpu,
                                     coalescing=release["statusCoalescing"],
@@ -95,7 +110,8 @@ class Kubelet:
         self.termination = Termination(env, node, api, self.client, self.runtime, self.pods,
                                        self.pleg, self.cache, on_deleted)
         self.workers = PodWorkers(env, cfg, self.cache, rng, self.state.dispatch,
-                                  self.sync_pod, self.termination.terminate)
+                                  self.sync_pod, self.termination.terminate,
+                                  on_kill_retry=self.termination.retry_scheduled)
         self.sync_loop = SyncLoop(env, node, cfg, self.pods, self.state, self.pleg, self.workers,
                                   self.volumes, self.termination, self.poke)
         streams = node.scenario.streams  # exec/attach/port-forward/logs endpoints (streaming.py)
@@ -139,6 +155,24 @@ class Kubelet:
     def poke(self) -> None:
         """Something on the node changed: PLEG stays awake (and counts are refreshed)."""
         self.pleg.poke()
+
+    def shutdown(self, reason: str) -> None:
+        """The kubelet process dies (a reboot): its goroutines end where they are."""
+        self.sync_loop.stop()
+        self.workers.stop_all()
+        self.pleg.halt()
+        self.state.down(reason)
+
+    def boot(self) -> None:
+        """A new kubelet process: empty memory, its pods listed and admitted again."""
+        self.cache.reset()
+        self.pleg.reset()
+        self.runtime_status.restart()
+        self.runtime.crash_backoff = Backoff(BACKOFF_INITIAL_S, BACKOFF_MAX_S)
+        self.images.backoff = Backoff(BACKOFF_INITIAL_S, BACKOFF_MAX_S)
+        del self.pods[:]
+        self.state.start()
+        self.sync_loop.readmit()
 
     @property
     def relist_durations(self) -> list[tuple[float, float]]:

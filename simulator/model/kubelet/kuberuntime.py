@@ -16,7 +16,10 @@ from the pod cache:
    never started one (a start that failed or timed out) is replaced without back-off.
 
 ``kill_pod`` is ``killPodWithSyncResult``: every container stopped in parallel (SIGTERM and the
-grace period), then the sandbox (CNI DEL); dead instances go to the container GC.
+grace period), then the sandbox (CNI DEL) even when a container could not be stopped, and the
+kill fails with that container's error (the pod worker retries it, ``termination.py``); a CRI
+NotFound counts as stopped from PR #107670 (``not_found_is_success``); dead instances go to the
+container GC.
 """
 
 from __future__ import annotations
@@ -44,7 +47,8 @@ __all__ = ["RuntimeManager"]
 
 class RuntimeManager:
     def __init__(self, env: simpy.Environment, node: "Node", cfg: "KubeletConfig", cri: "CRIClient",
-                 images: "ImageManager", gc: "ContainerGC", poke: Callable[[], None]):
+                 images: "ImageManager", gc: "ContainerGC", poke: Callable[[], None],
+                 not_found_is_success: bool = False):
         self.env = env
         self.node = node
         self.cfg = cfg
@@ -53,6 +57,8 @@ class RuntimeManager:
         self.gc = gc
         self.poke = poke  # a container's process ended: PLEG stays awake
         self.crash_backoff = Backoff(BACKOFF_INITIAL_S, BACKOFF_MAX_S)
+        # kill path: a CRI NotFound is success (crierror.IsNotFound, PR #107670; versions.py)
+        self.not_found_is_success = not_found_is_success
 
     # ------------------------------------------------------------------ SyncPod
     def sync_pod(self, pod: "PodState", cached: Optional["PodStatus"]):
@@ -108,6 +114,7 @@ class RuntimeManager:
                     node.recorder.event(env.now, pod.name, "PodRecovered",
                                         f"{env.now - pod.disrupted_at:.3f}s after the disruption")
                     pod.disrupted_at = None
+                    pod.fault_cause = ()
             return None
         except HopFailure as f:
             pod.last_sync_error = (f.hop, f.reason)
@@ -197,10 +204,13 @@ class RuntimeManager:
 
     # ------------------------------------------------------------------ killPod
     def kill_pod(self, pod: "PodState"):
-        """killPodWithSyncResult: stop every container (in parallel), then the sandbox."""
+        """killPodWithSyncResult: stop every container (in parallel), then the sandbox; a
+        container that could not be stopped fails the kill after the sandbox was stopped."""
         env = self.env
         grace = pod.spec.terminationGracePeriodSeconds
+        retry = pod.kill_failures > 0  # a termination retry: its garbage is queued already
         stops = []
+        errors: list[HopFailure] = []
         for c in pod.containers.values():
             if c.state in ("created", "running"):
                 ctx = CallContext(pod, pod.rng, "sync", container=c)
@@ -209,29 +219,47 @@ class RuntimeManager:
                     c.state = "exited"
                     c.finished_at = env.now
 
-                wait = min(c.spec.terminationSeconds, grace) if c.state == "running" else 0.0
-                stops.append(env.process(self._quiet(self.cri.call(
-                    "stop_container", ctx, on_done=stopped,
-                    deadline=self.cfg.runtimeRequestTimeout + grace, exit_wait=wait))))
-            if c.state != "none":
+                # the runtime waits for the process to exit after SIGTERM (none: a lost container)
+                wait = min(c.spec.terminationSeconds, grace) if c.state == "running" and not c.lost else 0.0
+                stops.append(env.process(self._kill_container(pod, ctx, stopped, wait, grace, errors)))
+            if c.state != "none" and not retry:
                 self.gc.add(("remove_container", pod, c, c.cid))
         if stops:
             yield env.all_of(stops)
         if pod.sandbox_state != "none":
             generation = pod.sandbox_generation
+            was_ready = pod.sandbox_state == "ready"
 
             def sandbox_stopped() -> None:
                 if pod.sandbox_generation == generation:
                     pod.sandbox_state = "notready"
 
-            yield from self.cri.call("stop_podsandbox", CallContext(pod, pod.rng, "sync"),
-                                     on_done=sandbox_stopped)
-            self.gc.add(("remove_podsandbox", pod, None, pod.sandbox_id))
+            try:
+                yield from self.cri.call("stop_podsandbox", CallContext(pod, pod.rng, "sync"),
+                                         on_done=sandbox_stopped)
+            except HopFailure as f:
+                if not self._not_found(f):
+                    raise
+                sandbox_stopped()
+            if was_ready or not retry:
+                self.gc.add(("remove_podsandbox", pod, None, pod.sandbox_id))
+        if errors:
+            raise errors[0]
 
-    def _quiet(self, gen):
-        """Run a kubelet call and swallow its failure (killContainersWithSyncResult collects
-        errors per container and goes on)."""
+    def _not_found(self, f: HopFailure) -> bool:
+        return self.not_found_is_success and f.code == "NotFound"
+
+    def _kill_container(self, pod: "PodState", ctx: CallContext, stopped: Callable[[], None],
+                        wait: float, grace: float, errors: list[HopFailure]):
+        """killContainer: StopContainer, whose deadline adds the grace period (facts §1.7);
+        killContainersWithSyncResult collects each container's error and goes on."""
         try:
-            yield from gen
+            yield from self.cri.call("stop_container", ctx, on_done=stopped,
+                                     deadline=self.cfg.runtimeRequestTimeout + grace, exit_wait=wait)
         except HopFailure as f:
-            self.node.recorder.event(self.env.now, "", "KillContainerError", f.reason, hop=f.hop)
+            if self._not_found(f):
+                stopped()  # gone from the runtime: stopped, as far as the kubelet is concerned
+                self.node.recorder.event(self.env.now, pod.name, "KillContainerNotFound", f.reason, hop=f.hop)
+                return
+            self.node.recorder.event(self.env.now, pod.name, "KillContainerError", f.reason, hop=f.hop)
+            errors.append(f)

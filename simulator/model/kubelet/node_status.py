@@ -15,6 +15,7 @@ version-profiles.md rows 9, 16, 17).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Optional
 
 import simpy
@@ -48,12 +49,31 @@ class RuntimeStatusPoller:
         self.cri = cri
         self.rng = rng
         self.last_ok: float = env.now  # the kubelet starts with the runtime up
+        self._proc: Optional[simpy.Process] = None  # None: not polled (nodes not sampled)
 
     def start(self) -> None:
-        self.env.process(self._run())
+        self._proc = self.env.process(self._goroutine())
+
+    def restart(self) -> None:
+        """A new kubelet: the runtime counts as down until its first Status succeeds, which
+        it asks for at once (kubelet.go Run: wait.Until calls updateRuntimeUp first)."""
+        if self._proc is None:
+            return
+        if self._proc.is_alive:
+            self._proc.interrupt("kubelet restarted")
+        self.last_ok = -math.inf
+        self.start()
 
     def runtime_up(self) -> bool:
+        if self._proc is None:
+            return True  # not polled on this node: PLEG's health stands for the runtime's
         return self.env.now - self.last_ok < RUNTIME_DOWN_AFTER_S
+
+    def _goroutine(self):
+        try:
+            yield from self._run()
+        except simpy.Interrupt:
+            return
 
     def _run(self):
         env = self.env

@@ -16,6 +16,10 @@ Idle skipping (large clusters): on nodes whose resources are not sampled, PLEG s
 while nothing on the node can change and nobody waits for a relist, charges the CPU of the
 relists it skips, and resumes on the schedule it would have kept (``_sleep_while_idle``); a
 change seen at time T is first seen by the relist starting after T, as without skipping.
+
+A kubelet restart (``restart.py``) stops the relist loop (``halt``) and starts a new PLEG that
+knows nothing (``reset``): its first relist sees every pod as new and inspects it, and it is
+unhealthy ("pleg has yet to be successful") until that relist succeeds.
 """
 
 from __future__ import annotations
@@ -65,9 +69,32 @@ class GenericPLEG:
         self._poke: Optional[simpy.Event] = None
         self._idle: Optional[tuple[float, float]] = None  # (relist start, duration) while asleep
         self.waiters = 0
+        self._proc: Optional[simpy.Process] = None
 
     def start(self) -> None:
-        self.env.process(self._run())
+        self._proc = self.env.process(self._goroutine())
+
+    def _goroutine(self):
+        try:
+            yield from self._run()
+        except simpy.Interrupt:
+            return
+
+    def halt(self) -> None:
+        """The kubelet process died: the relist loop ends where it is."""
+        if self._proc is not None and self._proc.is_alive:
+            self._proc.interrupt("kubelet stopped")
+        self._proc = None
+
+    def reset(self) -> None:
+        """A new kubelet's PLEG: no relist yet, nothing seen, nobody waiting; then start it."""
+        self._seen.clear()
+        self._reinspect = []
+        self.relist_time = None
+        self._poke = None
+        self._idle = None
+        self.waiters = 0
+        self.start()
 
     # ------------------------------------------------------------------ seen by others
     def healthy(self) -> bool:

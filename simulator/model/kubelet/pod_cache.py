@@ -60,6 +60,12 @@ class PodCache:
     def remove(self, pod: "PodState") -> None:
         self.statuses.pop(pod.name, None)
 
+    def reset(self) -> None:
+        """A new kubelet: an empty cache that no relist has stamped yet."""
+        self.statuses.clear()
+        self.timestamp = None
+        self._updated = self.env.event()
+
     def updated(self, relist_start: float) -> None:
         """A relist that started at ``relist_start`` has updated the cache (UpdateTime)."""
         self.timestamp = relist_start

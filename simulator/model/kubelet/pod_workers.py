@@ -13,6 +13,13 @@ The work queue (pkg/kubelet/util/queue/work_queue.go) holds **one due time per p
 syncLoop's 1 s ticker (kubelet.go ``syncLoop``: ``syncTicker``) takes the pods that are due
 (``getPodsToSync`` -> ``GetWork``) and dispatches them. A running pod therefore resyncs about
 once per ``syncFrequency`` x 1.25 on average, rounded up to the next tick.
+
+A deleted pod is terminated instead of synced (``termination.py``); a kill that fails is
+requeued after the same error back-off and tried again on the next pass, for as long as it
+fails (1.22+ ``podWorkerLoop``: the worker stays in the terminating phase).
+
+When the kubelet process dies (a node reboot, ``restart.py``) every worker goroutine dies with it,
+wherever it is (``stop_all`` interrupts them); the restarted kubelet starts new ones.
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ WORKER_JITTER = 0.5
 SYNC_TICK_S = 1.0
 
 SyncFn = Callable[["PodState", bool], Generator[Any, Any, Optional["SyncError"]]]
-TerminateFn = Callable[["PodState"], Generator[Any, Any, None]]
+TerminateFn = Callable[["PodState"], Generator[Any, Any, Optional["SyncError"]]]
 
 
 class PodWorkQueue:
@@ -92,11 +99,17 @@ class PodWorkQueue:
     def forget(self, pod: "PodState") -> None:
         self._due.pop(pod.name, None)
 
+    def clear(self) -> None:
+        """The kubelet died: its work queue with it (pending timers find nothing)."""
+        self._due.clear()
+        self._armed.clear()
+
 
 class PodWorkers:
     def __init__(self, env: simpy.Environment, cfg: "KubeletConfig", cache: "PodCache",
                  rng: "np.random.Generator", dispatch: Callable[[Callable[[], None]], None],
-                 sync_pod: SyncFn, terminate: TerminateFn):
+                 sync_pod: SyncFn, terminate: TerminateFn,
+                 on_kill_retry: Optional[Callable[["PodState", float], None]] = None):
         self.env = env
         self.cfg = cfg
         self.cache = cache
@@ -104,11 +117,27 @@ class PodWorkers:
         self._dispatch = dispatch  # the syncLoop's gate (held back while NotReady)
         self._sync_pod = sync_pod  # kubelet.go syncPod
         self._terminate = terminate  # syncTerminatingPod + syncTerminatedPod
+        self._on_kill_retry = on_kill_retry
         self.queue = PodWorkQueue(env, self.update_pod)
+        self._procs: dict[str, simpy.Process] = {}
 
     def add_pod(self, pod: "PodState") -> None:
         """Start the pod's worker goroutine (managePodLoop)."""
-        self.env.process(self._worker(pod))
+        self._procs[pod.name] = self.env.process(self._goroutine(pod))
+
+    def stop_all(self) -> None:
+        """The kubelet process died: every worker goroutine ends where it is."""
+        for proc in self._procs.values():
+            if proc.is_alive:
+                proc.interrupt("kubelet stopped")
+        self._procs.clear()
+        self.queue.clear()
+
+    def _goroutine(self, pod: "PodState"):
+        try:
+            yield from self._worker(pod)
+        except simpy.Interrupt:
+            return
 
     def update_pod(self, pod: "PodState") -> None:
         """podWorkers.UpdatePod: deliver or coalesce an update (facts §1.2)."""
@@ -133,8 +162,16 @@ class PodWorkers:
             yield from self.cache.get_newer_than(last_sync)  # facts §1.2
             if pod.deletion_requested is not None:
                 self.queue.forget(pod)
-                yield from self._terminate(pod)
-                return
+                error = yield from self._terminate(pod)
+                last_sync = env.now
+                if error is None or pod.terminated:
+                    return
+                # syncTerminatingPod failed: the error back-off, then again (completeWork)
+                delay = SYNC_ERROR_BACKOFF_S * (1 + WORKER_JITTER * self.rng.random())
+                self.queue.enqueue(pod, delay)
+                if self._on_kill_retry is not None:
+                    self._on_kill_retry(pod, delay)
+                continue
             error = yield from self._sync_pod(pod, last_sync is None)
             last_sync = env.now
             if pod.failed or pod.terminated:

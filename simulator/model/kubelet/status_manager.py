@@ -3,7 +3,8 @@
 ``set_pod_status`` is ``generateAPIPodStatus`` + ``statusManager.SetPodStatus``: a new status
 version when the pod's status changed. Phase Running once init containers are done and every
 regular container has been started (a restarting container keeps the pod Running, as in the
-API). One goroutine sends statuses, each as a GET + PATCH through the kubelet's API client token
+API; one that has never started, failing its StartContainer over and over, keeps it Pending
+here, whereas upstream's getPhase would already say Running). One goroutine sends statuses, each as a GET + PATCH through the kubelet's API client token
 bucket (``kubeAPIQPS``/``kubeAPIBurst``); an observer sees Running one watch delay later.
 
 The goroutine serves two sources (``Start``: a ``select`` over the status channel and a 10 s
@@ -74,7 +75,8 @@ class StatusManager:
             bool(cached and cached[0] == "ready")
             and all(states.get(c.spec.name) == "exited" for c in pod.init_containers)
             and all(states.get(c.spec.name) == "running"
-                    or (states.get(c.spec.name) == "exited" and c.restarts + c.crashes > 0)
+                    or (states.get(c.spec.name) == "exited" and c.restarts + c.crashes > 0
+                        and c.spec.name in pod.started_once)
                     for c in pod.regular_containers)
         )
         content = ("Running" if running else "Pending",

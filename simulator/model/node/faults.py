@@ -14,6 +14,9 @@ Two kinds:
   containerd and CRI-O leave them running under their shims and conmon) and a shim crash (the
   containers that shim serves die: one container with per-container shims, the whole pod with
   containerd's per-pod shim).
+* Errors in a pod's stop path (``stopError``: ``stop_faults.py``) and node reboots, clean or
+  unclean (``nodeReboot``: ``reboot.py``), each with a random stream of its own drawn from this
+  node's, so that they leave the other faults' draws alone.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from typing import TYPE_CHECKING, Iterator, Optional
 import numpy as np
 
 from ..runtime.context import HopFailure
+from .reboot import NodeReboots
+from .stop_faults import StopPathFaults
 
 if TYPE_CHECKING:
     from ...chains import Step
@@ -72,6 +77,15 @@ class NodeFaults:
         for f in mine:
             if f.kind in ("daemonRestart", "shimCrash"):
                 self.env.process(self._timed(f, horizon))
+        stops = [f for f in mine if f.kind == "stopError"]
+        reboots = [f for f in mine if f.kind == "nodeReboot"]
+        self.stops: Optional[StopPathFaults] = None
+        self.reboots: Optional[NodeReboots] = None
+        if stops:
+            self.stops = StopPathFaults(node, stops, np.random.default_rng(int(rng.integers(2**63))))
+        if reboots:
+            self.reboots = NodeReboots(node, self, reboots, np.random.default_rng(int(rng.integers(2**63))),
+                                       horizon, fault_times)
 
     # ------------------------------------------------------------------ per-visit
     def _p(self, f) -> float:
@@ -82,7 +96,7 @@ class NodeFaults:
         until = self.down_until.get(step.process)
         if until is not None and until > self.env.now:
             raise HopFailure(hop, f"{step.process} is down: connection refused")
-        extra = 0.0
+        extra = self.stops.extra(step, ctx, hop) if self.stops is not None else 0.0
         for f in self.slow_steps:
             if f.step == step.name and (f.process is None or f.process == step.process) and (
                     f.template is None or (ctx.pod is not None and ctx.pod.template == f.template)) and (
@@ -101,6 +115,10 @@ class NodeFaults:
                     and (f.operation is None or f.operation == ctx.operation):
                 if self.rng.random() < self._p(f):
                     raise HopFailure(hop, f.reason)
+        if self.stops is not None:
+            self.stops.check(step, ctx, hop)
+        if self.reboots is not None:
+            self.reboots.check(step, ctx, hop)
 
     def registry(self) -> tuple[float, Optional["RegistryFault"]]:
         """(slow-down factor, a failing fault or None) for one pull."""

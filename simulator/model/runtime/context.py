@@ -21,12 +21,14 @@ __all__ = ["HopFailure", "CallContext"]
 
 
 class HopFailure(Exception):
-    """A step failed: ``hop`` is 'process: step', ``reason`` the error text."""
+    """A step failed: ``hop`` is 'process: step', ``reason`` the error text, ``code`` the gRPC
+    status code the kubelet receives ("NotFound" is the one it may act on: crierror.IsNotFound)."""
 
-    def __init__(self, hop: str, reason: str):
+    def __init__(self, hop: str, reason: str, code: str = "Unknown"):
         super().__init__(f"{hop}: {reason}")
         self.hop = hop
         self.reason = reason
+        self.code = code
 
 
 @dataclass

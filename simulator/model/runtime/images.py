@@ -11,6 +11,10 @@ each after its own blob request (``requestsPerLayer`` round trips), with at most
 are then unpacked strictly in order (each needs its parent), costing CPU on the pulling daemon
 (gunzip) and shared disk bandwidth. Concurrent pulls of the same image wait for the one in
 flight (dockerd de-duplicates by layer, CRI-O by image, facts §3.4, §5.2).
+
+The store remembers when each layer of a pulled image finished unpacking (an unclean reboot may
+lose the ones written shortly before it: ``model/node/reboot.py``); a reboot aborts the pulls in
+flight (``abort_pulls``), and an image can be removed (``remove``, ``wipe``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ class ImageStore:
         self._pull_spec = chain.imagePull
         self._daemon_slots = simpy.Resource(self.env, capacity=chain.imagePull.maxConcurrentDownloads)
         self.pulls_done = 0
+        self.unpacked_at: dict[str, list[float]] = {}  # image -> when each layer was unpacked
+        self._epoch = 0  # bumped by a reboot: pulls in flight are lost
 
     def present(self, image: str) -> bool:
         return image in self._present
@@ -55,6 +61,8 @@ class ImageStore:
             return
         done = self.env.event()
         self._inflight[image] = done
+        epoch = self._epoch
+        layer_times: list[float] = []
         spec = self.node.scenario.images[image]
         layer_mb = spec.sizeMB / spec.layers
         if self._pull_spec.downloadScope == "node":
@@ -74,10 +82,31 @@ class ImageStore:
             yield d
             cpu = layer_mb * cfg.unpackCpuMsPerMB / 1000.0
             yield self.node.cpu.run(cpu, process) & self.node.disk.run(layer_mb, "unpack")
+            if self._epoch != epoch:
+                raise HopFailure(f"{process}: pull", "node rebooted during the pull")
+            layer_times.append(self.env.now)
         self._present.add(image)
+        self.unpacked_at[image] = layer_times
         del self._inflight[image]
         self.pulls_done += 1
         done.succeed()
+
+    def abort_pulls(self) -> None:
+        """A reboot: the pulls in flight die (their waiters go on; a retry pulls again)."""
+        self._epoch += 1
+        inflight, self._inflight = self._inflight, {}
+        for done in inflight.values():
+            done.succeed()
+
+    def remove(self, image: str) -> None:
+        """RemoveImage (with its unpacked layers): the next EnsureImageExists pulls it again."""
+        self._present.discard(image)
+        self.unpacked_at.pop(image, None)
+
+    def wipe(self) -> None:
+        """Every image gone (CRI-O's storage wipe after an unclean shutdown)."""
+        for image in list(self._present):
+            self.remove(image)
 
     def _download(self, slots: simpy.Resource, mb: float, requests_s: float):
         with slots.request() as req:
