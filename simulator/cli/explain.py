@@ -12,13 +12,19 @@ __all__ = ["cmd_explain", "register"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     e = subparsers.add_parser("explain", help="narrate a chain hop by hop with sources")
-    e.add_argument("runtime", choices=None, help=f"one of {', '.join(RUNTIMES)} or a chain file")
+    e.add_argument("runtime", choices=None, help=f"one of {', '.join(RUNTIMES)} or a chain file; "
+                   "'logs': the chains' container logs side by side")
     e.set_defaults(func=cmd_explain)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     from ..presentation.explain import explain_chain
 
+    if args.runtime == "logs":
+        from ..presentation.logs import logs_comparison
+
+        print(logs_comparison(list(RUNTIMES)))
+        return 0
     parse_runtimes(args.runtime)  # an unknown chain is refused like --runtimes refuses it
     print(explain_chain(args.runtime))
     return 0

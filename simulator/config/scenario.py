@@ -17,10 +17,11 @@ from typing import Annotated, Any
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..errors import format_validation_error
-from ..schema import NonNeg, Pos, StrictModel, format_duration, parse_kubernetes_version
+from ..schema import OPT_IN, NonNeg, Pos, StrictModel, drop_unused_options, format_duration, parse_kubernetes_version
 from .costs import KubeletCosts, assumption
 from .faults import Fault
 from .kubelet import KubeletConfig
+from .logging import LoggingConfig, logging_problems
 from .node import ApiServerConfig, CniConfig, NodeConfig, SchedulerConfig
 from .versions import profile
 from .workload import ImageSpec, WorkloadConfig
@@ -124,6 +125,8 @@ class Scenario(StrictModel):
     # the runtime being compared.
     cluster: ClusterConfig | None = None
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+    # Container logs: Docker's log-opts, kubectl logs readers, log agents (config/logging.py)
+    logging: LoggingConfig | None = Field(default=None, json_schema_extra=OPT_IN)
     # Chain names to compare, or a path to a chain file.
     runtimes: list[str] = Field(default_factory=lambda: ["dockershim", "containerd"])
 
@@ -138,6 +141,13 @@ class Scenario(StrictModel):
                         f"container {c.name!r} of template {t.name!r} uses image {c.image!r}, "
                         f"which is not in images (known: {sorted(self.images)})"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _logging(self) -> "Scenario":
+        problems = logging_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @model_validator(mode="after")
@@ -185,8 +195,9 @@ class Scenario(StrictModel):
         return v
 
     def resolved(self) -> dict:
-        """The full scenario, defaults included, as saved with every result."""
-        data = self.model_dump(mode="json")
+        """The full scenario, defaults included, as saved with every result (an opt-in
+        feature's fields only when the scenario uses them: ``schema.OPT_IN``)."""
+        data = drop_unused_options(self, self.model_dump(mode="json"))
         k = data["kubelet"]
         for key in ("runtimeRequestTimeout", "syncFrequency"):
             k[key] = format_duration(k[key])

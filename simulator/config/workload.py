@@ -6,8 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from ..schema import NonNeg, Pos, StrictModel
+from ..schema import OPT_IN, NonNeg, Pos, StrictModel
 from .costs import assumption
+from .logging import ContainerLogs
 
 __all__ = ["ImageSpec", "ContainerSpec", "PodSpec", "PodTemplate", "WorkloadConfig"]
 
@@ -33,6 +34,8 @@ class ContainerSpec(StrictModel):
     crashTimes: Annotated[int, Field(ge=1)] | None = None
     # Time the process takes to exit after SIGTERM.
     terminationSeconds: NonNeg = assumption(0.5, "0.5 s from SIGTERM to exit for a well-behaved app")
+    # what it writes to stdout (config/logging.py); None: nothing
+    logs: ContainerLogs | None = Field(default=None, json_schema_extra=OPT_IN)
 
 
 class PodSpec(StrictModel):

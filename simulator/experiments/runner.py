@@ -20,6 +20,7 @@ from ..config import Scenario
 from ..model.simulation import POOLS, RunResult, simulate
 from ..schema import parse_kubernetes_version
 from .executors import map_jobs
+from .logs import summarize_logs
 from .stats import percentiles, t_interval
 
 __all__ = ["Comparison", "compare", "run_one", "summarize_runtime", "not_ready_episodes"]
@@ -65,6 +66,11 @@ class Comparison:
     @property
     def events(self) -> pd.DataFrame:
         return self._concat("events")
+
+    @property
+    def logs(self) -> pd.DataFrame:
+        """One row per chatty container instance (empty when no container writes logs)."""
+        return self._concat("logs")
 
     def runs_of(self, runtime: str) -> list[RunResult]:
         return [r for r in self.runs if r.runtime == runtime]
@@ -189,6 +195,9 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     doc["sync_errors_by_hop"] = {str(k): int(v) for k, v in errs.hop.value_counts().sort_index().items()}
     doc["stalls"] = _stalls(runs, runtime)
     doc["faults"] = _faults(runs, ev, runtime)
+    logs = summarize_logs(runs, runtime)  # experiments/logs.py; only when containers write logs
+    if logs is not None:
+        doc["logs"] = logs
     doc["chain"] = {"name": chain["name"] if chain else "", "title": chain["title"] if chain else "",
                     "era": chain["era"] if chain else "", "note": chain["note"] if chain else ""}
     return _clean(doc)

@@ -68,6 +68,8 @@ class RunResult:
     faults: pd.DataFrame = field(default_factory=pd.DataFrame)
     # runtime label -> the chain that ran it: {"name", "title", "era", "note"}
     chains: dict[str, dict[str, str]] = field(default_factory=dict)
+    # one row per chatty container instance (model/logs); empty when no container writes logs
+    logs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class _Sim:
@@ -281,6 +283,7 @@ def simulate(scenario: Scenario, runtime: str | Chain | None, seed: int, replica
                              for t, k, d in n.faults.fired],
                             columns=["time", "node", "runtime", "kind", "detail"]),
         chains=dict(sim.chains),
+        logs=pd.DataFrame([row for n in nodes if n.logs is not None for row in n.logs.rows(sim.env.now)]),
     )
 
 

@@ -120,6 +120,9 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
             lines += _narrate(o.steps, "kubelet", "  ", scenario)
     if chain.notes:
         lines += ["", "What to notice:"] + [f"  * {n}" for n in chain.notes]
+    from .logs import chain_logs_section  # the chain's logs: section, with sources
+
+    lines += chain_logs_section(chain, width)
     lines += ["", version_table(scenario.kubernetesVersion)]
     lines += ["", "Citation keys: facts §N = kubelet-facts.md section N; cal. row N = calibration.md "
               "row N; realdata 1.21 = the EKS kubelet /metrics scrape; [I] = an inference from cited "

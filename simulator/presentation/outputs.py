@@ -76,6 +76,8 @@ def write_outputs(comp: Comparison, out: Path, theme: str = "light") -> list[Pat
     written = [_write_text(out / "summary.json", json.dumps(comp.summary(), indent=2) + "\n")]
     for name in ("pods", "spans", "resources", "events"):
         written += _write_frame(getattr(comp, name), out / name)
+    if not comp.logs.empty:  # one row per chatty container (model/logs)
+        written += _write_frame(comp.logs, out / "logs")
     written += _figures(comp, out / "figures", theme)
     return written
 

@@ -69,6 +69,11 @@ def comparison_table(summary: dict) -> str:
         return f"{len(hit)}/{len(faults)} disrupted, recovered in <= {max(rec):.1f} s"
 
     row("faults: recovery", recovery)
+    if any("logs" in rts[n] for n in names):  # containers write logs (presentation/logs.py)
+        from .logs import log_rows
+
+        for label, fn in log_rows():
+            row(label, fn)
 
     w0 = max(len(r[0]) for r in rows)
     widths = [max(len(n), *(len(r[1][i]) for r in rows)) for i, n in enumerate(names)]

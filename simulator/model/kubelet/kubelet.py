@@ -28,8 +28,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, Optional
 
+from ...config.logging import quantity_bytes
 from ...config.versions import profile
 from ..control.ratelimit import TokenBucket
+from ..logs import LogPipeline, scenario_has_logs
 from .cri_client import CRIClient
 from .eviction import EvictionManager
 from .housekeeping import CAdvisor, ContainerGC, ContainerLogManager, PodCleanups
@@ -96,6 +98,12 @@ class Kubelet:
                                   self.sync_pod, self.termination.terminate)
         self.sync_loop = SyncLoop(env, node, cfg, self.pods, self.state, self.pleg, self.workers,
                                   self.volumes, self.termination, self.poke)
+        if node.chain.logs is not None and scenario_has_logs(node.scenario):
+            node.logs = LogPipeline(node)  # container logs (model/logs), off otherwise
+            node.logs.start()
+        # CRI log rotation: remote runtimes, from 1.11, unless containerLogMaxSize is negative
+        log_manager = (release["logRotation"] and node.chain.family != "dockershim"
+                       and quantity_bytes(cfg.containerLogMaxSize) >= 0)
         # start the long-running loops (the order fixes SimPy's tie-breaking at time zero)
         self.images.start()
         self.pleg.start()
@@ -114,12 +122,14 @@ class Kubelet:
             EvictionManager(env, node, self.cri, rng, cri_stats=node.chain.criStats,
                             etc_hosts_fork=release["etcHostsUsageFork"]).start()
             PodCleanups(env, node, self.cri, rng, mode=release["housekeepingLists"]).start()
-            if release["logRotation"] and node.chain.family != "dockershim":
+            if log_manager:
                 ContainerLogManager(env, node, self.cri, rng).start()
             self.volumes.start_loops(self.pods, node.cpu, lambda: node.retired,
                                      node.scenario.kubeletCosts.volumeLoopPerPodMs)
             self.images.start_list_loop(rng)
             self.gc.lists = True
+        elif log_manager and node.logs is not None:  # chatty containers need their rotation
+            ContainerLogManager(env, node, self.cri, rng).start()
         self.gc.start()
 
     # ------------------------------------------------------------------ seen from outside
