@@ -275,3 +275,14 @@ def test_log_pipeline_figure_is_1920x1080_deterministic_and_registered(tmp_path)
         assert int.from_bytes(data[16:20], "big") == 1920 and int.from_bytes(data[20:24], "big") == 1080
         digests.append(hashlib.sha256(data).hexdigest())
     assert digests[0] == digests[1]
+
+
+def test_sensitivity_varies_the_reopen_step_only_where_logs_are_written():
+    from simulator.experiments.sensitivity import parameters
+
+    chain = load_chain("containerd")
+    quiet = {p.name for p in parameters(load_scenario("default"), chain)[0]}
+    chatty = {p.name for p in parameters(load_scenario("chatty-logs"), chain)[0]}
+    assert "containerd: ReopenContainerLog" not in quiet
+    assert "containerd: ReopenContainerLog" in chatty
+    assert "workload.templates[*].spec.containers[*].logs.bytesPerLine" in chatty - quiet

@@ -14,17 +14,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e = subparsers.add_parser("explain", help="narrate a chain hop by hop with sources")
     e.add_argument("runtime", choices=None, help=f"one of {', '.join(RUNTIMES)} or a chain file; "
                    "'logs': the chains' container logs side by side")
+    e.add_argument("--preset", default=None,
+                   help="the scenario whose settings to explain with (Docker's log-opts, the kubelet's "
+                        "containerLogMaxSize...): a preset or scenario file (default: default)")
     e.set_defaults(func=cmd_explain)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from ..config import load_scenario
     from ..presentation.explain import explain_chain
 
+    scenario = load_scenario(args.preset) if args.preset else None
     if args.runtime == "logs":
         from ..presentation.logs import logs_comparison
 
-        print(logs_comparison(list(RUNTIMES)))
+        print(logs_comparison(list(RUNTIMES), scenario))
         return 0
     parse_runtimes(args.runtime)  # an unknown chain is refused like --runtimes refuses it
-    print(explain_chain(args.runtime))
+    print(explain_chain(args.runtime, scenario))
     return 0

@@ -76,10 +76,13 @@ def _cells(chain: Chain, scenario: Scenario) -> dict[str, str]:
                   else "Docker: never (no max-size in log-opts: Docker's default)")
         if not kubelet_runs:
             kub = "none (the in-tree dockershim has no CRI log rotation)"
-        elif fail:
-            kub = f"tries every 10 s over containerLogMaxSize; ReopenContainerLog fails ({fail})"
         else:
             kub = "tries every 10 s over containerLogMaxSize"
+            if fail:
+                kub += f"; ReopenContainerLog fails ({fail})"
+            mx = quantity_bytes(scenario.kubelet.containerLogMaxSize)
+            if size and 0 <= mx and size <= mx:
+                kub = f"never over containerLogMaxSize: Docker's max-size keeps the file under it ({kub})"
         follow = "follows (Docker creates the new file as it renames the old)"
     else:
         mx = quantity_bytes(scenario.kubelet.containerLogMaxSize)
@@ -104,8 +107,8 @@ def _cells(chain: Chain, scenario: Scenario) -> dict[str, str]:
         "when the writer is slow": slow,
         "rotated by": limits,
         "the kubelet's CRI log rotation": kub,
-        "kubectl logs served by": (f"{reader.process}: {reader.via.split(' (')[0]}; "
-                                   f"{reader.cpuUsPerLine:g} us per line"),
+        "kubectl logs served by": (f"the {reader.process}, reading the file and parsing its {spec.format} "
+                                   f"lines at {reader.cpuUsPerLine:g} us each"),
         "kubectl logs returns": "every file" if reader.rotatedFiles else "the file being written only",
         "kubectl logs -f across a rotation": follow,
         "a log agent tailing": "; ".join(finds),
