@@ -59,16 +59,16 @@ def test_docker_rotates_at_max_size_at_the_exact_time():
     assert np.diff(rot.time.to_numpy()) == pytest.approx(2**20 / (file_bytes * 1000.0), abs=1e-9)
     assert row.largest_file_mb == pytest.approx(2**20 / 1e6, rel=1e-12)  # no overshoot
     # max-file 3: two rotated files kept, the rest removed; every line accounted for
-    assert row.on_disk_mb <= 3 * 2**20 / 1e6 + 1e-9
-    on_disk_lines = row.on_disk_mb * 1e6 / file_bytes
-    assert row.lines_written == pytest.approx(on_disk_lines + row.removed_lines, rel=1e-9)
+    assert row.retained_mb <= 3 * 2**20 / 1e6 + 1e-9
+    retained_lines = row.retained_mb * 1e6 / file_bytes
+    assert row.lines_written == pytest.approx(retained_lines + row.removed_lines, rel=1e-9)
 
 
 def test_docker_max_file_1_truncates():
     r = _one(["logging={dockerLogOpts: {max-size: 1m}}"], runtime="dockershim")
     row = r.logs.iloc[0]
     assert row.rotations >= 2
-    assert row.on_disk_mb == pytest.approx(row.lines_in_current_file * 170 / 1e6)
+    assert row.retained_mb == pytest.approx(row.lines_in_current_file * 170 / 1e6)
     assert row.removed_lines == pytest.approx(row.lines_written - row.lines_in_current_file)
 
 
@@ -286,3 +286,33 @@ def test_sensitivity_varies_the_reopen_step_only_where_logs_are_written():
     assert "containerd: ReopenContainerLog" not in quiet
     assert "containerd: ReopenContainerLog" in chatty
     assert "workload.templates[*].spec.containers[*].logs.bytesPerLine" in chatty - quiet
+
+
+# --------------------------------------------------------------------------- conservation under faults
+@pytest.mark.parametrize("runtime", ["dockershim", "containerd", "crio", "cri-dockerd"])
+def test_every_line_is_accounted_for_through_crashes_restarts_and_daemon_restarts(runtime):
+    sc = load_scenario("default", [
+        "kubelet.kubeAPIQPS=50", "kubelet.kubeAPIBurst=100", "node.cpuCores=1",
+        "workload.kind=interval", "workload.intervalSeconds=1", "workload.pods=6",
+        "simulation.horizonSeconds=240", "simulation.steadyStateSeconds=30",
+        ("workload.templates=[{name: chatty, spec: {containers: [{name: app, image: nginx, crashAfterSeconds: 25, "
+         "crashTimes: 2, logs: {linesPerSecond: 20000, bytesPerLine: 150}}]}}]"),
+        "kubelet.containerLogMaxSize=2Mi", "kubelet.containerLogMaxFiles=3",
+        ("logging={dockerLogOpts: {max-size: 2m, max-file: 2, mode: non-blocking}, kubectlLogs: {follow: true, "
+         "everySeconds: 15}, agents: [{path: '/var/log/containers/*.log', parser: cri}]}"),
+        "faults=[{kind: daemonRestart, at: [60]}, {kind: shimCrash, at: [100]}]"])
+    r = simulate(sc, runtime, 2)
+    df = r.logs
+    assert len(df) > 6  # restarted and recreated containers get streams of their own
+    assert (df.lines_produced >= 0).all() and (df.blocked_seconds >= 0).all()
+    assert np.allclose(df.lines_produced, df.lines_written + df.dropped_lines, rtol=1e-9)
+    file_bytes = df.bytes_per_line + load_chain(runtime).logs.overheadBytesPerLine
+    assert np.allclose(df.retained_mb * 1e6 / file_bytes + df.removed_lines, df.lines_written, rtol=1e-9)
+    # a kubectl logs -f reads every line, misses it (a rotation), or is still behind at the end
+    assert np.allclose(df.follow_lines + df.follow_lost_lines + df.follow_behind_lines, df.lines_written, rtol=1e-9)
+    agent = df["agent.log-agent.collected"] + df["agent.log-agent.lost"]
+    assert np.allclose(agent, df.lines_written, rtol=1e-9)
+    ended = df[df.end.notna()]
+    assert len(ended) >= 6 and (ended.end >= ended.start).all()
+    # a stream ends when its container does: lines stop at the exit
+    assert (ended.lines_produced <= (ended.end - ended.start) * ended.lines_per_second * (1 + 1e-9)).all()

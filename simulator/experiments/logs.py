@@ -11,7 +11,7 @@ logs), averaged over replications where a count is per run:
   ``dropped_share`` (Docker's non-blocking ring buffer);
 * ``rotations`` by owner, ``largest_file_mb`` (a file's size when rotated: the kubelet checks
   every 10 s, Docker at every write), ``rotated_away_lines`` (removed from the node by
-  max-file / containerLogMaxFiles, or truncated with max-file 1), ``on_disk_mb`` at the end,
+  max-file / containerLogMaxFiles, or truncated with max-file 1), ``retained_mb`` at the end (the files kept, gzipped ones counted at their uncompressed size),
   ``rotation_failures_by_hop``;
 * ``rotation_lost_lines``: lines a ``kubectl logs -f`` follower missed because a rotation left it
   on the renamed file; ``kubectl_logs`` (followers' lines, periodic reads);
@@ -81,12 +81,13 @@ def summarize_logs(runs: list[Any], runtime: Optional[str]) -> Optional[dict]:
         "rotations": {str(k): _per_run(v, n) for k, v in df.groupby("rotation_owner").rotations.sum().items()},
         "largest_file_mb": float(df.largest_file_mb.max()),
         "rotated_away_lines": _per_run(df.removed_lines.sum(), n),
-        "on_disk_mb": _per_run(df.on_disk_mb.sum(), n),
+        "retained_mb": _per_run(df.retained_mb.sum(), n),
         "rotation_failures_by_hop": {str(k): _per_run(v, n) for k, v in fails.items()},
         "rotation_lost_lines": _per_run(df.follow_lost_lines.sum(), n),
         "kubectl_logs": {
             "follow_lines": _per_run(df.follow_lines.sum(), n),
             "follow_lost_lines": _per_run(df.follow_lost_lines.sum(), n),
+            "follow_behind_lines": _per_run(df.follow_behind_lines.sum(), n),
             "reads": _per_run(df.reads.sum(), n),
             "lines_per_read": float(df.read_lines.sum() / df.reads.sum()) if df.reads.sum() else 0.0,
         },

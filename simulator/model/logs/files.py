@@ -41,7 +41,7 @@ class LogFiles:
     def current_bytes(self) -> float:
         return self.current * self.file_bytes_per_line
 
-    def on_disk_bytes(self) -> float:
+    def retained_bytes(self) -> float:
         """Uncompressed bytes of every file kept (compressed files counted as their content)."""
         return (self.current + sum(r.lines for r in self.rotated)) * self.file_bytes_per_line
 

@@ -170,11 +170,12 @@ class LogPipeline:
                 "blocked_seconds": s.blocked, "mb_written": s.written * f.file_bytes_per_line / MB,
                 "rotation_owner": self.spec.rotation.owner, "rotations": f.rotations,
                 "largest_file_mb": f.largest * f.file_bytes_per_line / MB,
-                "removed_lines": f.removed, "on_disk_mb": f.on_disk_bytes() / MB,
+                "removed_lines": f.removed, "retained_mb": f.retained_bytes() / MB,
                 "lines_in_current_file": f.current,
                 "rotate_failures": sum(s.rotate_failures.values()),
                 "rotate_failure_hop": ", ".join(sorted(s.rotate_failures)),
                 "follow_lines": s.follow_lines, "follow_lost_lines": s.follow_lost,
+                "follow_behind_lines": s.follow_behind(),
                 "follow_stuck_at": s.stuck_at if s.stuck_at is not None else float("nan"),
                 "reads": s.reads, "read_lines": s.read_lines,
             }

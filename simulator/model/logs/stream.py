@@ -67,7 +67,7 @@ class LogStream:
         self._arrived = 0.0  # bytes the copier has still to read (non-blocking mode)
         self.following = pipeline.follow
         self.stuck_at: float | None = None  # when the follower lost the file
-        self.follow_lines = self.follow_lost = self._follow_pending = 0.0
+        self.follow_lines = self.follow_lost = self._follow_pending = self._follow_reading = 0.0
         self.reads = 0
         self.read_lines = 0.0
         self.collected: defaultdict[str, float] = defaultdict(float)  # agent -> lines it read
@@ -205,6 +205,10 @@ class LogStream:
             else:
                 yield env.timeout(self.tick)
 
+    def follow_behind(self) -> float:
+        """Lines in the file the follower has not read yet (a lagging reader)."""
+        return self._follow_pending + self._follow_reading
+
     def _follow(self):
         """``kubectl logs -f``: the kubelet reads what reaches the file, on its own (a slow
         reader lags; it never holds the writer up), one core at most."""
@@ -216,8 +220,10 @@ class LogStream:
             lines = min(self._follow_pending, self.lines_per_s)
             self._follow_pending -= lines
             if lines > 0:
-                self.follow_lines += lines
+                self._follow_reading = lines
                 yield self.run_cpu(lines * per_line, reader.process)
+                self._follow_reading = 0.0
+                self.follow_lines += lines
             elif self.end is not None or (self.stuck_at is not None and not self.running()):
                 return
             else:
