@@ -25,6 +25,8 @@ __all__ = [
     "parse_duration",
     "format_duration",
     "parse_kubernetes_version",
+    "OPT_IN",
+    "drop_unused_options",
 ]
 
 
@@ -82,6 +84,39 @@ class StrictModel(BaseModel):
     """Every key typed, every unknown key refused, defaults validated too."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
+
+
+# Marks a field added for an opt-in feature (``Field(..., json_schema_extra=OPT_IN)``): while it
+# holds its default, ``drop_unused_options`` leaves it out of a saved scenario, so the saved
+# scenario (and what is keyed or compared on it) of a run that does not use the feature is as
+# it was before the feature existed.
+OPT_IN: dict = {"optIn": True}
+
+
+def drop_unused_options(model: BaseModel, data: Any) -> Any:
+    """``data`` (``model.model_dump(mode="json")``) without the opt-in fields of ``model`` and
+    of the models inside it that hold their defaults."""
+    if not isinstance(data, dict):
+        return data
+    for name, info in type(model).model_fields.items():
+        key = name if name in data else info.alias
+        if key not in data:
+            continue
+        value = getattr(model, name)
+        extra = info.json_schema_extra
+        if isinstance(extra, dict) and extra.get("optIn") and value == info.get_default(call_default_factory=True):
+            del data[key]
+        elif isinstance(value, BaseModel):
+            drop_unused_options(value, data[key])
+        elif isinstance(value, (list, tuple)) and isinstance(data[key], list):
+            for item, sub in zip(value, data[key]):
+                if isinstance(item, BaseModel):
+                    drop_unused_options(item, sub)
+        elif isinstance(value, dict) and isinstance(data[key], dict):
+            for k, item in value.items():
+                if isinstance(item, BaseModel) and k in data[key]:
+                    drop_unused_options(item, data[key][k])
+    return data
 
 
 # --------------------------------------------------------------------------- distributions

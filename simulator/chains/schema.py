@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 
 from ..schema import Dist, StrictModel, parse_kubernetes_version
 from .streaming import STREAM_OPERATIONS, StreamingSpec
+from .logs import LogsSpec
 
 __all__ = ["Chain", "Step", "Operation", "ProcessSpec", "LockSpec", "PerItem", "FailureSpec", "RssSpec",
            "ImagePullSpec", "KubernetesRange", "CniConfigSpec", "CniSetting", "REQUIRED_OPERATIONS",
@@ -43,6 +44,8 @@ OPTIONAL_OPERATIONS = {
     "list_images": "ListImages",
     "image_fs_info": "ImageFsInfo",
     "list_container_stats": "ListContainerStats",
+    # the kubelet's CRI log rotation, after renaming a container's log file (container_log_manager.go)
+    "reopen_container_log": "ReopenContainerLog",
 }
 # every operation the kubelet can issue -> its CRI method name
 OPERATIONS = {**REQUIRED_OPERATIONS, **OPTIONAL_OPERATIONS}
@@ -248,6 +251,9 @@ class Chain(StrictModel):
     operations: dict[str, Operation]
     # kubectl exec / attach / port-forward / logs -f as the runtime serves them (chains/streaming.py)
     streaming: Optional[StreamingSpec[Step]] = None
+    # how container output reaches a log file, who rotates it, who serves kubectl logs
+    # (chains/logs.py); None: the chain does not model container logs
+    logs: Optional[LogsSpec] = None
     notes: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -264,6 +270,9 @@ class Chain(StrictModel):
         for p in (self.cniCaller, self.shimProcess):
             if p not in self.processes:
                 raise ValueError(f"process {p!r} is not declared in processes")
+        unknown = sorted(self.logs.processes() - set(self.processes)) if self.logs else []
+        if unknown:
+            raise ValueError(f"logs: processes {unknown} are not declared in processes")
         for op_name, steps in self.all_operations().items():
             for step in iter_steps(steps):
                 if step.process not in self.processes:

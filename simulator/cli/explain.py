@@ -12,15 +12,22 @@ __all__ = ["cmd_explain", "register"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     e = subparsers.add_parser("explain", help="narrate a chain hop by hop with sources")
-    e.add_argument("runtime", choices=None, help=f"one of {', '.join(RUNTIMES)} or a chain file")
-    add_common_options(e)  # the scenario whose release (redirect or proxy, costs) is narrated
+    e.add_argument("runtime", choices=None, help=f"one of {', '.join(RUNTIMES)} or a chain file; "
+                   "'logs': the chains' container logs side by side")
+    add_common_options(e)  # the scenario whose settings are narrated (release, log-opts, costs)
     e.set_defaults(func=cmd_explain)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from ..config import load_scenario
     from ..presentation.explain import explain_chain
 
-    parse_runtimes(args.runtime)  # an unknown chain is refused like --runtimes refuses it
     scenario = build_scenario(args, args.preset) if (args.set or args.preset != "default") else None
+    if args.runtime == "logs":
+        from ..presentation.logs import logs_comparison
+
+        print(logs_comparison(list(RUNTIMES), scenario))
+        return 0
+    parse_runtimes(args.runtime)  # an unknown chain is refused like --runtimes refuses it
     print(explain_chain(args.runtime, scenario))
     return 0

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from ..schema import Duration, NonNeg, Pos, StrictModel
+from ..schema import OPT_IN, Duration, NonNeg, Pos, StrictModel
+from .logging import quantity_bytes
 
 __all__ = ["KubeletConfig"]
 
@@ -38,6 +39,17 @@ class KubeletConfig(StrictModel):
     # facts §0 / §1.10: separate event client, 5/10 (events do not block pod start).
     eventRecordQPS: NonNeg = 5
     eventBurst: Annotated[int, Field(ge=0)] = 10
+    # KL-1.23 config/v1beta1/types.go: ContainerLogMaxSize "Default: 10Mi" (a quantity; negative
+    # turns CRI log rotation off), ContainerLogMaxFiles "Default: 5" (> 1: container_log_manager.go
+    # NewContainerLogManager); used for remote runtimes from 1.11 (config/versions.py logRotation)
+    containerLogMaxSize: str = Field(default="10Mi", json_schema_extra=OPT_IN)
+    containerLogMaxFiles: Annotated[int, Field(ge=2)] = Field(default=5, json_schema_extra=OPT_IN)
+
+    @field_validator("containerLogMaxSize")
+    @classmethod
+    def _log_size(cls, v: str) -> str:
+        quantity_bytes(v)
+        return v
 
     @model_validator(mode="after")
     def _parallel_pulls(self) -> "KubeletConfig":

@@ -17,10 +17,11 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..errors import format_validation_error
-from ..schema import NonNeg, Pos, StrictModel, format_duration, parse_kubernetes_version
+from ..schema import OPT_IN, NonNeg, Pos, StrictModel, drop_unused_options, format_duration, parse_kubernetes_version
 from .costs import KubeletCosts, assumption
 from .faults import Fault
 from .kubelet import KubeletConfig
+from .logging import LoggingConfig, logging_problems
 from .node import ApiServerConfig, CniConfig, NodeConfig, SchedulerConfig
 from .streams import StreamsConfig, check_streams
 from .versions import profile
@@ -165,6 +166,8 @@ class Scenario(StrictModel):
     # the runtime being compared.
     cluster: ClusterConfig | None = None
     simulation: SimulationConfig = Field(default_factory=SimulationConfig)
+    # Container logs: Docker's log-opts, kubectl logs readers, log agents (config/logging.py)
+    logging: LoggingConfig | None = Field(default=None, json_schema_extra=OPT_IN)
     # Chain names to compare, or a path to a chain file.
     runtimes: list[str] = Field(default_factory=lambda: ["dockershim", "containerd"])
 
@@ -200,6 +203,13 @@ class Scenario(StrictModel):
             if template is not None and template not in known:
                 raise ValueError(f"faults[{i}].template {template!r} is not a template of the workload "
                                  f"(templates: {known}); the fault would never strike")
+        return self
+
+    @model_validator(mode="after")
+    def _logging(self) -> "Scenario":
+        problems = logging_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @model_validator(mode="after")
@@ -249,8 +259,9 @@ class Scenario(StrictModel):
         return v
 
     def resolved(self) -> dict:
-        """The full scenario, defaults included, as saved with every result."""
-        data = self.model_dump(mode="json")
+        """The full scenario, defaults included, as saved with every result (an opt-in
+        feature's fields only when the scenario uses them: ``schema.OPT_IN``)."""
+        data = drop_unused_options(self, self.model_dump(mode="json"))
         if data.get("streams") is None:
             data.pop("streams", None)  # an optional section a scenario does not have
         k = data["kubelet"]

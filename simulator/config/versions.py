@@ -86,6 +86,12 @@ CHANGES: tuple[Change, ...] = (
            (((1, 0), False), ((1, 11), True)),
            "feature gate CRIContainerLogRotation: alpha/off 1.10, beta/on 1.11, GA 1.21 "
            "(pkg/kubelet/logs/container_log_manager.go rotateLogs)"),
+    Change("logFollowAcrossRotation", "kubectl logs -f keeps following a container's log across the "
+           "kubelet's CRI log rotation",
+           (((1, 0), False), ((1, 29), True)),
+           "kubernetes#115701, #108678: before the fix the follower reopens the path while the runtime "
+           "has not created the new file yet and stays on the rotated one; PR #115702 (merged for 1.29) "
+           "waits for the new file (pkg/kubelet/kuberuntime/logs/logs.go ReadLogs)"),
     Change("etcHostsUsageFork", "the stats summary measures each pod's etc-hosts with forked du + find",
            (((1, 0), False), ((1, 20), True), ((1, 22), False)),
            "pkg/kubelet/stats/host_stats_provider.go (1.21: fork of nice du and find per pod and summary; "

@@ -6,8 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from ..schema import NonNeg, Pos, StrictModel
+from ..schema import OPT_IN, NonNeg, Pos, StrictModel
 from .costs import assumption
+from .logging import ContainerLogs
 
 __all__ = ["ImageSpec", "ContainerSpec", "PodSpec", "PodTemplate", "WorkloadConfig"]
 
@@ -36,6 +37,8 @@ class ContainerSpec(StrictModel):
     # The container's resident memory, counted only for what a pod that never finishes
     # terminating keeps on its node (stopError faults); 0: not counted.
     memoryMB: NonNeg = 0.0
+    # what it writes to stdout (config/logging.py); None: nothing
+    logs: ContainerLogs | None = Field(default=None, json_schema_extra=OPT_IN)
 
 
 class PodSpec(StrictModel):

@@ -22,6 +22,7 @@ from ..schema import parse_kubernetes_version
 from .executors import map_jobs
 from .lifecycle import reboots, stuck_terminating
 from .migration import summarize_migration
+from .logs import summarize_logs
 from .stats import percentiles, t_interval
 from .streams import stream_summary
 
@@ -76,6 +77,11 @@ class Comparison:
     @property
     def stream_hops(self) -> pd.DataFrame:
         return self._concat("stream_hops")
+
+    @property
+    def logs(self) -> pd.DataFrame:
+        """One row per chatty container instance (empty when no container writes logs)."""
+        return self._concat("logs")
 
     def runs_of(self, runtime: str) -> list[RunResult]:
         return [r for r in self.runs if r.runtime == runtime]
@@ -212,6 +218,9 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     rb = reboots(runs, scenario, runtime)
     if rb is not None:
         doc["reboots"] = rb
+    logs = summarize_logs(runs, runtime)  # experiments/logs.py; only when containers write logs
+    if logs is not None:
+        doc["logs"] = logs
     doc["chain"] = {"name": chain["name"] if chain else "", "title": chain["title"] if chain else "",
                     "era": chain["era"] if chain else "", "note": chain["note"] if chain else ""}
     doc.update(stream_summary(runs, scenario, runtime))  # only with a streams: section

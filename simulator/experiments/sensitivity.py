@@ -37,6 +37,7 @@ from pydantic.fields import FieldInfo
 
 from ..chains import Chain, resolve_chain
 from ..config import ConfigError, Scenario
+from ..model.logs import scenario_has_logs
 from ..model.simulation import POOLS, simulate
 from ..schema import parse_kubernetes_version
 from .executors import map_jobs
@@ -162,20 +163,20 @@ def _iter_raw_steps(steps: list[dict]) -> Iterator[dict]:
         yield from _iter_raw_steps(s.get("calls") or [])
 
 
-def _assumption_steps(data: dict) -> dict[str, list[tuple[str, dict]]]:
+def _assumption_steps(data: dict, unreached: frozenset[str] = frozenset()) -> dict[str, list[tuple[str, dict]]]:
     """Step name -> [(operation, step data)] of the chain's steps whose source says ASSUMPTION."""
     out: dict[str, list[tuple[str, dict]]] = {}
     for op, body in data["operations"].items():
-        for s in _iter_raw_steps(body["steps"]):
+        for s in _iter_raw_steps(body["steps"] if op not in unreached else []):
             if "ASSUMPTION" in s.get("source", ""):
                 out.setdefault(s["name"], []).append((op, s))
     return out
 
 
-def chain_parameters(chain: Chain) -> tuple[list[Parameter], list[Skipped]]:
-    """One parameter per name of the chain's ASSUMPTION steps (and those skipped)."""
+def chain_parameters(chain: Chain, unreached: frozenset[str] = frozenset()) -> tuple[list[Parameter], list[Skipped]]:
+    """One parameter per name of the chain's ASSUMPTION steps of operations not ``unreached``."""
     params, skipped = [], []
-    for step, hits in _assumption_steps(chain.model_dump(mode="json")).items():
+    for step, hits in _assumption_steps(chain.model_dump(mode="json"), unreached).items():
         ops = list(dict.fromkeys(op for op, _ in hits))
         where = f"chain {chain.name} · {', '.join(ops[:3])}{' ...' if len(ops) > 3 else ''}"
         procs = "/".join(dict.fromkeys(s["process"] for _, s in hits))
@@ -197,7 +198,8 @@ def chain_parameters(chain: Chain) -> tuple[list[Parameter], list[Skipped]]:
 def parameters(scenario: Scenario, chain: Chain) -> tuple[list[Parameter], list[Skipped]]:
     """Every ASSUMPTION default a run of ``scenario`` on ``chain`` reaches, and those skipped."""
     sp, ss = scenario_parameters(scenario)
-    cp, cs = chain_parameters(chain)
+    unreached = frozenset() if scenario_has_logs(scenario) else frozenset({"reopen_container_log"})
+    cp, cs = chain_parameters(chain, unreached)
     return sp + cp, ss + cs
 
 

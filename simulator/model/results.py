@@ -47,6 +47,8 @@ class RunResult:
     stream_hops: pd.DataFrame = field(default_factory=pd.DataFrame)
     # pods still Terminating at the end, and what each holds (TERMINATING_COLUMNS)
     terminating: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # one row per chatty container instance (model/logs); empty when no container writes logs
+    logs: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 TERMINATING_COLUMNS = ["runtime", "node", "pod", "since", "kill_failures", "ip", "sandbox", "containers",

@@ -282,4 +282,5 @@ def simulate(scenario: Scenario, runtime: str | Chain | None, seed: int, replica
                             columns=["time", "node", "runtime", "kind", "detail"]),
         chains=dict(sim.chains), streams=streams, stream_hops=stream_hops,
         terminating=terminating_frame(nodes),
+        logs=pd.DataFrame([row for n in nodes if n.logs is not None for row in n.logs.rows(sim.env.now)]),
     )

@@ -131,6 +131,9 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
         lines += ["", title + ":"]
         for n in notes:
             lines += bullets.wrap(n)
+    from .logs import chain_logs_section  # the chain's logs: section, with sources
+
+    lines += chain_logs_section(chain, width)
     lines += ["", version_table(scenario.kubernetesVersion)]
     lines += ["", "Citation keys: facts §N = kubelet-facts.md section N; cal. row N = calibration.md "
               "row N; realdata 1.21 = the EKS kubelet /metrics scrape; [I] = an inference from cited "

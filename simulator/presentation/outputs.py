@@ -79,6 +79,8 @@ def write_outputs(comp: Comparison, out: Path, theme: str = "light") -> list[Pat
     for name in ("streams", "stream_hops"):  # only when the scenario has stream sessions
         if not getattr(comp, name).empty:
             written += _write_frame(getattr(comp, name), out / name)
+    if not comp.logs.empty:  # one row per chatty container (model/logs)
+        written += _write_frame(comp.logs, out / "logs")
     written += _figures(comp, out / "figures", theme)
     return written
 

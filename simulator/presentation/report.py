@@ -81,6 +81,13 @@ def render_report(comp: "Comparison", title: str | None = None) -> str:
                      f"<td>{html.escape(' '.join(chain.description.split()))}</td></tr>")
     parts.append("</table>")
 
+    if any("logs" in d for d in summary["runtimes"].values()):  # containers write logs
+        from .logs import logs_comparison
+
+        chains = [rt for rt in summary["runtimes"] if rt != "unscheduled"]
+        parts.append("<h2>Container logs on each chain</h2><pre>"
+                     + html.escape(logs_comparison(chains, sc)) + "</pre>")
+
     parts.append("<h2>Failures, stalls and faults</h2>")
     rows = []
     for rt, d in summary["runtimes"].items():

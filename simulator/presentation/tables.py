@@ -76,6 +76,11 @@ def comparison_table(summary: dict) -> str:
     if any("streams" in rts[n] for n in names):  # kubectl exec & co. (scenario streams:)
         _stream_rows(row)
     _lifecycle_rows(rts, row)
+    if any("logs" in rts[n] for n in names):  # containers write logs (presentation/logs.py)
+        from .logs import log_rows
+
+        for label, fn in log_rows():
+            row(label, fn)
 
     w0 = max(len(r[0]) for r in rows)
     widths = [max(len(n), *(len(r[1][i]) for r in rows)) for i, n in enumerate(names)]

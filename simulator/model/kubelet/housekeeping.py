@@ -159,7 +159,8 @@ class ContainerLogManager:
     """CRI container log rotation (pkg/kubelet/logs/container_log_manager.go ``rotateLogs``),
     for runtimes behind a remote CRI endpoint (not the in-tree dockershim), from 1.11: every
     10 s a ``ListContainers`` and a ``ContainerStatus`` for each running container, one at a
-    time (``containerLogMaxWorkers`` 1), to find each log file and check its size."""
+    time (``containerLogMaxWorkers`` 1), to find each log file and check its size; a file at or
+    over ``containerLogMaxSize`` is rotated (``model/logs``: rename, ``ReopenContainerLog``)."""
 
     def __init__(self, env: simpy.Environment, node: "Node", cri: "CRIClient", rng: "np.random.Generator"):
         self.env = env
@@ -181,5 +182,7 @@ class ContainerLogManager:
                         if c.state == "running":
                             yield from self.cri.call("container_status",
                                                      CallContext(pod, self.rng, "logs", container=c))
+                            if node.logs is not None:  # Stat, and rotate at containerLogMaxSize
+                                yield from node.logs.kubelet_rotate(pod, c, self.cri, self.rng)
             except HopFailure:
                 continue

@@ -42,8 +42,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ...config.streams import streaming_mode
+from ...config.logging import quantity_bytes
 from ...config.versions import profile
 from ..control.ratelimit import TokenBucket
+from ..logs import LogPipeline, scenario_has_logs
 from .cri_client import CRIClient
 from .eviction import EvictionManager
 from .housekeeping import CAdvisor, ContainerGC, ContainerLogManager, PodCleanups
@@ -117,6 +119,12 @@ class Kubelet:
         streams = node.scenario.streams  # exec/attach/port-forward/logs endpoints (streaming.py)
         self.streaming = (KubeletStreaming(env, node, self.cri, streams, streaming_mode(
             node.scenario.kubernetesVersion, streams.redirectContainerStreaming)) if streams else None)
+        if node.chain.logs is not None and scenario_has_logs(node.scenario):
+            node.logs = LogPipeline(node)  # container logs (model/logs), off otherwise
+            node.logs.start()
+        # CRI log rotation: remote runtimes, from 1.11, unless containerLogMaxSize is negative
+        log_manager = (release["logRotation"] and node.chain.family != "dockershim"
+                       and quantity_bytes(cfg.containerLogMaxSize) >= 0)
         # start the long-running loops (the order fixes SimPy's tie-breaking at time zero)
         self.images.start()
         self.pleg.start()
@@ -135,12 +143,14 @@ class Kubelet:
             EvictionManager(env, node, self.cri, rng, cri_stats=node.chain.criStats,
                             etc_hosts_fork=release["etcHostsUsageFork"]).start()
             PodCleanups(env, node, self.cri, rng, mode=release["housekeepingLists"]).start()
-            if release["logRotation"] and node.chain.family != "dockershim":
+            if log_manager:
                 ContainerLogManager(env, node, self.cri, rng).start()
             self.volumes.start_loops(self.pods, node.cpu, lambda: node.retired,
                                      node.scenario.kubeletCosts.volumeLoopPerPodMs)
             self.images.start_list_loop(rng)
             self.gc.lists = True
+        elif log_manager and node.logs is not None:  # chatty containers need their rotation
+            ContainerLogManager(env, node, self.cri, rng).start()
         self.gc.start()
 
     # ------------------------------------------------------------------ seen from outside

@@ -172,6 +172,8 @@ class RuntimeManager:
         def started() -> None:
             c.state = "running"
             c.started_at = env.now
+            if self.node.logs is not None:  # its stdout starts flowing to its log file
+                self.node.logs.container_started(pod, c)
             if not c.init:
                 pod.started_once.add(c.spec.name)
                 if pod.containers_started is None and len(pod.started_once) == len(pod.regular_containers):

@@ -25,6 +25,7 @@ from ..state import ContainerState, PodState
 
 if TYPE_CHECKING:
     from ..interfaces import Faults, NodeKubelet
+    from ..logs import LogPipeline
     from ..runtime.context import CallContext
 
 __all__ = ["Node"]
@@ -88,6 +89,7 @@ class Node:
         self.interpreter = Interpreter(self, chain)
         self.groups: dict[str, str] = {name: spec.group for name, spec in chain.processes.items()}
         self.kubelet: "NodeKubelet"  # attached by the simulation once built
+        self.logs: Optional["LogPipeline"] = None  # container logs, when some container writes them
 
     # ------------------------------------------------------------------ used by the interpreter
     def lock(self, process: str, spec: LockSpec, ctx: "CallContext") -> simpy.Resource:

@@ -155,6 +155,15 @@ FIGURES: tuple[Entry, ...] = (
           "(how the kubelet notices a started container) makes every second, and the registry "
           "link; σ as large as μ* marks irregular effects. A small screening (3 trajectories, "
           "20 pods): `kubesim sensitivity` runs more."),
+    Entry("log-pipeline", "log_pipeline",
+          "Logs cost CPU per line, dockerd most; on one vCPU Docker's writers block or drop, "
+          "the kubelet's rotation lags",
+          "Twelve chatty containers on one vCPU (chatty-logs): the runtime's CPU grows with the lines "
+          "written, dockerd's copier and JSON driver costing most per line and conmon least; the "
+          "kubelet decodes Docker's JSON again for every kubectl logs -f (before 1.29 the follower "
+          "stops at the first CRI rotation). Once the node is saturated Docker's writers block "
+          "(or, non-blocking, drop lines), while containerd and CRI-O keep writing and the "
+          "kubelet's 10 s rotation lets files grow far past containerLogMaxSize."),
     Entry("migration-timeline", "migration",
           "Migrating node pools from Docker to containerd",
           "Nodes switch one at a time; Docker-in-Docker runners are left Pending once the last "
