@@ -28,7 +28,8 @@
 #   `--cni-bin-dir`) are not carried over to containerd's CNI section, and how a readiness
 #   gate in the plan limits the damage;
 # * the two ways to keep Docker-in-Docker runners on containerd nodes (a Docker DaemonSet, a
-#   `docker:dind` sidecar): their start-up, memory and what each breaks.
+#   `docker:dind` sidecar): their start-up, memory and what each breaks;
+# * why a log agent set up for Docker goes blind on containerd nodes, and the fix.
 
 # %%
 # Setup: figures inline; kubesim from the installed package, or from this checkout.
@@ -250,7 +251,27 @@ for strategy, items in breaks.items():
 # lands on a freshly joined node waits until that node's daemon image is pulled and the daemon
 # answers. The sidecar makes every runner wait for its own daemon and pay for it; both need
 # privileged containers.
+
+# %% [markdown]
+# ## The log agent
 #
+# The apps log 100 lines/s each and a fluentd DaemonSet collects them from Docker's JSON files
+# (`/var/lib/docker/containers/*/*.log`). On a containerd node the logs are elsewhere
+# (`/var/log/pods/...`, CRI format): the agent finds nothing. Reconfigured to the kubelet's
+# `/var/log/containers/*.log` links with a parser for both formats, it collects everything.
+
+# %%
+agent_rows = {}
+for choice in ("unchanged", "reconfigured"):
+    doc = compare(load_scenario("migration-docker-to-containerd",
+                                QUICK + [f"cluster.migration.logAgents={choice}"]),
+                  runtimes=["pools"]).summary()
+    for pool, d in doc["migration"]["pools"]["log_agents"]["fluentd-docker"].items():
+        agent_rows[(choice, pool)] = {"lines collected": round(d["collected_lines"]),
+                                      "lines lost": round(d["lost_lines"]), "why": d["reason"][:60]}
+display(pd.DataFrame(agent_rows).T)
+
+# %% [markdown]
 # ## Takeaways
 #
 # * `runtimes=["pools"]` simulates a mixed cluster, each pool on its own chain, and
@@ -262,6 +283,8 @@ for strategy, items in breaks.items():
 #   start-up and isolation.
 # * Carry the CNI settings over: a missing config takes nodes out silently (NotReady), missing
 #   binaries leave pods ContainerCreating; gate each step on the node being Ready.
+# * Move log agents to `/var/log/containers/*.log` with a CRI-capable parser before the first
+#   node moves, or every line of the migrated nodes is lost to them.
 # * Check every `nodeSelector` and `hostPath: /var/run/docker.sock` first; keep a Docker pool
 #   (or rewrite the workload) until nothing needs it, and confirm here that nothing is left
 #   Pending.

@@ -212,3 +212,22 @@ def test_daemonset_and_sidecar_plans_need_their_image():
     with pytest.raises(ConfigError) as e:
         load_scenario("migration-docker-to-containerd", {"cluster.migration.cniConfig": "lost"})
     assert "cniConfig" in str(e.value) and "missing-config" in str(e.value)
+
+
+# --------------------------------------------------------------------------- log agents
+
+
+def test_a_log_agent_set_up_for_docker_loses_every_line_of_the_migrated_nodes_and_the_fix_finds_them():
+    logs = {"cluster.migration.reinstallSeconds": 30, "simulation.horizonSeconds": 600, "workload.pods": 12,
+            "workload.templates": json.loads(RUNNERS.replace('"image":"app"}', '"image":"app","logs":{"linesPerSecond":50}}'))}
+    sc = load_scenario("migration-docker-to-containerd", logs)
+    before = compare(sc, seed=3).summary()["migration"]["pools"]["log_agents"]["fluentd-docker"]
+    assert set(before) == {"apps", "ci"}
+    for pool in before.values():
+        assert pool["lost_lines"] > 0 and "no file matches /var/lib/docker/containers/*/*.log on containerd" in pool["reason"]
+    sc = load_scenario("migration-docker-to-containerd", {**logs, "cluster.migration.logAgents": "reconfigured"})
+    after = compare(sc, seed=3).summary()["migration"]["pools"]["log_agents"]["fluentd-docker"]
+    assert all(p["lost_lines"] == 0 and p["reason"] == "" for p in after.values())
+    # the same lines exist either way (the agent only reads them): collected + lost is unchanged
+    total = sum(p["collected_lines"] + p["lost_lines"] for p in before.values())
+    assert sum(p["collected_lines"] for p in after.values()) == pytest.approx(total, rel=1e-9)

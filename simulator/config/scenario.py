@@ -104,6 +104,13 @@ class MigrationConfig(StrictModel):
     # stops the migration when one is not Ready within this many seconds; None = no such gate.
     readyTimeoutSeconds: Pos | None = None
     dind: DindConfig = Field(default_factory=DindConfig)
+    # The log-collection DaemonSets (``logging.agents``) on the reinstalled nodes: ``unchanged``
+    # (still tailing the path and parsing the format they were set up for, e.g. Docker's
+    # /var/lib/docker/containers/*/*.log as JSON: blind on containerd, its lines lost) or
+    # ``reconfigured`` (tailing the kubelet's /var/log/containers/*.log links, which every
+    # runtime's logs have, with a parser for both formats: fluent-bit's docker and cri parsers,
+    # fluentd's multi-format) (docs/model/migration.md).
+    logAgents: Literal["unchanged", "reconfigured"] = "unchanged"
 
 
 class ClusterConfig(StrictModel):

@@ -6,8 +6,9 @@ migration stopped at a node that did not turn Ready, the rejoined nodes whose ne
 ready, the pods left Pending or ContainerCreating at the horizon grouped by hop and reason, and
 for Docker-in-Docker pods: how many ran, how long until their Docker Engine answered, what the
 Docker daemons in pods cost in memory, and what each strategy breaks
-(``simulator.model.control.dind.BREAKS``). Counts are totals over the replications, like the
-per-runtime sections.
+(``simulator.model.control.dind.BREAKS``); with container logs, what each log agent collected
+and lost per node pool. Pod counts are totals over the replications, like the per-runtime
+sections; log lines are per replication, like the ``logs`` section.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 
 from ..config import Scenario
 from ..model.control.dind import BREAKS, DAEMONSET_TEMPLATE, daemon_memory_mb, dind_templates
+from .logs import summarize_logs
 from .stats import percentiles
 
 if TYPE_CHECKING:
@@ -41,7 +43,8 @@ def summarize_migration(runs: list["RunResult"], scenario: Scenario) -> dict | N
         by_reason[key] = by_reason.get(key, 0) + 1
     doc: dict = {
         "plan": {"pools": list(mig.pools), "toRuntime": mig.toRuntime, "cniConfig": mig.cniConfig,
-                 "readyTimeoutSeconds": mig.readyTimeoutSeconds, "dind": mig.dind.strategy},
+                 "readyTimeoutSeconds": mig.readyTimeoutSeconds, "dind": mig.dind.strategy,
+                 "logAgents": mig.logAgents},
         "nodes_migrated": int((events.event == "NodeJoined").sum()),
         "halted": [str(d) for d in halted.detail],
         "nodes_network_not_ready": int(len(not_ready)),
@@ -49,6 +52,10 @@ def summarize_migration(runs: list["RunResult"], scenario: Scenario) -> dict | N
         "pods_pending_by_reason": dict(sorted(by_reason.items())),
         "dind": _dind(runs, scenario, pods, events),
     }
+    logs = summarize_logs(runs, None)  # the log agents over every node, old and new runtime
+    if logs is not None:
+        # per agent and node pool, lines collected and lost (mean per replication) and why
+        doc["log_agents"] = logs["agents"]
     return doc
 
 

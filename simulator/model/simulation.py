@@ -104,7 +104,8 @@ class _Sim:
                 for p in sc.cluster.pools]
 
     def _add_node(self, name: str, pool: str, runtime: str, cfg: NodeConfig,
-                  labels: dict, chain_override, cni_install: str | None = None) -> Node:
+                  labels: dict, chain_override, cni_install: str | None = None,
+                  log_agents: list | None = None) -> Node:
         env, sc = self.env, self.scenario
         if isinstance(chain_override, Chain):
             chain, label, note = chain_override, chain_override.name, ""
@@ -119,7 +120,7 @@ class _Sim:
         fseed = np.random.SeedSequence(self._fault_seeds.entropy, spawn_key=self._fault_seeds.spawn_key + (i,))
         node = Node(env, sc, chain, Recorder(record_steps=sc.simulation.recordSpans), self.on_settled,
                     name=name, pool=pool, node_cfg=cfg, labels=labels, label=label,
-                    cni_install=cni_install)
+                    cni_install=cni_install, log_agents=log_agents)
         probed = sum(1 for n in self.nodes if n.pool == pool and n.probed)
         node.probed = probed < sc.simulation.probeNodesPerPool or sc.cluster is None
         node.kubelet = Kubelet(node, self.api, np.random.default_rng(seed), on_deleted=self.on_deleted)
@@ -135,8 +136,8 @@ class _Sim:
                 self._pending_joins.append(node)
         return node
 
-    def _add_node_for_migration(self, name, pool, runtime, cfg, labels, cni_install) -> Node:
-        return self._add_node(name, pool, runtime, cfg, labels, None, cni_install)
+    def _add_node_for_migration(self, name, pool, runtime, cfg, labels, cni_install, log_agents) -> Node:
+        return self._add_node(name, pool, runtime, cfg, labels, None, cni_install, log_agents)
 
     def active_nodes(self) -> list[Node]:
         return self.nodes

@@ -12,6 +12,9 @@ CNI settings the reinstall carried over (``cniConfig``: docs/model/migration.md)
 * ``missing-binaries``: the config is found but not the plugins; the node is Ready, pods land
   and every CNI ADD fails: they stay ContainerCreating.
 
+and with its log agents as they were (``logAgents: unchanged``: an agent tailing Docker's files
+finds nothing on a containerd node) or reconfigured to the kubelet's runtime-neutral links.
+
 With ``readyTimeoutSeconds`` the operator waits for each rejoined node to turn Ready and stops
 the migration when it does not, leaving the remaining nodes on their old runtime.
 """
@@ -28,7 +31,11 @@ if TYPE_CHECKING:
     from ..node.node import Node
     from ..state import PodState
 
-__all__ = ["Migration", "CNI_INSTALL"]
+__all__ = ["Migration", "CNI_INSTALL", "RUNTIME_NEUTRAL_LOG_PATH"]
+
+# the kubelet links every container's log here whatever the runtime (kuberuntime_container.go
+# legacyLogSymlink): an agent tailing it finds every chain's logs
+RUNTIME_NEUTRAL_LOG_PATH = "/var/log/containers/*.log"
 
 # cluster.migration.cniConfig -> what the reinstalled node's CNI caller finds (cni.install)
 CNI_INSTALL = {"carried": None, "missing-config": "missing-config", "missing-binaries": "missing-binaries"}
@@ -75,7 +82,8 @@ class Migration:
                 yield env.timeout(mig.reinstallSeconds)
                 cfg = NodeConfig.model_validate({**self.scenario.node.model_dump(), **pool.node})
                 new = self.add_node(node.name, pool.name, mig.toRuntime, cfg,
-                                    {**pool.labels, **mig.labels}, CNI_INSTALL[mig.cniConfig])
+                                    {**pool.labels, **mig.labels}, CNI_INSTALL[mig.cniConfig],
+                                    self._log_agents())
                 new.recorder.event(env.now, "", "NodeJoined", f"{new.name} back with {mig.toRuntime}")
                 self.migrated.append(new.name)
                 if new.network_error is not None:
@@ -87,6 +95,14 @@ class Migration:
                     self.done = True
                     return
         self.done = True
+
+    def _log_agents(self) -> list | None:
+        """The agents on a reinstalled node: as configured, or moved to the kubelet's links."""
+        logging = self.scenario.logging
+        if self.cfg.logAgents == "unchanged" or logging is None:
+            return None
+        return [a.model_copy(update={"path": RUNTIME_NEUTRAL_LOG_PATH, "parser": "auto"})
+                for a in logging.agents]
 
     def _drained(self, node: "Node") -> list["PodState"]:
         """kubectl drain --ignore-daemonsets: every pod on the node but DaemonSet pods."""

@@ -66,7 +66,8 @@ class LogPipeline:
         self.follow_across = bool(release["logFollowAcrossRotation"])
         self.read_every = cfg.kubectlLogs.everySeconds if cfg.kubectlLogs else None
         # (name, whether it can read this node's logs, why not) of the agents on this node
-        self.agent_specs = [(a.name, *self._readable(a.path, a.parser)) for a in cfg.agents
+        agents = node.log_agents if node.log_agents is not None else cfg.agents
+        self.agent_specs = [(a.name, *self._readable(a.path, a.parser)) for a in agents
                             if not a.pools or node.pool in a.pools]
         self.agents = [(name, ok) for name, ok, _ in self.agent_specs]
         self.streams: list[LogStream] = []

@@ -36,7 +36,7 @@ class Node:
                  recorder: Recorder, on_settled: Callable[[PodState], None],
                  name: str | None = None, pool: str = "", node_cfg: NodeConfig | None = None,
                  labels: dict[str, str] | None = None, label: str | None = None,
-                 cni_install: str | None = None):
+                 cni_install: str | None = None, log_agents: list | None = None):
         self.env = env
         self.scenario = scenario
         self.chain = chain
@@ -50,6 +50,8 @@ class Node:
         # message, the kubelet reports the node NotReady (kubelet.go updateRuntimeUp ->
         # runtimeState.setNetworkState) and refuses to sync pods that need a pod network.
         self.cni_install = cni_install or scenario.cni.install
+        # the log agents on this node when not the scenario's (a migration reconfigured them)
+        self.log_agents = log_agents
         cni = chain.cni_settings()
         self.network_error: str | None = (
             "container runtime network not ready: NetworkReady=false "
