@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ..schema import Dist, LognormalDist, NonNeg, Pos, StrictModel
+from ..schema import OPT_IN, Dist, LognormalDist, NonNeg, Pos, StrictModel
 from .costs import assumption
 
 __all__ = ["NodeConfig", "CniConfig", "ApiServerConfig", "SchedulerConfig"]
@@ -45,11 +45,11 @@ class NodeConfig(StrictModel):
     # snapshot metadata but leaves the unpacked files to the kernel's writeback (containerd
     # #5854, commit 23278c81 of PR #9401; moby #44909). 0: the data was synced (containerd 2.0
     # with image_pull_with_sync_fs = true) or the filesystem keeps it; no published rate.
-    unsyncedLayerLossProbability: Annotated[float, Field(ge=0, le=1)] = 0.0
+    unsyncedLayerLossProbability: Annotated[float, Field(ge=0, le=1, json_schema_extra=OPT_IN)] = 0.0
     # Linux vm.dirty_expire_centisecs = 3000 (dirty data older than 30 s is written back) plus
     # one vm.dirty_writeback_centisecs = 500 wake-up of the flusher threads (kernel
     # Documentation/admin-guide/sysctl/vm.rst defaults).
-    layerWritebackSeconds: NonNeg = 35.0
+    layerWritebackSeconds: NonNeg = Field(default=35.0, json_schema_extra=OPT_IN)
 
 
 class CniConfig(StrictModel):
@@ -79,7 +79,8 @@ class CniConfig(StrictModel):
     # reports NetworkReady=false and the node is NotReady; ``missing-binaries``: the config is
     # there but its plugin binaries are not in the bin dir, so every CNI ADD fails
     # (docs/model/migration.md).
-    install: Literal["installed", "missing-config", "missing-binaries"] = "installed"
+    install: Literal["installed", "missing-config", "missing-binaries"] = Field(
+        default="installed", json_schema_extra=OPT_IN)
 
 
 class ApiServerConfig(StrictModel):

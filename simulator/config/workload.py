@@ -36,7 +36,7 @@ class ContainerSpec(StrictModel):
     terminationSeconds: NonNeg = assumption(0.5, "0.5 s from SIGTERM to exit for a well-behaved app")
     # The container's resident memory, counted only for what a pod that never finishes
     # terminating keeps on its node (stopError faults); 0: not counted.
-    memoryMB: NonNeg = 0.0
+    memoryMB: NonNeg = Field(default=0.0, json_schema_extra=OPT_IN)
     # what it writes to stdout (config/logging.py); None: nothing
     logs: ContainerLogs | None = Field(default=None, json_schema_extra=OPT_IN)
 
@@ -58,7 +58,7 @@ class PodSpec(StrictModel):
     # Socket), as Docker-in-Docker CI runners do. Only a node running dockerd has that socket;
     # elsewhere the volume never mounts and the pod stays ContainerCreating, unless the
     # cluster's migration plan runs the pods another way (``cluster.migration.dind``).
-    dockerSocket: bool = False
+    dockerSocket: bool = Field(default=False, json_schema_extra=OPT_IN)
     # v1.PodSpec default terminationGracePeriodSeconds: 30.
     terminationGracePeriodSeconds: NonNeg = 30.0
 

@@ -175,6 +175,7 @@ class SyncLoop:
         else:
             self.pleg.track(pod)
         pod.admitted = True
+        pod.setup_done = False  # a new worker: its first sync sets the pod up again
         self.pods.append(pod)
         self.volumes.add_pod(pod)
         self.workers.add_pod(pod)

@@ -135,6 +135,12 @@ FIGURES: tuple[Entry, ...] = (
           "path copies every byte through dockerd and dockershim too; before 1.11 the apiserver went "
           "straight to the stream server (dashed), which therefore had to listen on the network, as "
           "cri-dockerd's still does by default."),
+    Entry("log-paths", "log_paths",
+          "Container logs, chain by chain: who writes the file, who rotates it, who reads it",
+          "On Docker a line crosses the shim and dockerd's copier and JSON driver into Docker's own "
+          "file, which Docker rotates; containerd and CRI-O write the CRI format under /var/log/pods "
+          "and the kubelet rotates, so a kubectl logs -f stops at a rotation before 1.29 and a log "
+          "agent set up for Docker's path finds nothing."),
     Entry("resources-by-process", "resources", "CPU and memory per process",
           "One shim per container makes the Docker chains' memory grow with pods, even with the "
           "shims' shared pages counted once; CRI-O's conmon is tiny."),
