@@ -39,8 +39,9 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 if __package__ in (None, ""):  # run as a file: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -60,30 +61,41 @@ MIN_RATE_VS_FLOOR = 0.5
 
 
 # ----------------------------------------------------------------------------- one case (child)
-def _install_counters() -> tuple[list, list]:
-    """Capture every SimPy environment and span recorder the model creates (one list append
-    per environment or node, nothing per event), without touching the model's code."""
+@contextmanager
+def counters() -> Iterator[tuple[list, list]]:
+    """Capture every SimPy environment and span recorder the model creates while the block runs
+    (one list append per environment or node, nothing per event), without touching the model's
+    code; both patches are undone on exit."""
     import simpy
 
     from simulator.model import records
 
     envs: list = []
     recorders: list = []
+    original_env, original_init = simpy.Environment, records.Recorder.__init__
 
-    class _CapturedEnvironment(simpy.Environment):
+    class _CapturedEnvironment(original_env):  # type: ignore[valid-type,misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             envs.append(self)
-
-    simpy.Environment = _CapturedEnvironment  # type: ignore[misc]
-    original_init = records.Recorder.__init__
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
         recorders.append(self)
 
+    simpy.Environment = _CapturedEnvironment  # type: ignore[misc]
     records.Recorder.__init__ = init  # type: ignore[method-assign]
-    return envs, recorders
+    try:
+        yield envs, recorders
+    finally:
+        simpy.Environment = original_env  # type: ignore[misc]
+        records.Recorder.__init__ = original_init  # type: ignore[method-assign]
+
+
+def hop_visits(result: Any, recorders: list) -> int:
+    """Spans below the operation level: every span takes one id from its node's recorder, and
+    operation-level spans are always recorded, so this holds with ``recordSpans: false`` too."""
+    return sum(r._next for r in recorders) - int((result.spans.depth == 0).sum())
 
 
 def run_case(case: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +105,6 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     from simulator.config import load_scenario
     from simulator.model.simulation import simulate
 
-    envs, recorders = _install_counters()
     if case["preset"] == CLUSTER_PRESET:
         base = load_scenario(CLUSTER_PRESET)
         assert base.cluster is not None
@@ -109,17 +120,15 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     best_floor = None
     rss_peak = 0.0
     for i in range(case["repeats"]):
-        envs.clear()
-        recorders.clear()
         gc.collect()
-        t0, c0 = time.perf_counter(), time.process_time()
-        result = simulate(scenario, case["chain"], seed=1)
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        with counters() as (envs, recorders):
+            t0, c0 = time.perf_counter(), time.process_time()
+            result = simulate(scenario, case["chain"], seed=1)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         if i == 0:
             rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         pods = len(result.pods)
-        ops = int((result.spans.depth == 0).sum())
-        hops = sum(r._next for r in recorders) - ops
+        hops = hop_visits(result, recorders)
         events = sum(scheduled_events(e) for e in envs) if envs else -1
         run = {"wall": wall, "cpu": cpu, "pods": pods, "hop_visits": hops, "events": events,
                "running": int((result.pods.outcome == "running").sum()),
