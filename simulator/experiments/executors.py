@@ -38,13 +38,18 @@ def local_cluster(workers: int) -> Any:
     """A local Dask cluster of ``workers`` single-threaded worker processes, set up for runs of
     a few seconds: workers forked on Linux (see :func:`fork_context`; unless Dask's
     ``distributed.worker.multiprocessing-method`` was changed from its default 'spawn'), no
-    dashboard (a web server in the driver, which also clashes when port 8787 is taken) and no
+    dashboard (a web server in the driver, which also clashes when port 8787 is taken), no
     statistical profiler (a thread in every worker sampling the running task's stack every
-    10 ms, which slows the task it samples). Needs Dask distributed (an optional dependency)."""
+    10 ms, which slows the task it samples), and the event-loop watchdog and system monitor of
+    the scheduler, nannies and workers woken every 500 ms and 5 s instead of every 20 ms and
+    500 ms (together about half the CPU an idle cluster uses; measured with
+    benchmarks/bench_sweep.py). Needs Dask distributed (an optional dependency)."""
     import dask
     from dask.distributed import LocalCluster
 
-    config: dict[str, Any] = {"distributed.worker.profile.enabled": False}
+    config: dict[str, Any] = {"distributed.worker.profile.enabled": False,
+                              "distributed.admin.tick.interval": "500ms",
+                              "distributed.admin.system-monitor.interval": "5s"}
     if fork_context() is not None and dask.config.get("distributed.worker.multiprocessing-method") == "spawn":
         config["distributed.worker.multiprocessing-method"] = "fork"
     with dask.config.set(config):
