@@ -130,7 +130,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                              "speed-up (from CPU s)", "target"], rows)
     lines += ["", "Speed-up from CPU s: (driver CPU + workers CPU / workers) of one worker over the "
               "same of the mode: the speed-up on an idle machine with a core per worker."]
-    start_stop = _dask_start_stop()
+    start_stop = _dask_start_stop() if args.repo.resolve() == ROOT else None  # this checkout's
     lines += [f"Results identical in every mode (all columns but wall_seconds): {'yes' if same else 'NO'}."]
     if start_stop is not None:
         lines.append(f"A local Dask cluster of 2 workers starts and stops in {start_stop:.2f} s (once per sweep).")
