@@ -30,9 +30,9 @@ chromium:
 test: $(STAMP) chromium
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
 
-# Benchmarks (benchmarks/): the density suite up to 30k pods per chain, then the sweep suite;
-# about 10 minutes on an idle 2-core machine. BENCH_SIZES=1k,10k picks other sizes;
-# bench-full adds cluster-density-5000 itself (150k pods: over an hour per chain today).
+# Benchmarks (benchmarks/): the density suite (1k and 10k pods per chain), then the sweep suite;
+# under 10 minutes on an idle 2-core machine. BENCH_SIZES=1k,10k,30k picks other sizes;
+# bench-full runs 1k to 150k (cluster-density-5000 itself: over an hour per chain today).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_density
 	$(BIN)/python -m benchmarks.bench_sweep

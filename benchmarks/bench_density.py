@@ -25,8 +25,8 @@ load on the shared machine hits both alike. Per case it reports:
 Targets (issue 10), printed with PASS/MISS: CPU cost per pod at 150k within ±25 % of 1k; at
 most 2.5 events per hop visit; hop-visit rate at least half the floor's.
 
-Run: ``make bench`` (1k, 10k, 30k), ``make bench-full`` (adds 150k: today over an hour per
-chain), or ``python -m benchmarks.bench_density --sizes 1k,10k`` / ``BENCH_SIZES=1k,10k``.
+Run: ``make bench`` (1k, 10k), ``make bench-full`` (1k, 10k, 30k, 150k: today over an hour
+per chain at 150k), or ``python -m benchmarks.bench_density --sizes 1k,10k`` / ``BENCH_SIZES=1k,10k``.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 from benchmarks._common import machine_info, machine_lines, markdown_table, mark, parse_sizes  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SIZES = "1k,10k,30k"
+# 30k is left out of the default so that make bench stays near 10 minutes: today 30k should take about
+# 4 CPU minutes per chain (extrapolated from 1k and 10k); move it in when the model is faster (BENCH_SIZES=1k,10k,30k meanwhile)
+DEFAULT_SIZES = "1k,10k"
 FULL_SIZES = "1k,10k,30k,150k"
 DEFAULT_CHAINS = "dockershim,containerd"
 CLUSTER_PRESET = "cluster-density-5000"
