@@ -201,7 +201,8 @@ def _targets(results: list[dict[str, Any]]) -> list[str]:
         big = mine[largest]
         if 1000 in cost and 150_000 in cost:
             ratio = cost[150_000] / cost[1000]
-            cost_line = f"cost per pod 150k / 1k = {ratio:.2f} ({mark(abs(ratio - 1) <= COST_RATIO_TOLERANCE)}, target 1 ± 0.25)"
+            ok = abs(ratio - 1) <= COST_RATIO_TOLERANCE
+            cost_line = f"cost per pod 150k / 1k = {ratio:.2f} ({mark(ok)}, target 1 ± {COST_RATIO_TOLERANCE})"
         elif 1000 in cost and largest > 1000:
             ratio = cost[largest] / cost[1000]
             cost_line = (f"cost per pod 150k / 1k: n/a without 150k (make bench-full); "

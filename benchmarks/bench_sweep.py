@@ -122,7 +122,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         est = on_idle_cores("1 worker") / on_idle_cores(name)
         rows.append([f"`{name}`", f"{m['wall']:.1f}", f"{m['driver']:.1f}", f"{m['workers']:.1f}",
                      f"{speed:.2f}x", f"{est:.2f}x",
-                     "-" if target is None else f">= {target}x: wall {mark(speed >= target)}, CPU {mark(est >= target)}"])
+                     "-" if target is None
+                     else f">= {target}x: wall {mark(speed >= target)}, CPU {mark(est >= target)}"])
     lines = [f"Sweep of {len(serial)} runs (cluster-density-5000 at {args.pods:,} pods on containerd, "
              f"grid {GRID}, {REPLICATIONS} replications); one run takes {run_wall:.1f} s wall "
              "(mean, on 1 worker).", ""]
