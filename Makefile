@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench clean venv chromium
+.PHONY: demo test bench bench-full clean venv chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,16 @@ chromium:
 test: $(STAMP) chromium
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
 
+# Benchmarks (benchmarks/): the density suite (1k and 10k pods per chain), then the sweep suite;
+# under 10 minutes on an idle 2-core machine. BENCH_SIZES=1k,10k,30k picks other sizes;
+# bench-full runs 1k to 150k (cluster-density-5000 itself: over an hour per chain today).
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_density.py
+	$(BIN)/python -m benchmarks.bench_density
+	$(BIN)/python -m benchmarks.bench_sweep
+
+bench-full: $(STAMP)
+	$(BIN)/python -m benchmarks.bench_density --full
+	$(BIN)/python -m benchmarks.bench_sweep
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -103,6 +103,35 @@ def test_local_dask_cluster_gives_the_serial_results(serial, tmp_path):
     pd.testing.assert_frame_equal(_comparable(on_dask), _comparable(serial))
 
 
+def _worker_view(_):
+    import dask
+
+    from simulator.experiments import executors
+
+    return (dask.config.get("distributed.worker.profile.enabled"),
+            getattr(executors, "_set_in_the_driver", False))
+
+
+def test_local_dask_workers_run_without_profiler_and_on_linux_are_forked(monkeypatch):
+    pytest.importorskip("dask.distributed")
+    from dask.distributed import Client
+
+    from simulator.experiments import executors
+    from simulator.experiments.executors import local_cluster
+
+    # a forked worker inherits this module state; a spawned one imports the module afresh
+    monkeypatch.setattr(executors, "_set_in_the_driver", True, raising=False)
+    cluster = local_cluster(1)
+    client = Client(cluster)
+    try:
+        profiling, inherited = client.submit(_worker_view, 0, pure=False).result()
+    finally:
+        client.close()
+        cluster.close()
+    assert profiling is False
+    assert inherited is sys.platform.startswith("linux")
+
+
 def test_a_finished_sweep_is_not_run_again(serial, tmp_path, monkeypatch):
     small = sweep_spec({"grid": {"node.cpuCores": [1, 4]}, "runtimes": ["containerd"], "overrides": TINY})
     first = run_sweep(small, tmp_path, progress=False)

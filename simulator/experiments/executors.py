@@ -6,12 +6,15 @@ gives the same results however it is executed; ``map_jobs`` keeps the order of `
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 from concurrent.futures import ProcessPoolExecutor
-from typing import Callable, Iterable, TypeVar
+from multiprocessing.context import BaseContext
+from typing import Any, Callable, Iterable, Optional, TypeVar
 
 from ..config import Scenario, apply_overrides, scenario_from_dict
 
-__all__ = ["map_jobs", "at_loads"]
+__all__ = ["map_jobs", "at_loads", "fork_context", "local_cluster"]
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -19,9 +22,39 @@ R = TypeVar("R")
 
 def map_jobs(fn: Callable[[J], R], jobs: list[J], workers: int = 1) -> list[R]:
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=fork_context()) as pool:
             return list(pool.map(fn, jobs))
     return [fn(j) for j in jobs]
+
+
+def fork_context() -> Optional[BaseContext]:
+    """On Linux, workers forked from this process: they inherit the imported model (a spawned
+    worker imports numpy, pandas, pydantic and kubesim again, seconds on a busy machine) and the
+    parsed chains. Elsewhere (macOS, Windows: fork unsafe or absent) the platform's default."""
+    return multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+
+
+def local_cluster(workers: int) -> Any:
+    """A local Dask cluster of ``workers`` single-threaded worker processes, set up for runs of
+    a few seconds: workers forked on Linux (see :func:`fork_context`; unless Dask's
+    ``distributed.worker.multiprocessing-method`` was changed from its default 'spawn'), no
+    dashboard (a web server in the driver, which also clashes when port 8787 is taken), no
+    statistical profiler (a thread in every worker sampling the running task's stack every
+    10 ms, which slows the task it samples), and the event-loop watchdog and system monitor of
+    the scheduler, nannies and workers woken every 500 ms and 5 s instead of every 20 ms and
+    500 ms (together about half the CPU an idle cluster uses; measured with
+    benchmarks/bench_sweep.py). Needs Dask distributed (an optional dependency)."""
+    import dask
+    from dask.distributed import LocalCluster
+
+    config: dict[str, Any] = {"distributed.worker.profile.enabled": False,
+                              "distributed.admin.tick.interval": "500ms",
+                              "distributed.admin.system-monitor.interval": "5s"}
+    if fork_context() is not None and dask.config.get("distributed.worker.multiprocessing-method") == "spawn":
+        config["distributed.worker.multiprocessing-method"] = "fork"
+    with dask.config.set(config):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            dashboard_address=None)
 
 
 def at_loads(scenario: Scenario, load_key: str, loads: Iterable[float]) -> list[tuple[float, Scenario]]:

@@ -12,7 +12,6 @@ import math
 from typing import Iterable, Sequence
 
 import numpy as np
-from scipy import stats as _st
 
 __all__ = ["percentiles", "t_interval", "QUANTILES"]
 
@@ -33,6 +32,10 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float
     arr = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
     if arr.size < 2:
         return None
+    # imported here: scipy.stats takes about as long to import as the rest of kubesim, and every
+    # sweep worker and CLI start would pay it while only replicated summaries need it
+    from scipy import stats as _st
+
     mean = float(arr.mean())
     half = float(_st.t.ppf(0.5 + confidence / 2, arr.size - 1) * arr.std(ddof=1) / math.sqrt(arr.size))
     return (mean - half, mean + half)

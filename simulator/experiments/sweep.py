@@ -57,6 +57,7 @@ from tqdm import tqdm
 from ..chains import load_chain
 from ..config import ConfigError, Scenario, load_scenario
 from ..model.simulation import simulate
+from .executors import fork_context, local_cluster
 from .runner import summarize_runtime
 from .sweep_spec import (
     SweepSpec,
@@ -182,7 +183,7 @@ def _serial(runs: list[SweepRun]) -> _Results:
 
 
 def _processes(runs: list[SweepRun], workers: int) -> _Results:
-    pool = ProcessPoolExecutor(max_workers=workers)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=fork_context())
     try:
         futures = [pool.submit(run_task, run) for run in runs]
         for future in as_completed(futures):
@@ -193,7 +194,7 @@ def _processes(runs: list[SweepRun], workers: int) -> _Results:
 
 def _dask(runs: list[SweepRun], scheduler: Optional[str], workers: int) -> _Results:
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
         from dask.distributed import as_completed as dask_as_completed
     except ImportError:
         raise ConfigError("a Dask sweep (--scheduler or --local-dask) needs Dask distributed: "
@@ -207,7 +208,7 @@ def _dask(runs: list[SweepRun], scheduler: Optional[str], workers: int) -> _Resu
                               f"({e}); start one with 'dask scheduler' or check the address, "
                               "e.g. tcp://host:8786") from None
     else:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+        cluster = local_cluster(workers)
         client = Client(cluster)
     try:
         futures = [client.submit(run_task, run, key=f"kubesim-sweep-{run.key}") for run in runs]
