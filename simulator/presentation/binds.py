@@ -1,0 +1,58 @@
+"""What binds, as text: one line per chain from the summary's ``binds`` entries, and, where two
+chains start pods in about the same time, the constraint that made them equal
+(docs/model/attribution.md)."""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+from ..experiments.binds import cause_label
+
+__all__ = ["binds_lines", "equal_lines", "SAME_WITHIN"]
+
+# Two mean start-ups within this fraction of each other are "the same answer".
+SAME_WITHIN = 0.05
+
+# Causes that do not depend on the chain: when one binds on two chains, the chain cannot matter.
+_CHAIN_FREE = {"api_client", "cpu_queue", "pleg", "image_pull", "volumes", "control_plane", "kubelet",
+               "init_run"}
+
+
+def binds_lines(summary: dict) -> list[str]:
+    """The ``compare`` text: what binds for each chain, then which constraint made chains equal."""
+    rts = {rt: d["binds"] for rt, d in summary["runtimes"].items() if d.get("binds")}
+    if not rts:
+        return []
+    lines = ["What binds (share of the mean pod start-up, created -> Running, image pulls included):"]
+    for b in rts.values():
+        lines.append("  " + b["sentence"])
+    attributed = [b["attributed"] for b in rts.values() if b.get("attributed") is not None]
+    if attributed:
+        lo, hi = 100 * min(attributed), 100 * max(attributed)
+        span = f"{lo:.1f} %" if f"{lo:.1f}" == f"{hi:.1f}" else f"{lo:.1f} - {hi:.1f} %"
+        lines.append(f"  (the attributed shares add up to {span} of the mean start-up)")
+    lines += ["  " + s for s in equal_lines(rts)]
+    return lines
+
+
+def equal_lines(binds: dict[str, dict]) -> list[str]:
+    """For each pair of chains whose mean start-ups are within ``SAME_WITHIN``: why."""
+    out = []
+    for (a, ba), (b, bb) in combinations(binds.items(), 2):
+        ma, mb = ba.get("mean_startup_seconds"), bb.get("mean_startup_seconds")
+        if not ma or not mb or abs(ma - mb) > SAME_WITHIN * max(ma, mb):
+            continue
+        head = (f"{a} and {b} start pods in about the same time (mean {ma:.2f} s vs {mb:.2f} s, "
+                f"{100 * abs(ma - mb) / max(ma, mb):.1f} % apart): ")
+        ta, tb = ba.get("top"), bb.get("top")
+        if ta is None or tb is None:
+            continue
+        if ta == tb and ta in _CHAIN_FREE:
+            out.append(head + f"on both, the {cause_label(ta)} binds ({ba['constraint']}), "
+                       "which does not depend on the chain.")
+        elif ta == tb:
+            out.append(head + f"on both, the {cause_label(ta)} binds ({ba['constraint']}).")
+        else:
+            out.append(head + f"{a} waits mostly on the {cause_label(ta)} ({ba['constraint']}), "
+                       f"{b} on the {cause_label(tb)} ({bb['constraint']}).")
+    return out
