@@ -102,3 +102,15 @@ def test_what_binds_figure_states_the_takeaway_without_overlaps(theme):
     assert "layer-store lock binds dockershim-1.10 (31 %)" in title
     assert "API client binds containerd-1.1 (43 %)" in title
     assert _overlaps(fig) == []
+
+
+def test_what_binds_figure_is_1920x1080_and_deterministic(tmp_path):
+    import struct
+
+    from simulator.presentation.style import save_figure
+
+    shares = {"dockershim": {"runtime": 0.38, "pleg": 0.38, "volumes": 0.24},
+              "containerd": {"pleg": 0.46, "runtime": 0.23, "volumes": 0.31}}
+    pngs = [save_figure(what_binds(shares, theme="dark"), tmp_path / run / "what-binds")[0] for run in "ab"]
+    assert struct.unpack(">II", pngs[0].read_bytes()[16:24]) == (1920, 1080)
+    assert pngs[0].read_bytes() == pngs[1].read_bytes()
