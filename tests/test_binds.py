@@ -114,3 +114,23 @@ def test_what_binds_figure_is_1920x1080_and_deterministic(tmp_path):
     pngs = [save_figure(what_binds(shares, theme="dark"), tmp_path / run / "what-binds")[0] for run in "ab"]
     assert struct.unpack(">II", pngs[0].read_bytes()[16:24]) == (1920, 1080)
     assert pngs[0].read_bytes() == pngs[1].read_bytes()
+
+
+def test_sweep_names_the_constraint_that_made_two_settings_equal():
+    import pandas as pd
+
+    from simulator.presentation.binds import sweep_binds_lines
+
+    rows = [(1, 5, "api_client", 0.69, 16.28, "kubeAPIQPS 5, kubeAPIBurst 10"),
+            (4, 5, "api_client", 0.86, 16.28, "kubeAPIQPS 5, kubeAPIBurst 10"),
+            (1, 50, "cpu_queue", 0.59, 8.9, "node.cpuCores 1"),
+            (4, 50, "cpu_queue", 0.23, 3.45, "node.cpuCores 4")]
+    df = pd.DataFrame([{"node.cpuCores": c, "kubelet.kubeAPIQPS": q, "runtime": "containerd", "binds.top": t,
+                        f"binds.shares.{t}": s, "binds.mean_startup_seconds": m, "binds.constraint": k}
+                       for c, q, t, s, m, k in rows])
+    lines = sweep_binds_lines(df, ["node.cpuCores", "kubelet.kubeAPIQPS"])
+    same = [line for line in lines if line.strip().startswith("Same answer")]
+    assert len(same) == 1
+    assert "node.cpuCores = 1, 4" in same[0] and "kubelet.kubeAPIQPS=5" in same[0]
+    assert "API client binds at every value (kubeAPIQPS 5" in same[0]
+    assert any("kubeAPIQPS=50 containerd: CPU queue 59 %" in line for line in lines)

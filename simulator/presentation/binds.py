@@ -9,7 +9,7 @@ from itertools import combinations
 
 from ..experiments.binds import cause_label
 
-__all__ = ["binds_lines", "binds_html", "equal_lines", "SAME_WITHIN"]
+__all__ = ["binds_lines", "binds_html", "equal_lines", "sweep_binds_lines", "SAME_WITHIN"]
 
 # Two mean start-ups within this fraction of each other are "the same answer".
 SAME_WITHIN = 0.05
@@ -76,3 +76,47 @@ def binds_html(summary: dict) -> str:
             "image pulls included) split by what it waited on; shares of the mean start-up "
             "(docs/model/attribution.md).</p><table><tr><th>chain</th><th>mean start-up (s)</th>"
             "<th>what binds</th><th>shares (each &ge; 0.5 %)</th></tr>" + "".join(rows) + "</table>" + agree)
+
+
+def sweep_binds_lines(df, grid_keys: list[str], max_points: int = 40) -> list[str]:
+    """``kubesim sweep``: the cause on top at each grid point and runtime (over replications: the
+    most frequent, its mean share), then, for each grid key, the points where changing only that
+    key leaves the mean start-up within ``SAME_WITHIN``, and the constraint that made them equal."""
+    if "binds.top" not in df.columns or df.empty:
+        return []
+    by = list(grid_keys) + ["runtime"]
+    points = []
+    for key, g in df.groupby(by, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        tops = g["binds.top"].dropna()
+        if tops.empty:
+            continue
+        top = tops.value_counts().index[0]
+        share = g.get(f"binds.shares.{top}")
+        points.append((dict(zip(by, key)), str(top), float(share.mean()) if share is not None else float("nan"),
+                       float(g["binds.mean_startup_seconds"].mean()), str(g["binds.constraint"].dropna().iloc[0])))
+    if not points:
+        return []
+    lines = ["What binds (the largest share of the mean pod start-up, per point):"]
+    for where, top, share, _mean, constraint in points[:max_points]:
+        label = " ".join(f"{k}={where[k]}" for k in grid_keys)
+        lines.append(f"  {label} {where['runtime']}: {cause_label(top)} {100 * share:.0f} % ({constraint})")
+    if len(points) > max_points:
+        lines.append(f"  ... {len(points) - max_points} more points in results.csv (binds.top)")
+    for k in grid_keys:
+        rest = [c for c in by if c != k]
+        groups: dict[tuple, list] = {}
+        for p in points:
+            groups.setdefault(tuple(str(p[0][c]) for c in rest), []).append(p)
+        for fixed, ps in groups.items():
+            means = [p[3] for p in ps]
+            if len(ps) < 2 or max(means) - min(means) > SAME_WITHIN * max(means):
+                continue
+            values = ", ".join(str(p[0][k]) for p in ps)
+            ctx = ", ".join(f"{c}={v}" for c, v in zip(rest, fixed))
+            tops = {p[1] for p in ps}
+            why = (f"the {cause_label(ps[0][1])} binds at every value ({ps[0][4]})" if len(tops) == 1
+                   else "what binds: " + ", ".join(f"{cause_label(p[1])} at {p[0][k]}" for p in ps))
+            lines.append(f"  Same answer for {k} = {values} ({ctx}): mean start-up "
+                         f"{' vs '.join(f'{m:.2f}' for m in means)} s; {why}.")
+    return lines
