@@ -32,6 +32,8 @@ def check(args: tuple[tuple[str, str], str]) -> str:
     # GOLDEN_DIR: summaries captured elsewhere (e.g. from the base branch's tree), same names
     where = os.environ.get("GOLDEN_DIR")
     path = Path(where) / path_for(case).name if where else path_for(case)
+    if not path.is_file():
+        return f"skip {case}: no {path}"
     golden = without(json.loads(path.read_text()), key)
     try:
         _close(without(summary(case), key), golden)
