@@ -99,8 +99,8 @@ def test_what_binds_figure_states_the_takeaway_without_overlaps(theme):
     fig = what_binds(shares, footnote="kubesim · test", theme=theme)
     title = fig.axes[0].get_title(loc="left").replace("\n", " ")
     assert title == takeaway(shares)
-    assert "layer-store lock binds dockershim-1.10 (31 %)" in title
-    assert "API client binds containerd-1.1 (43 %)" in title
+    assert "layer-store lock binds dockershim-1.10 (31\u00a0%)" in title
+    assert "API client binds containerd-1.1 (43\u00a0%)" in title
     assert _overlaps(fig) == []
 
 
@@ -134,3 +134,11 @@ def test_sweep_names_the_constraint_that_made_two_settings_equal():
     assert "node.cpuCores = 1, 4" in same[0] and "kubelet.kubeAPIQPS=5" in same[0]
     assert "API client binds at every value (kubeAPIQPS 5" in same[0]
     assert any("kubeAPIQPS=50 containerd: CPU queue 59 %" in line for line in lines)
+
+
+def test_a_reboot_and_failed_syncs_are_causes_of_their_own():
+    # a node reboot: the kubelet's downtime is 'restart'; syncs that fail meanwhile wait for 'retry'
+    b = compare(load_scenario("unclean-reboot-image-loss"), runtimes=["crio"]).summary()["runtimes"]["crio"]["binds"]
+    assert abs(b["attributed"] - 1.0) <= 0.05
+    assert b["top"] == "restart" and b["shares"]["retry"] > 0.1
+    assert "kubelet's restart" in b["sentence"]

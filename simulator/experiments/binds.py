@@ -23,6 +23,8 @@ from ..model.attribution import (
     INIT_RUN,
     KUBELET,
     PLEG,
+    RESTART,
+    RETRY,
     RUNTIME,
     VOLUMES,
 )
@@ -46,6 +48,8 @@ _LABELS = {
     RUNTIME: "runtime's own work",
     KUBELET: "kubelet's own work",
     INIT_RUN: "init containers running",
+    RETRY: "retries after failed syncs",
+    RESTART: "kubelet restart",
 }
 
 
@@ -84,6 +88,10 @@ def constraint_of(cause: str, scenario: "Scenario", runtime: str = "") -> str:
         return "the kubelet's own loops"
     if cause == INIT_RUN:
         return "the workload's init containers"
+    if cause == RETRY:
+        return "the failures' back-off (see failures and sync errors by hop)"
+    if cause == RESTART:
+        return "the kubelet's restart (the node's reboot)"
     return cause
 
 
@@ -111,6 +119,10 @@ def describe_cause(cause: str, scenario: "Scenario", runtime: str = "") -> str:
         return "in the kubelet's own work (admission, syncs, resyncs, back-offs)"
     if cause == INIT_RUN:
         return "running the pods' init containers"
+    if cause == RETRY:
+        return "waiting to retry after failed syncs (the pod worker's back-off and resyncs)"
+    if cause == RESTART:
+        return "lost to the kubelet's restart (its downtime and the waits it cut short)"
     return cause
 
 

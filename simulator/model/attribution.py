@@ -22,6 +22,9 @@ Causes (the keys of ``PodState.blame``):
 ``runtime``        the chain's own work: each step's service time (CPU and I/O)
 ``kubelet``        the kubelet's own work and loops: admission, sync CPU, resyncs, back-offs
 ``init_run``       the pod's init containers running (the workload's own time)
+``retry``          after a sync that failed, waiting for the pod worker's next try (back-off,
+                   resync): the failure's cost beyond the failed calls themselves
+``restart``        the kubelet restarting (a reboot): its downtime and the waits it cut short
 =================  ==========================================================================
 """
 
@@ -34,8 +37,8 @@ if TYPE_CHECKING:
     from .state import PodState
 
 __all__ = ["API_CLIENT", "CPU_QUEUE", "PLEG", "IMAGE_PULL", "VOLUMES", "CONTROL_PLANE", "RUNTIME",
-           "KUBELET", "INIT_RUN", "CAUSES", "lock_cause", "charge", "charge_status", "close",
-           "run_cpu", "overlap", "charge_step", "charge_wait"]
+           "KUBELET", "INIT_RUN", "RETRY", "RESTART", "CAUSES", "lock_cause", "charge", "charge_status", "close",
+           "run_cpu", "overlap", "charge_step", "charge_wait", "charge_restart"]
 
 API_CLIENT = "api_client"
 CPU_QUEUE = "cpu_queue"
@@ -46,7 +49,10 @@ CONTROL_PLANE = "control_plane"
 RUNTIME = "runtime"
 KUBELET = "kubelet"
 INIT_RUN = "init_run"
-CAUSES = (API_CLIENT, CPU_QUEUE, PLEG, IMAGE_PULL, VOLUMES, CONTROL_PLANE, RUNTIME, KUBELET, INIT_RUN)
+RETRY = "retry"
+RESTART = "restart"
+CAUSES = (API_CLIENT, CPU_QUEUE, PLEG, IMAGE_PULL, VOLUMES, CONTROL_PLANE, RUNTIME, KUBELET, INIT_RUN, RETRY,
+          RESTART)
 
 
 def lock_cause(process: str, lock: str) -> str:
@@ -94,6 +100,13 @@ def charge_wait(pod: "PodState", woken_by: str, t_wait: float, t_woken: float, t
     charge(pod, INIT_RUN, split - t_wait)
     charge(pod, woken_by, t_woken - split)
     charge(pod, PLEG, t_ready - t_woken)
+
+
+def charge_restart(pod: "PodState", now: float) -> None:
+    """A new kubelet admits the pod again: what its path had not charged since the old kubelet
+    saw it (the wait the restart cut short, the downtime) is the restart's."""
+    if pod.kubelet_seen is not None:
+        charge(pod, RESTART, now - pod.kubelet_seen - sum(pod.blame.values()))
 
 
 def close(pod: "PodState", now: float) -> None:

@@ -16,7 +16,7 @@ SAME_WITHIN = 0.05
 
 # Causes that do not depend on the chain: when one binds on two chains, the chain cannot matter.
 _CHAIN_FREE = {"api_client", "cpu_queue", "pleg", "image_pull", "volumes", "control_plane", "kubelet",
-               "init_run"}
+               "init_run"}  # not "retry": whether a sync fails depends on the chain
 
 
 def binds_lines(summary: dict) -> list[str]:

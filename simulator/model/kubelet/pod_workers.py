@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generator, Optional
 
 import simpy
 
-from ..attribution import KUBELET, charge_wait
+from ..attribution import KUBELET, RETRY, charge_wait
 from ..clock import call_later
 
 if TYPE_CHECKING:
@@ -122,6 +122,7 @@ class PodWorkers:
         self.queue = PodWorkQueue(env, self.update_pod)
         self._procs: dict[str, simpy.Process] = {}
         self._woken_by: dict[str, str] = {}  # pod -> who delivered its pending update
+        self._failed: set[str] = set()  # pods whose last sync returned an error
 
     def add_pod(self, pod: "PodState") -> None:
         """Start the pod's worker goroutine (managePodLoop)."""
@@ -167,7 +168,10 @@ class PodWorkers:
             pod.pending_update = False
             t_woken = env.now
             yield from self.cache.get_newer_than(last_sync)  # facts §1.2
-            charge_wait(pod, self._woken_by.pop(pod.name, KUBELET), t_wait, t_woken, env.now)
+            woken_by = self._woken_by.pop(pod.name, KUBELET)
+            if woken_by == KUBELET and pod.name in self._failed:  # the next try after a failed sync
+                woken_by = RETRY
+            charge_wait(pod, woken_by, t_wait, t_woken, env.now)
             if pod.deletion_requested is not None:
                 self.queue.forget(pod)
                 error = yield from self._terminate(pod)
@@ -182,6 +186,10 @@ class PodWorkers:
                 continue
             error = yield from self._sync_pod(pod, last_sync is None)
             last_sync = env.now
+            if error is not None:
+                self._failed.add(pod.name)
+            else:
+                self._failed.discard(pod.name)
             if pod.failed or pod.terminated:
                 return
             if error is not None and error.returned:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable
 
 import simpy
 
-from ..attribution import KUBELET, charge, run_cpu
+from ..attribution import KUBELET, charge, charge_restart, run_cpu
 
 if TYPE_CHECKING:
     from ...config import KubeletConfig
@@ -212,6 +212,7 @@ class SyncLoop:
         for pod in pods:
             if pod.kubelet_seen is None:
                 pod.kubelet_seen = self.env.now
+            charge_restart(pod, self.env.now)  # the start-up ledger (model/attribution.py)
             pod.pending_update = False
             pod.wake = None
             pod.inflight_sandbox = None

@@ -41,12 +41,15 @@ _CAUSE_COLORS = {
     "runtime": "#117733",
     "kubelet": "#DDCC77",
     "init_run": "#882255",
+    "retry": "#999933",
+    "restart": "#44AA99",
 }
 _LOCK_COLORS = ("#AA3377", "#CC6677", "#661100")
 OTHER = "other"
+UNATTRIBUTED = "unattributed"
 _SMALL = 0.01  # causes under 1 % on every runtime: one "other" segment
 _ORDER = ("api_client", "cpu_queue", "lock:", "pleg", "image_pull", "volumes", "control_plane",
-          "runtime", "kubelet", "init_run", OTHER)
+          "runtime", "kubelet", "init_run", "retry", "restart", OTHER, UNATTRIBUTED)
 
 
 def cause_color(cause: str, locks: Sequence[str] = ()) -> str:
@@ -71,10 +74,14 @@ def takeaway(shares: Mapping[str, Mapping[str, float]]) -> str:
     for rt, s in shares.items():
         if s:
             top = max(s, key=lambda c: (s[c], c))
-            tops.setdefault(top, []).append(f"{rt} ({100 * s[top]:.0f} %)")
+            tops.setdefault(top, []).append(f"{rt} ({100 * s[top]:.0f}\u00a0%)")  # "27 %" is not split
     if not tops:
         return "No pod ran: nothing binds"
-    parts = [f"the {cause_label(c)} binds {' and '.join(v)}" for c, v in tops.items()]
+
+    def listed(items: list[str]) -> str:
+        return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+    parts = [f"the {cause_label(c)} binds {listed(v)}" for c, v in tops.items()]
     text = "; ".join(parts)
     return text[0].upper() + text[1:]
 
@@ -85,6 +92,9 @@ def _merge_small(shares: Mapping[str, float], keep: set[str]) -> dict[str, float
     rest = sum(v for c, v in shares.items() if c not in keep)
     if rest > 0:
         out[OTHER] = rest
+    missing = 1.0 - sum(shares.values())
+    if missing >= _SMALL:  # time no cause claimed (a kubelet restart's downtime...): shown, hatched
+        out[UNATTRIBUTED] = missing
     return out
 
 
@@ -109,12 +119,16 @@ def what_binds(shares: Mapping[str, Mapping[str, float]], footnote: str | None =
         for cause in causes:
             width = np.array([100 * shares[rt].get(cause, 0.0) for rt in runtimes])
             color = cause_color(cause, locks)
-            ax.barh(y, width, left=left, height=0.62, color=color, edgecolor=colors["background"],
-                    linewidth=1.5)
+            hatch = "//" if cause == UNATTRIBUTED else None
+            ax.barh(y, width, left=left, height=0.62, color=colors["background"] if hatch else color,
+                    hatch=hatch, edgecolor=colors["muted"] if hatch else colors["background"], linewidth=1.5)
             for yi, (l, w) in enumerate(zip(left, width)):
                 text = f"{w:.0f} %"
                 if w > 0 and w * px_per_pct > text_size_px(text, 13)[0] + 14:
-                    ax.text(l + w / 2, yi, text, ha="center", va="center", fontsize=13, color=ink_on(color))
+                    ink = colors["foreground"] if hatch else ink_on(color)
+                    ax.text(l + w / 2, yi, text, ha="center", va="center", fontsize=13, color=ink,
+                            bbox=dict(boxstyle="round,pad=0.15", facecolor=colors["background"],
+                                      edgecolor="none") if hatch else None)
             left = left + width
         for yi, total in enumerate(left):
             ax.text(total + 1, yi, f"{total:.0f} %", ha="left", va="center", fontsize=15,
@@ -124,8 +138,10 @@ def what_binds(shares: Mapping[str, Mapping[str, float]], footnote: str | None =
         size = 20.0
         ax.set_title("\n".join(wrap(heading, 0.55 * FIG_W_PX, size, "bold")[:3]), loc="left",
                      fontsize=size, fontweight="bold", color=colors["foreground"])
-        handles = [Patch(facecolor=cause_color(c, locks),
-                         label="other (each < 1 %)" if c == OTHER else cause_label(c)) for c in causes]
+        handles = [Patch(facecolor=colors["background"], hatch="//", edgecolor=colors["muted"], label=c)
+                   if c == UNATTRIBUTED else
+                   Patch(facecolor=cause_color(c, locks), label="other (each < 1 %)" if c == OTHER else cause_label(c))
+                   for c in causes]
         # beside the bars, in the order they are stacked (a legend below would meet the footnote)
         fig.legend(handles=handles, loc="outside right center", handlelength=1.2, frameon=False)
     return finish(fig, footnote)
