@@ -506,4 +506,4 @@ def test_report_takes_titles_and_captions_from_the_registry(monkeypatch) -> None
         r"<figcaption class='muted'>([^<]*)</figcaption></figure>", page)]
     expected = expected_drawings(registry.FIGURES, runtimes, report=True)
     assert shown == [(t, c) for _, t, c in expected]
-    assert len(shown) == 3 + len(runtimes)
+    assert len(shown) == 4 + len(runtimes)  # cdf, by operation, by hop, what binds + a sequence each

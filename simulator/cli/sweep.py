@@ -130,6 +130,8 @@ def summary_table(df: pd.DataFrame, grid_keys: list[str]) -> str:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from ..presentation.binds import sweep_binds_lines
+
     spec = spec_from_args(args)
     workers = positive("workers", 1 if args.workers is None else args.workers)
     if args.scheduler and args.workers is not None:
@@ -140,6 +142,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     reps = f", mean of {spec.replications} replications" if spec.replications > 1 else ""
     print(f"kubesim sweep: {len(df)} runs (seed {spec.seed}{reps})\n")
     print(summary_table(df, list(spec.grid)))
+    binds = sweep_binds_lines(df, list(spec.grid))  # what binds, and why points agree
+    if binds:
+        print("\n" + "\n".join(binds))
     print(f"\nResults: {out / 'results.parquet'} and {out / 'results.csv'} (one row per run); "
           f"per-run records in {out / 'runs'}/")
     return 0

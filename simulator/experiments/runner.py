@@ -19,6 +19,7 @@ from ..chains import resolve_chain
 from ..config import Scenario
 from ..model.simulation import POOLS, RunResult, simulate
 from ..schema import parse_kubernetes_version
+from .binds import summarize_binds
 from .executors import map_jobs
 from .lifecycle import reboots, stuck_terminating
 from .migration import summarize_migration
@@ -221,6 +222,7 @@ def summarize_runtime(runs: list[RunResult], scenario: Scenario, runtime: str | 
     logs = summarize_logs(runs, runtime)  # experiments/logs.py; only when containers write logs
     if logs is not None:
         doc["logs"] = logs
+    doc["binds"] = summarize_binds(runs, scenario, runtime)  # what the start-up waited on (binds.py)
     doc["chain"] = {"name": chain["name"] if chain else "", "title": chain["title"] if chain else "",
                     "era": chain["era"] if chain else "", "note": chain["note"] if chain else ""}
     doc.update(stream_summary(runs, scenario, runtime))  # only with a streams: section

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .attribution import CONTROL_PLANE
 from .node.node import Node
 from .node.stop_faults import held_by
 from .state import Outcome, PodState
 
-__all__ = ["RunResult", "POD_COLUMNS", "TERMINATING_COLUMNS", "pods_frame", "node_frame", "terminating_frame"]
+__all__ = ["RunResult", "POD_COLUMNS", "TERMINATING_COLUMNS", "BLAME_COLUMNS", "pods_frame", "node_frame",
+           "terminating_frame", "blame_frame"]
 
 POD_COLUMNS = [
     "pod", "node", "runtime", "template", "created", "scheduled", "kubelet_seen",
@@ -49,6 +51,8 @@ class RunResult:
     terminating: pd.DataFrame = field(default_factory=pd.DataFrame)
     # one row per chatty container instance (model/logs); empty when no container writes logs
     logs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # what each running pod's start-up waited on: one row per (pod, cause) (BLAME_COLUMNS)
+    blame: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 TERMINATING_COLUMNS = ["runtime", "node", "pod", "since", "kill_failures", "ip", "sandbox", "containers",
@@ -137,3 +141,19 @@ def pods_frame(pods: list[PodState], horizon_end: float, no_node_runtime: str) -
     # SIG-scalability SLO: creation -> running observed via watch, image pull excluded (cal. row 10)
     df["pod_startup"] = df["pod_startup_total"] - df["image_pull_seconds"]
     return df
+
+
+BLAME_COLUMNS = ["pod", "runtime", "cause", "seconds"]
+
+
+def blame_frame(pods: list[PodState], horizon_end: float) -> pd.DataFrame:
+    """The start-up ledger (model/attribution.py) of every pod seen Running by the horizon, and
+    the control plane's part before the kubelet saw the pod (created -> delivered)."""
+    rows = []
+    for p in pods:
+        if p.running_observed is None or p.running_observed > horizon_end or p.created is None:
+            continue
+        if p.kubelet_seen is not None:
+            rows.append((p.name, p.runtime, CONTROL_PLANE, p.kubelet_seen - p.created))
+        rows.extend((p.name, p.runtime, cause, seconds) for cause, seconds in sorted(p.blame.items()))
+    return pd.DataFrame(rows, columns=BLAME_COLUMNS)

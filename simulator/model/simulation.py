@@ -38,7 +38,7 @@ from .kubelet import Kubelet
 from .node.faults import NodeFaults
 from .node.node import Node
 from .records import EVENT_COLUMNS, RESOURCE_COLUMNS, SPAN_COLUMNS, Recorder
-from .results import POD_COLUMNS, RunResult, node_frame, pods_frame, terminating_frame
+from .results import POD_COLUMNS, RunResult, blame_frame, node_frame, pods_frame, terminating_frame
 from .state import PodState
 from .streams import StreamSessions
 from .workload import Workload, arrival_times
@@ -284,4 +284,5 @@ def simulate(scenario: Scenario, runtime: str | Chain | None, seed: int, replica
         chains=dict(sim.chains), streams=streams, stream_hops=stream_hops,
         terminating=terminating_frame(nodes),
         logs=pd.DataFrame([row for n in nodes if n.logs is not None for row in n.logs.rows(sim.env.now)]),
+        blame=blame_frame(sim.workload.pods, judged_at),
     )

@@ -103,6 +103,10 @@ class PodState:
     sent_version: int = 0
     last_sync_error: tuple = ()
     syncs: int = 0  # syncPod runs (periodic resyncs included)
+    # what the pod's start-up waited on, seconds by cause (model/attribution.py), and when the
+    # kubelet first set its status to Running (the ledger's sync path closes then)
+    blame: dict = field(default_factory=dict)
+    running_status_at: Optional[float] = None
 
     def __post_init__(self) -> None:
         self.sandbox_id = f"{self.name}-sandbox-0"

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import yaml
 
 from ..chains import iter_steps, load_chain
+from .binds import binds_html
 from .explain import hop_counts
 from .figures import registry
 from .figures.data import FigureData
@@ -63,6 +64,7 @@ def render_report(comp: "Comparison", title: str | None = None) -> str:
              "are cited in the Sources section.</p>",
              f"<p>{html.escape(' '.join(sc.description.split()))}</p>",
              "<h2>Comparison</h2><pre>" + html.escape(comparison_table(summary)) + "</pre>"]
+    parts.append(binds_html(summary))  # what binds for each chain (presentation/binds.py)
 
     parts.append("<h2>Figures</h2>")
     for drawing in registry.comparison(data):  # titles and captions: the registry's

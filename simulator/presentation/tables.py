@@ -6,6 +6,8 @@ import math
 import textwrap
 from typing import TYPE_CHECKING
 
+from .binds import binds_lines
+
 if TYPE_CHECKING:
     from ..experiments.calibrate import Calibration
 
@@ -95,6 +97,10 @@ def comparison_table(summary: dict) -> str:
         lines.append(label.ljust(w0) + "  " + "  ".join(v.rjust(w) for v, w in zip(vals, widths)))
     if summary["replications"] > 1:
         lines.append("\n[a, b] = 95% confidence interval of the statistic across replications.")
+    binds = binds_lines(summary)  # what binds for each chain (presentation/binds.py)
+    if binds:
+        lines.append("")
+        lines.extend(binds)
     notes = [f"{n}: {rts[n]['chain']['note']}" for n in names if rts[n].get("chain", {}).get("note")]
     if notes:
         lines.append("")

@@ -16,6 +16,8 @@ plane").
 
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 import numpy as np
 import simpy
 
@@ -52,9 +54,12 @@ class ApiServer:
     def inflight(self) -> int:
         return self._seats.count
 
-    def request(self, client: TokenBucket):
-        """One API request through a client's rate limiter (GET, PATCH, POST...)."""
+    def request(self, client: TokenBucket, on_token: Optional[Callable[[], None]] = None):
+        """One API request through a client's rate limiter (GET, PATCH, POST...); ``on_token``
+        is called when the client's limiter let it through (the start-up ledger)."""
         yield from client.wait()
+        if on_token is not None:
+            on_token()
         if not self._fair:
             while self._seats.count >= self._seats.capacity:
                 self.rejected += 1

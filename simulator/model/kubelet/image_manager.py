@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Optional
 
 import simpy
 
+from ..attribution import IMAGE_PULL, charge
 from ..control.ratelimit import TokenBucket
 from ..runtime.context import CallContext, HopFailure
 from .backoff import BACKOFF_INITIAL_S, BACKOFF_MAX_S, Backoff
@@ -98,6 +99,7 @@ class ImageManager:
         else:
             failure = yield from self._pull_parallel(pod, image)
         pod.image_pull_seconds += env.now - t0
+        charge(pod, IMAGE_PULL, env.now - t0)
         if failure is not None:
             self.backoff.next(key, env.now)
             raise SyncError(failure.hop, f"ErrImagePull: {failure.reason}")

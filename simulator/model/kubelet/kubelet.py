@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 from ...config.streams import streaming_mode
 from ...config.logging import quantity_bytes
 from ...config.versions import profile
+from ..attribution import KUBELET, PLEG, charge, run_cpu
 from ..control.ratelimit import TokenBucket
 from ..logs import LogPipeline, scenario_has_logs
 from .cri_client import CRIClient
@@ -104,7 +105,7 @@ class Kubelet:
         self.state = RuntimeState(env, node)
         self.runtime_status = RuntimeStatusPoller(env, node, self.cri, rng)
         self.pleg = GenericPLEG(env, node, self.cri, self.cache, self.pods, rng,
-                                on_pod_changed=lambda pod: self.workers.update_pod(pod),
+                                on_pod_changed=lambda pod: self.workers.update_pod(pod, PLEG),
                                 on_unhealthy=self.state.pleg_unhealthy)
         self.cache.relister = self.pleg
         self.state.add_health_check(self.pleg.healthy)
@@ -201,7 +202,7 @@ class Kubelet:
         env, node = self.env, self.node
         pod.syncs += 1
         costs = node.scenario.kubeletCosts  # ms
-        yield node.cpu.run(costs.syncMs / 1000.0, "kubelet")
+        yield from run_cpu(node.cpu, pod, costs.syncMs / 1000.0, "kubelet")
         cached = self.cache.get(pod)
         self.status.set_pod_status(pod, cached)
         try:
@@ -210,8 +211,9 @@ class Kubelet:
                 # "network is not ready: ..." returned before any runtime call
                 raise SyncError(node.network_hop, f"network is not ready: {node.network_error}")
             if not pod.setup_done:
-                yield node.cpu.run(costs.podSetupMs / 2000.0, "kubelet")
+                yield from run_cpu(node.cpu, pod, costs.podSetupMs / 2000.0, "kubelet")
                 yield env.timeout(costs.podSetupMs / 2000.0)
+                charge(pod, KUBELET, costs.podSetupMs / 2000.0)
                 yield from self.volumes.wait_for_attach_and_mount(pod)
                 pod.setup_done = True
             else:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generator, Optional
 
 import simpy
 
+from ..attribution import KUBELET, RETRY, charge_wait
 from ..clock import call_later
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ class PodWorkers:
         self._on_kill_retry = on_kill_retry
         self.queue = PodWorkQueue(env, self.update_pod)
         self._procs: dict[str, simpy.Process] = {}
+        self._woken_by: dict[str, str] = {}  # pod -> who delivered its pending update
+        self._failed: set[str] = set()  # pods whose last sync returned an error
 
     def add_pod(self, pod: "PodState") -> None:
         """Start the pod's worker goroutine (managePodLoop)."""
@@ -139,12 +142,15 @@ class PodWorkers:
         except simpy.Interrupt:
             return
 
-    def update_pod(self, pod: "PodState") -> None:
-        """podWorkers.UpdatePod: deliver or coalesce an update (facts §1.2)."""
+    def update_pod(self, pod: "PodState", reason: str = KUBELET) -> None:
+        """podWorkers.UpdatePod: deliver or coalesce an update (facts §1.2). ``reason``: who
+        sent it (PLEG, or the kubelet's own loops), for the start-up ledger."""
         if pod.failed or pod.terminated:
             return
 
         def deliver() -> None:
+            if not pod.pending_update:
+                self._woken_by[pod.name] = reason
             pod.pending_update = True
             if pod.wake is not None and not pod.wake.triggered:
                 pod.wake.succeed()
@@ -155,11 +161,17 @@ class PodWorkers:
         env = self.env
         last_sync: Optional[float] = None
         while not (pod.failed or pod.terminated):
+            t_wait = env.now
             if not pod.pending_update:
                 pod.wake = env.event()
                 yield pod.wake
             pod.pending_update = False
+            t_woken = env.now
             yield from self.cache.get_newer_than(last_sync)  # facts §1.2
+            woken_by = self._woken_by.pop(pod.name, KUBELET)
+            if woken_by == KUBELET and pod.name in self._failed:  # the next try after a failed sync
+                woken_by = RETRY
+            charge_wait(pod, woken_by, t_wait, t_woken, env.now)
             if pod.deletion_requested is not None:
                 self.queue.forget(pod)
                 error = yield from self._terminate(pod)
@@ -174,6 +186,10 @@ class PodWorkers:
                 continue
             error = yield from self._sync_pod(pod, last_sync is None)
             last_sync = env.now
+            if error is not None:
+                self._failed.add(pod.name)
+            else:
+                self._failed.discard(pod.name)
             if pod.failed or pod.terminated:
                 return
             if error is not None and error.returned:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import simpy
 
+from ..attribution import API_CLIENT, CONTROL_PLANE, KUBELET, charge_status, close
 from ..clock import call_later
 
 if TYPE_CHECKING:
@@ -61,6 +62,12 @@ class StatusManager:
         self._wake: Optional[simpy.Event] = None
         self._pods: dict[str, "PodState"] = {}  # podStatuses: every pod with a status
         self._t0 = env.now
+        # the start-up ledger: what the goroutine is doing since when (the kubelet's own loop,
+        # waiting for the API client, the apiserver answering), the seconds spent on each, and
+        # those seconds when each pod's status first became Running
+        self._doing, self._since = KUBELET, env.now
+        self._spent: dict[str, float] = {}
+        self._at_running: dict[str, dict[str, float]] = {}
 
     def start(self) -> None:
         self.env.process(self._run())
@@ -83,6 +90,9 @@ class StatusManager:
                    bool(cached and cached[0] == "ready"),
                    tuple(sorted(states.items())))
         if content != pod.status_content:
+            if running and pod.running_status_at is None:
+                close(pod, self.env.now)
+                self._at_running[pod.name] = self._spent_now()
             pod.status_content = content
             pod.status_version += 1
             self._pods[pod.name] = pod
@@ -133,8 +143,32 @@ class StatusManager:
         """syncPod: GET + PATCH, unless this version was superseded by one already sent."""
         if pod.sent_version >= version or pod.terminated:
             return
-        yield from self.api.request(self.client)  # GET pod
-        yield from self.api.request(self.client)  # PATCH pod status
+        for _request in ("GET pod", "PATCH pod status"):
+            self._switch(API_CLIENT)
+            yield from self.api.request(self.client, on_token=lambda: self._switch(CONTROL_PLANE))
+        self._switch(KUBELET)
         pod.sent_version = max(pod.sent_version, version)
         if phase == "Running" and pod.running_observed is None and not pod.failed:
-            call_later(self.env, self.api.watch_delay(), self._on_running_observed, pod)
+            delay = self.api.watch_delay()
+            self._charge_status(pod, delay)
+            call_later(self.env, delay, self._on_running_observed, pod)
+
+    # ------------------------------------------------------------------ the start-up ledger
+    def _switch(self, doing: str) -> None:
+        now = self.env.now
+        self._spent[self._doing] = self._spent.get(self._doing, 0.0) + now - self._since
+        self._doing, self._since = doing, now
+
+    def _spent_now(self) -> dict[str, float]:
+        spent = dict(self._spent)
+        spent[self._doing] = spent.get(self._doing, 0.0) + self.env.now - self._since
+        return spent
+
+    def _charge_status(self, pod: "PodState", watch_delay: float) -> None:
+        """The pod's Running status is sent: from when it was set, the goroutine's seconds by
+        what it was doing are the pod's, then the watch delivers it."""
+        before = self._at_running.pop(pod.name, None)
+        if before is not None:
+            for cause, spent in self._spent_now().items():
+                charge_status(pod, cause, spent - before.get(cause, 0.0))
+        charge_status(pod, CONTROL_PLANE, watch_delay)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Callable
 
 import simpy
 
+from ..attribution import KUBELET, charge, charge_restart, run_cpu
+
 if TYPE_CHECKING:
     from ...config import KubeletConfig
     from ..node.node import Node
@@ -153,7 +155,9 @@ class SyncLoop:
         try:
             with self._admission.request() as req:
                 yield req
-                yield self.node.cpu.run(self.node.scenario.kubeletCosts.admitMs / 1000.0, "kubelet")
+                if pod.kubelet_seen is not None:  # held back while NotReady, the admission queue
+                    charge(pod, KUBELET, self.env.now - pod.kubelet_seen)
+                yield from run_cpu(self.node.cpu, pod, self.node.scenario.kubeletCosts.admitMs / 1000.0, "kubelet")
                 if pod.deletion_requested is not None:
                     self.termination.finish_deleted(pod)
                     return
@@ -208,6 +212,7 @@ class SyncLoop:
         for pod in pods:
             if pod.kubelet_seen is None:
                 pod.kubelet_seen = self.env.now
+            charge_restart(pod, self.env.now)  # the start-up ledger (model/attribution.py)
             pod.pending_update = False
             pod.wake = None
             pod.inflight_sandbox = None

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 import simpy
 
+from ..attribution import API_CLIENT, CONTROL_PLANE, VOLUMES, charge, overlap
 from .sync_result import SyncError
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ class VolumeManager:
         self.secret_strategy = secret_strategy  # "Cache" (< 1.12) or "Watch"
         self._reflector_synced: simpy.Event | None = None  # the token Secret's reflector
         self._docker_socket = docker_socket  # the node's Docker socket: exists when it fires
+        # pod -> [request sent, token granted, answered] of its token volume's request
+        self._token_marks: dict[str, list[float]] = {}
 
     def start_loops(self, pods: list["PodState"], cpu: "FluidShare", retired: "Callable[[], bool]",
                     per_pod_ms: float) -> None:
@@ -96,11 +99,11 @@ class VolumeManager:
             yield self.env.timeout(self.rng.uniform(0, VOLUME_LOOP_S))
             yield self.env.timeout(self.rng.uniform(0, VOLUME_LOOP_S))
             if self.token_volume == "projected":
-                yield from self.api.request(self.client)  # POST serviceaccounts/token
+                yield from self._timed_request(pod)  # POST serviceaccounts/token
             elif self.secret_strategy == "Watch":
                 yield from self._secret_from_reflector()
             else:
-                yield from self.api.request(self.client)  # GET secrets/<token secret>
+                yield from self._timed_request(pod)  # GET secrets/<token secret>
         if pod.spec.dockerSocket:
             socket = self._docker_socket()
             if socket is None:
@@ -111,6 +114,17 @@ class VolumeManager:
                 yield socket
             yield self.env.timeout(self.rng.uniform(0, VOLUME_LOOP_S))  # the reconciler's next pass
         pod.volumes_ready.succeed()
+
+    def _timed_request(self, pod: "PodState"):
+        """A request for the pod's token volume; when its token came and when it ended are kept
+        for the start-up ledger (``wait_for_attach_and_mount``)."""
+        marks = self._token_marks[pod.name] = [self.env.now, self.env.now, self.env.now]
+
+        def token() -> None:
+            marks[1] = self.env.now
+
+        yield from self.api.request(self.client, on_token=token)
+        marks[2] = self.env.now
 
     def _secret_from_reflector(self):
         """Watch strategy: the first pod starts the Secret's reflector; all read its cache."""
@@ -141,10 +155,12 @@ class VolumeManager:
         """WaitForAttachAndMount: wait.PollImmediate every 300 ms, at most 2 min (facts §0)."""
         assert pod.volumes_ready is not None
         if pod.volumes_ready.triggered:
+            self._token_marks.pop(pod.name, None)
             return
         t0 = self.env.now
         yield pod.volumes_ready | self.env.timeout(MOUNT_TIMEOUT_S)
         if not pod.volumes_ready.triggered:
+            charge(pod, VOLUMES, self.env.now - t0)
             volumes = ["docker-sock"] if pod.spec.dockerSocket and self._docker_socket() is None else []
             if pod.spec.automountServiceAccountToken and not volumes:
                 volumes.append("kube-api-access")
@@ -156,3 +172,10 @@ class VolumeManager:
         waited = self.env.now - t0
         polls = math.ceil(waited / VOLUME_POLL_S - 1e-9)
         yield self.env.timeout(polls * VOLUME_POLL_S - waited)
+        # the start-up ledger: the token request's wait for the API client and the apiserver
+        sent, granted, answered = self._token_marks.pop(pod.name, (t0, t0, t0))
+        api = overlap(t0, t0 + waited, sent, granted)
+        server = overlap(t0, t0 + waited, granted, answered)
+        charge(pod, API_CLIENT, api)
+        charge(pod, CONTROL_PLANE, server)
+        charge(pod, VOLUMES, self.env.now - t0 - api - server)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Optional
 
 from ...chains import ALL_OPERATIONS, Chain, Step
+from ..attribution import charge_step
 from ..dist import Sampler, compile_dist
 from .context import CallContext, HopFailure
 
@@ -116,6 +117,7 @@ class Interpreter:
         node.recorder.begin(span_id, parent, depth, ctx, step.name, step.process, caller, step.transport, start)
         queued = 0.0
         lock_req = None
+        lock_wait = 0.0
         outcome = "ok"
         faults = node.faults
         try:
@@ -126,6 +128,7 @@ class Interpreter:
                 lock_req = res.request()
                 yield lock_req
                 queued += env.now - start
+                lock_wait = env.now - start
             kind = step.kind
             rng = ctx.rng
             if kind in self._cni_kinds:
@@ -157,6 +160,9 @@ class Interpreter:
                 ctx.add_cpu(caller, client_cpu)
             if service - cpu + extra > 0:
                 yield env.timeout(service - cpu + extra)
+            if ctx.source == "sync":  # what the pod's start-up waited on (model/attribution.py)
+                charge_step(ctx.pod, step.process, step.lock.name if step.lock else "", lock_wait,
+                            queued - lock_wait, cpu + max(service - cpu + extra, 0.0))
             for f in step.failures:
                 if rng.random() < f.probability:
                     raise HopFailure(c.hop, f.reason)
