@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
 from pydantic import ValidationError
 
 from ..chains import ALL_OPERATIONS, iter_steps, known_chains, resolve_chain
-from ..errors import ConfigError, format_validation_error
+from ..errors import ConfigError, format_validation_error, named, shown
 from ..presets import preset_data
+from ..safe_load import YamlSyntaxError, load_document, parse_yaml
 from ..schema import parse_kubernetes_version
 from .scenario import Scenario
 from .streams import check_streams_against_chain
@@ -73,9 +74,9 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not key or not re.fullmatch(r"[A-Za-z0-9_.\-]+", key):
         raise ConfigError(f"override {text!r}: '{key}' is not a dotted key path")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+        value = parse_yaml(raw, f"override {named(text)}") if raw.strip() else ""
+    except YamlSyntaxError:
+        value = raw  # not YAML: the text itself (a name with a colon, say)
     return key, value
 
 
@@ -100,24 +101,25 @@ def scenario_from_dict(data: dict, where: str = "scenario") -> Scenario:
 
 
 def read_scenario_file(path: str | Path) -> dict:
+    """A scenario file's mapping, read through the input boundary (``simulator.safe_load``).
+    A relative ``workload.traceFile`` is made relative to the file's folder, as a user who keeps
+    a scenario and its trace side by side expects (not to the current directory)."""
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"scenario file {str(p)!r} does not exist")
-    text = p.read_text(encoding="utf-8")
-    try:
-        if p.suffix == ".toml":
-            import tomllib
-
-            data = tomllib.loads(text)
-        elif p.suffix == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
-    except Exception as e:  # noqa: BLE001 - any parse error becomes one readable paragraph
-        raise ConfigError(f"scenario file {str(p)!r} could not be parsed: {e}".replace("\n", " ")) from None
+    data = load_document(p, "scenario file")
     if not isinstance(data, dict):
-        raise ConfigError(f"scenario file {str(p)!r} must hold a mapping at the top level")
+        raise ConfigError(f"scenario file {named(str(p))} must hold a mapping of scenario keys at the "
+                          f"top level (name:, workload:...), not {_kind(data)}")
+    workload = data.get("workload")
+    if isinstance(workload, dict):
+        trace = workload.get("traceFile")
+        if isinstance(trace, str) and trace and not os.path.isabs(trace):
+            workload["traceFile"] = os.path.normpath(os.path.join(os.path.dirname(str(p)), trace))
     return data
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", type(None): "nothing (the file is empty)"}.get(
+        type(value), f"a {type(value).__name__}")
 
 
 def load_scenario(source: str | Path | dict, overrides: list[str] | dict | None = None) -> Scenario:
