@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -100,8 +101,20 @@ def _loc(loc: tuple) -> str:
     return out
 
 
-def format_validation_error(err: ValidationError, where: str = "scenario") -> str:
-    """One paragraph per problem: the field (dotted), the value given and what is allowed."""
+def _given_by(field: str, flags: dict[str, str] | None) -> str:
+    """`` (given by --set KEY=VALUE)`` when the field comes from a command-line flag."""
+    if not flags or not field:
+        return ""
+    keys = {re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", k): k for k in flags}  # templates.0 -> templates[0]
+    hits = [k for k in keys if field == k or field.startswith((k + ".", k + "["))
+            or k.startswith((field + ".", field + "["))]
+    return f" (given by {shown(flags[keys[max(hits, key=len)]], 100, quote=False)})" if hits else ""
+
+
+def format_validation_error(err: ValidationError, where: str = "scenario",
+                            flags: dict[str, str] | None = None) -> str:
+    """One paragraph per problem: the field (dotted), the value given and what is allowed;
+    ``flags`` maps dotted keys to the command-line flag that set them, named in the message."""
     lines = []
     for e in err.errors():
         field = _loc(e["loc"])
@@ -115,5 +128,5 @@ def format_validation_error(err: ValidationError, where: str = "scenario") -> st
         if not field:
             lines.append(f"{where}: {msg}{end}")
             continue
-        lines.append(f"{where} field '{field}' = {text}: {msg}{end}")
+        lines.append(f"{where} field '{field}'{_given_by(field, flags)} = {text}: {msg}{end}")
     return " ".join(lines)

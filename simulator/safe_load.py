@@ -97,13 +97,13 @@ def read_text(path: str | Path, what: str, kind: str = "yaml") -> str:
     nul = data.find(b"\x00")
     if nul >= 0:
         line = data.count(b"\n", 0, nul) + 1
-        raise ConfigError(f"{what} {name} holds a NUL byte at byte {nul} (line {line}): it is a "
-                          "binary file; expected UTF-8 text")
+        raise ConfigError(f"{what} {name} is not a text file: it holds a NUL byte at byte {nul} (line "
+                          f"{line}), as binary files do; expected UTF-8 text")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
-        raise ConfigError(f"{what} {name} is not UTF-8 text: byte {e.start} (line {line}) is "
+        raise ConfigError(f"{what} {name} is not a text file in UTF-8: byte {e.start} (line {line}) is "
                           f"0x{data[e.start]:02x}; save the file as UTF-8") from None
     return text.removeprefix("\ufeff")
 

@@ -36,7 +36,8 @@ from ..experiments.sweep import (
     run_sweep,
     sweep_spec,
 )
-from ._common import positive
+from ..safe_load import load_document
+from ._common import positive, seed_arg
 
 __all__ = ["cmd_sweep", "register", "spec_from_args", "summary_table"]
 
@@ -68,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="fix a scenario value for every run, e.g. workload.pods=20")
     s.add_argument("--runtimes", help="comma-separated chains (default: the scenario's runtimes)")
     s.add_argument("--replications", type=int, help="replications per grid point and runtime (default: 1)")
-    s.add_argument("--seed", type=int, help="random seed (default: 1)")
+    s.add_argument("--seed", type=seed_arg, help="random seed (default: 1)")
     s.add_argument("--workers", type=int,
                    help="local worker processes, or the local Dask cluster's workers (default: 1)")
     dask = s.add_mutually_exclusive_group()
@@ -85,6 +86,8 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     """The validated sweep spec from the sweep file (if any) and the command-line flags."""
     data: dict[str, Any] = {}
     if args.sweep_file:
+        # the input boundary (size, binary, UTF-8, aliases, repeated keys) before the sweep reads it
+        load_document(args.sweep_file, "sweep file")
         data = json.loads(load_sweep_file(args.sweep_file).model_dump_json())
     if args.grid:
         data["grid"] = {**data.get("grid", {}), **parse_grid(args.grid)}

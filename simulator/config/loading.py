@@ -90,13 +90,15 @@ def apply_overrides(data: dict, overrides: list[str] | dict[str, Any] | None) ->
     return data
 
 
-def scenario_from_dict(data: dict, where: str = "scenario") -> Scenario:
+def scenario_from_dict(data: dict, where: str = "scenario", flags: dict[str, str] | None = None) -> Scenario:
+    """The validated scenario of ``data``; ``flags`` (dotted key -> the command-line flag that set
+    it, e.g. ``--set kubelet.kubeAPIQPS=0``) are named in the error of a field they set."""
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of keys to values, got {type(data).__name__}")
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(format_validation_error(e, where)) from None
+        raise ConfigError(format_validation_error(e, where, flags)) from None
     return check_against_chains(scenario, where)
 
 
@@ -122,15 +124,17 @@ def _kind(value: Any) -> str:
         type(value), f"a {type(value).__name__}")
 
 
-def load_scenario(source: str | Path | dict, overrides: list[str] | dict | None = None) -> Scenario:
-    """A scenario from a preset name, a YAML/TOML/JSON file or a dict, with dotted overrides."""
+def load_scenario(source: str | Path | dict, overrides: list[str] | dict | None = None,
+                  flags: dict[str, str] | None = None) -> Scenario:
+    """A scenario from a preset name, a YAML/TOML/JSON file or a dict, with dotted overrides
+    (``flags``: see ``scenario_from_dict``)."""
     if isinstance(source, dict):
         data, where = source, "scenario"
     elif isinstance(source, (str, Path)) and Path(source).suffix in (".yaml", ".yml", ".toml", ".json"):
         data, where = read_scenario_file(source), f"scenario {Path(source).name}"
     else:
         data, where = preset_data(str(source)), f"preset {source}"
-    return scenario_from_dict(apply_overrides(data, overrides), where)
+    return scenario_from_dict(apply_overrides(data, overrides), where, flags)
 
 
 def _is_chain_file(name: str) -> bool:
