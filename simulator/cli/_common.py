@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from pathlib import Path
 from typing import NoReturn
 
 from ..config import ConfigError, Scenario, load_scenario, parse_override
 from ..errors import named
 
-__all__ = ["Parser", "add_common_options", "build_scenario", "parse_runtimes", "positive", "seed_arg", "MAX_SEED"]
+__all__ = ["Parser", "add_common_options", "build_scenario", "parse_runtimes", "positive", "seed_arg", "MAX_SEED",
+           "out_path"]
 
 # Seeds are stored in results tables as 64-bit integers (Parquet int64).
 MAX_SEED = 2**63 - 1
@@ -71,6 +74,26 @@ def build_scenario(args: argparse.Namespace, source: str) -> Scenario:
         overrides.append(f"runtimes={json.dumps(runtimes)}")
         flags["runtimes"] = f"--runtimes {args.runtimes}"
     return load_scenario(source, overrides, flags=flags)
+
+
+def out_path(text: str, kind: str = "folder", flag: str = "--out") -> Path:
+    """``--out`` checked before anything runs: a usable path of a folder (``kind="folder"``) or
+    a file, not an existing file where a folder is wanted (nor the reverse), under no file."""
+    if not text or "\x00" in text:
+        raise ConfigError(f"{flag} {named(text)}: give the path of a {kind}")
+    p = Path(text)
+    if len(os.fsencode(text)) > 4000 or any(len(os.fsencode(part)) > 255 for part in p.parts):
+        raise ConfigError(f"{flag} {named(text)}: the path is too long (at most 255 bytes a name, 4000 in all)")
+    if kind == "folder" and p.exists() and not p.is_dir():
+        raise ConfigError(f"{flag} {named(text)} is an existing file; give a folder (it is created if needed)")
+    if kind == "file" and p.is_dir():
+        raise ConfigError(f"{flag} {named(text)} is a folder; give the path of the file to write")
+    for parent in p.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"{flag} {named(text)}: {named(str(parent))} is a file, not a folder")
+            break
+    return p
 
 
 def positive(name: str, value: int) -> int:

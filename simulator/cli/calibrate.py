@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..config import ConfigError
-from ._common import parse_runtimes, seed_arg
+from ._common import out_path, parse_runtimes, seed_arg
 
 __all__ = ["cmd_calibrate", "register"]
 
@@ -39,6 +39,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.out and not args.out.endswith((".yaml", ".yml")):
         raise ConfigError(f"--out {args.out!r}: the overlay is a chain file and must end in .yaml, "
                           "so that it can be passed as a runtime")
+    if args.out:
+        out_path(args.out, "file")
     cal = calibrate(args.metrics, runtime=runtime[0] if runtime else None, seed=args.seed,
                     overrides=args.set)
     out = Path(args.out) if args.out else Path("out") / f"calibrated-{Path(cal.base).stem}.yaml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import build_scenario, positive, seed_arg
+from ._common import build_scenario, out_path, positive, seed_arg
 
 __all__ = ["cmd_run", "register"]
 
@@ -25,6 +25,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ..presentation.outputs import write_outputs
     from ..presentation.tables import comparison_table
 
+    if args.out:
+        out_path(args.out)
     scenario = build_scenario(args, args.scenario)
     comp = compare(scenario, replications=positive("replications", args.replications), seed=args.seed)
     out = Path(args.out or f"out/{scenario.name}")

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
-from ._common import positive, seed_arg
+from ._common import out_path, positive, seed_arg
 
 __all__ = ["cmd_validate", "register"]
 
@@ -37,6 +37,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ..presentation.outputs import atomic_write, save_validation_figure
     from ..presentation.tables import validation_table
 
+    out_path(args.out)
     if args.cases_dir:
         folder = Path(args.cases_dir)
         if not folder.is_dir():
