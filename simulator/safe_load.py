@@ -144,10 +144,12 @@ class _Loader(yaml.SafeLoader):
                 continue  # "<<: *base" keys may be overridden by the mapping's own keys
             key = self.construct_object(key_node, deep=True)
             try:
-                line = first.setdefault(key, key_node.start_mark.line + 1)
+                line = first.get(key)
+                if line is None:
+                    first[key] = key_node.start_mark.line + 1
             except TypeError:  # an unhashable key: the constructor refuses it below
                 continue
-            if line != key_node.start_mark.line + 1:
+            if line is not None:
                 value = (shown(value_node.value, 40) if isinstance(value_node, yaml.ScalarNode)
                          else "a " + ("list" if isinstance(value_node, yaml.SequenceNode) else "mapping"))
                 raise ConfigError(f"{self.where}{_line(key_node.start_mark)}: key "

@@ -39,7 +39,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.out and not args.out.endswith((".yaml", ".yml")):
         raise ConfigError(f"--out {args.out!r}: the overlay is a chain file and must end in .yaml, "
                           "so that it can be passed as a runtime")
-    if args.out:
+    if args.out is not None:
         out_path(args.out, "file")
     cal = calibrate(args.metrics, runtime=runtime[0] if runtime else None, seed=args.seed,
                     overrides=args.set)

@@ -29,7 +29,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from ..experiments.runner import compare
     from ..presentation.tables import comparison_table
 
-    if args.out:
+    if args.out is not None:
         out_path(args.out)
     scenario = build_scenario(args, args.preset)
     comp = compare(scenario, replications=positive("replications", args.replications),

@@ -25,7 +25,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ..presentation.outputs import write_outputs
     from ..presentation.tables import comparison_table
 
-    if args.out:
+    if args.out is not None:
         out_path(args.out)
     scenario = build_scenario(args, args.scenario)
     comp = compare(scenario, replications=positive("replications", args.replications), seed=args.seed)

@@ -56,8 +56,7 @@ def read_trace(path: str, templates: dict[str, PodSpec], base: Path | None = Non
     where = f"workload.traceFile {named(path)}"
     text = read_text(p, "workload.traceFile", "csv")
     try:
-        df = pd.read_csv(io.StringIO(text), dtype={"template": str, "image": str}, keep_default_na=False,
-                         na_values={"time": [""], "lifetime": [""]})
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)  # cells as written
     except pd.errors.EmptyDataError:
         raise ConfigError(f"{where} is empty; expected a header line time,template[,lifetime][,image] "
                           "and one row per pod") from None
@@ -98,8 +97,8 @@ def read_trace(path: str, templates: dict[str, PodSpec], base: Path | None = Non
 def _seconds_column(df: pd.DataFrame, col: str, where: str, positive: bool) -> pd.Series:
     """Column ``col`` as seconds: numbers, finite, > 0 (``positive``) or >= 0, at most
     ``MAX_SECONDS``; an empty lifetime cell means the pod is never deleted."""
-    raw = df[col]
-    t = pd.to_numeric(raw, errors="coerce")
+    raw = df[col].astype(str)
+    t = pd.to_numeric(raw.str.strip(), errors="coerce")
     blank = raw.isna() | (raw.astype(str).str.strip() == "")
     lo_bad = (t <= 0) if positive else (t < 0)
     bad = (t.isna() & ~(blank & (col == "lifetime"))) | ~np.isfinite(t.fillna(0)) | lo_bad | (t > MAX_SECONDS)
