@@ -22,6 +22,7 @@ Aliases themselves are allowed: the shipped chains share step lists with anchors
 from __future__ import annotations
 
 import json
+import math
 import os
 import stat
 from pathlib import Path
@@ -31,7 +32,8 @@ import yaml
 
 from .errors import ConfigError, named, shown
 
-__all__ = ["LIMITS", "MAX_DEPTH", "MAX_NODES", "YamlSyntaxError", "load_document", "parse_json", "parse_toml",
+__all__ = ["LIMITS", "MAX_DEPTH", "MAX_NODES", "YamlSyntaxError", "finite_or_none", "load_document", "parse_json",
+           "parse_toml",
            "parse_yaml", "read_text"]
 
 MiB = 1024 * 1024
@@ -275,3 +277,16 @@ def load_document(path: str | Path, what: str) -> Any:
     if suffix == ".toml":
         return parse_toml(text, where)
     return parse_yaml(text, where)
+
+
+def finite_or_none(value: Any) -> Any:
+    """``value`` (JSON-like: dicts, lists, numbers) with every ``inf`` and ``nan`` replaced by
+    ``None``, so that ``json.dumps(..., allow_nan=False)`` writes valid JSON (``null``), never
+    ``Infinity`` or ``NaN``: for writers of summaries built from measured values."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_or_none(v) for v in value]
+    return value
