@@ -117,7 +117,7 @@ def format_validation_error(err: ValidationError, where: str = "scenario",
     ``flags`` maps dotted keys to the command-line flag that set them, named in the message."""
     lines = []
     for e in err.errors():
-        field = _loc(e["loc"])
+        field = shown(_loc(e["loc"]), 160, quote=False)
         msg = shown(e["msg"].removeprefix("Value error, "), 400, quote=False)
         if e["type"] == "extra_forbidden":
             parent = field.rsplit(".", 1)[0] if "." in field else "the top level"

@@ -92,6 +92,7 @@ GENERATORS = {
     "deep_json": lambda: '{"a": ' + "[" * 100_000 + "]" * 100_000 + "}",
     "huge_int": lambda: yaml.safe_dump(BASE) + "extra: " + "9" * 5000 + "\n",
     "big_yaml": lambda: yaml.safe_dump(BASE) + ("# padding\n" * 120_000),
+    "long_key": lambda: yaml.safe_dump(BASE) + "? " + "k" * 100_000 + "\n: 1\n",
     "bom_scenario": lambda: "\ufeff" + yaml.safe_dump(BASE),
     "long_name": lambda: yaml.safe_dump(_merge(BASE, {"name": "n" * 20_000}), width=10**9),
 }
