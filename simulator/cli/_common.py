@@ -96,10 +96,21 @@ def out_path(text: str, kind: str = "folder", flag: str = "--out") -> Path:
     return p
 
 
+# The largest counts accepted. ASSUMPTION: more than 4 local processes per core only add start-up
+# and memory (each holds a model and its results); 100,000 replications of even the smallest
+# scenario take days, so a larger number is a typo.
+MAX_COUNTS = {"workers": 4 * (os.cpu_count() or 1), "replications": 100_000}
+
+
 def positive(name: str, value: int) -> int:
-    """``value`` of option ``--name``, refused unless it is at least 1."""
+    """``value`` of option ``--name``, refused unless it is at least 1 (and at most
+    ``MAX_COUNTS[name]``)."""
     if value < 1:
         raise ConfigError(f"--{name} = {value}: must be a whole number of at least 1")
+    top = MAX_COUNTS.get(name)
+    if top is not None and value > top:
+        raise ConfigError(f"--{name} = {value}: must be at most {top}"
+                          + (f" (4 per core of this machine's {os.cpu_count() or 1})" if name == "workers" else ""))
     return value
 
 
