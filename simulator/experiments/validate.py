@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 import pandas as pd
-
 from pydantic import Field, ValidationError, model_validator
 
 from ..config import load_scenario
