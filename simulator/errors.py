@@ -5,14 +5,87 @@ allowed (never a traceback). Shared by the scenario, chain and sweep schemas.
 from __future__ import annotations
 
 import json
+import math
+import re
+from typing import Any
 
 from pydantic import ValidationError
 
-__all__ = ["ConfigError", "format_validation_error"]
+__all__ = ["ConfigError", "format_validation_error", "named", "shown"]
 
 
 class ConfigError(ValueError):
     """A scenario, override or chain that cannot be used; the message is one readable paragraph."""
+
+
+class _Full(Exception):
+    pass
+
+
+def shown(value: Any, limit: int = 80, quote: bool | str = True) -> str:
+    """``value`` as a user would type it (JSON-like), at most ``limit`` characters: longer text
+    ends in "...". The work done is bounded by ``limit`` whatever the value: a value made of
+    shared or self-referencing parts (YAML aliases) is never expanded, and a huge number is
+    described rather than converted. ``quote=False`` shows a string without quotes, ``quote="'"``
+    as Python does (``'name'``: file, preset and runtime names)."""
+    out: list[str] = []
+    room = [limit + 1]
+
+    def emit(text: str) -> None:
+        out.append(text[: room[0]])
+        room[0] -= len(text)
+        if room[0] <= 0:
+            raise _Full
+
+    def walk(v: Any, inside: tuple[int, ...]) -> None:
+        if isinstance(v, (dict, list, tuple)):
+            if id(v) in inside:
+                emit("{...}" if isinstance(v, dict) else "[...]")
+                return
+            inside = inside + (id(v),)
+            if isinstance(v, dict):
+                emit("{")
+                for i, (k, x) in enumerate(v.items()):
+                    emit(", " if i else "")
+                    walk(k, inside)
+                    emit(": ")
+                    walk(x, inside)
+                emit("}")
+            else:
+                emit("[")
+                for i, x in enumerate(v):
+                    emit(", " if i else "")
+                    walk(x, inside)
+                emit("]")
+        elif v is None or isinstance(v, bool):
+            emit(json.dumps(v))
+        elif isinstance(v, int):
+            digits = v.bit_length() * 0.30103
+            emit(str(v) if digits < 60 else f"<a whole number of about {digits:.0f} digits>")
+        elif isinstance(v, float):
+            emit(repr(v) if math.isfinite(v) else {"inf": ".inf", "-inf": "-.inf"}.get(repr(v), ".nan"))
+        elif isinstance(v, str):
+            if quote == "'":
+                emit(repr(v[: limit + 1]))
+            else:
+                emit(json.dumps(v[: limit + 1], ensure_ascii=False) if quote else v[: limit + 1])
+        else:
+            emit(str(v)[: limit + 1])
+
+    try:
+        walk(value, ())
+    except _Full:
+        pass
+    except RecursionError:  # deeper than Python's stack: show what was built
+        pass
+    text = "".join(out)
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def named(name: Any, limit: int = 80) -> str:
+    """A file, preset or runtime name as Python shows it (``'x.yaml'``), truncated."""
+    return shown(name, limit, quote="'")
 
 
 def _loc(loc: tuple) -> str:
@@ -28,22 +101,32 @@ def _loc(loc: tuple) -> str:
     return out
 
 
-def format_validation_error(err: ValidationError, where: str = "scenario") -> str:
-    """One paragraph per problem: the field (dotted), the value given and what is allowed."""
+def _given_by(field: str, flags: dict[str, str] | None) -> str:
+    """`` (given by --set KEY=VALUE)`` when the field comes from a command-line flag."""
+    if not flags or not field:
+        return ""
+    keys = {re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", k): k for k in flags}  # templates.0 -> templates[0]
+    hits = [k for k in keys if field == k or field.startswith((k + ".", k + "["))
+            or k.startswith((field + ".", field + "["))]
+    return f" (given by {shown(flags[keys[max(hits, key=len)]], 100, quote=False)})" if hits else ""
+
+
+def format_validation_error(err: ValidationError, where: str = "scenario",
+                            flags: dict[str, str] | None = None) -> str:
+    """One paragraph per problem: the field (dotted), the value given and what is allowed;
+    ``flags`` maps dotted keys to the command-line flag that set them, named in the message."""
     lines = []
     for e in err.errors():
-        field = _loc(e["loc"])
-        msg = e["msg"].removeprefix("Value error, ")
+        field = shown(_loc(e["loc"]), 160, quote=False)
+        msg = shown(e["msg"].removeprefix("Value error, "), 400, quote=False)
         if e["type"] == "extra_forbidden":
             parent = field.rsplit(".", 1)[0] if "." in field else "the top level"
             msg = f"unknown key (not a field of {parent}; check the spelling and camelCase)"
         value = e.get("input")
-        shown = json.dumps(value, default=str) if not isinstance(value, dict) else "{...}"
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
+        text = shown(value) if not isinstance(value, dict) else "{...}"
         end = "" if msg.endswith((".", "?", "!")) else "."
         if not field:
             lines.append(f"{where}: {msg}{end}")
             continue
-        lines.append(f"{where} field '{field}' = {shown}: {msg}{end}")
+        lines.append(f"{where} field '{field}'{_given_by(field, flags)} = {text}: {msg}{end}")
     return " ".join(lines)

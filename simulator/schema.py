@@ -11,7 +11,7 @@ import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.functional_validators import BeforeValidator
+from pydantic.functional_validators import AfterValidator, BeforeValidator
 
 __all__ = [
     "StrictModel",
@@ -22,6 +22,16 @@ __all__ = [
     "Duration",
     "NonNeg",
     "Pos",
+    "Seconds",
+    "PosSeconds",
+    "Ms",
+    "PosMs",
+    "MAX_SECONDS",
+    "MIN_RATE",
+    "Rate",
+    "MIN_QPS",
+    "Qps",
+    "QpsOrUnlimited",
     "parse_duration",
     "format_duration",
     "parse_kubernetes_version",
@@ -75,15 +85,77 @@ def format_duration(seconds: float) -> str:
     return f"{round(seconds * 1000, 6):g}ms"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+# --------------------------------------------------------------------------- ranges
+# The longest simulated span: no horizon, delay, duration or service time may exceed it
+# (issue 11: "horizons <= 30 days"); longer spans only ever came from typos and made runs hang.
+MAX_SECONDS = 30 * 86400.0
+# The slowest rate of arrivals or faults: below one per MAX_SECONDS nothing happens within the
+# longest run, so a smaller value is a typo (1e-300), not a scenario.
+MIN_RATE = 1.0 / MAX_SECONDS
+
+
+def _span(seconds: float) -> float:
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"must be at most {MAX_SECONDS:.0f} seconds (30 days), the longest span "
+                         "kubesim simulates")
+    return seconds
+
+
+def _span_ms(ms: float) -> float:
+    if ms > MAX_SECONDS * 1000:
+        raise ValueError(f"must be at most {MAX_SECONDS * 1000:.0f} ms (30 days), the longest span "
+                         "kubesim simulates")
+    return ms
+
+
+def _rate(per_second: float) -> float:
+    if per_second < MIN_RATE:
+        raise ValueError(f"must be at least {MIN_RATE:.3g} per second (one per 30 days, the longest "
+                         "span kubesim simulates); a slower rate would never fire")
+    return per_second
+
+
+# The smallest client rate (QPS) accepted. The kubelet reads kubeAPIQPS (and registryPullQPS,
+# eventRecordQPS) as an int32 (k8s.io/kubelet/config/v1beta1 types.go), so the smallest rate a
+# real kubelet can be given is 1; fractions down to 0.01 (one request per 100 s) are accepted for
+# what-if studies. ASSUMPTION: below that one request outlasts any scenario's start-up phase and
+# a value such as 1e-300 is a typo (it made runs wait 1e300 s for a token).
+MIN_QPS = 0.01
+def _qps(v: float) -> float:
+    if v < MIN_QPS:
+        raise ValueError(f"must be at least {MIN_QPS} requests per second (the kubelet reads it as a "
+                         "whole number, so 1 is the smallest a real kubelet takes)")
+    return v
+
+
+def _qps_or_unlimited(v: float) -> float:
+    if 0 < v < MIN_QPS:
+        raise ValueError(f"must be 0 (no limit) or at least {MIN_QPS} requests per second (the kubelet "
+                         "reads it as a whole number)")
+    return v
+
+
+Qps = Annotated[float, Field(gt=0), AfterValidator(_qps)]
+QpsOrUnlimited = Annotated[float, Field(ge=0), AfterValidator(_qps_or_unlimited)]
+
+
+# Every float of every schema is finite (StrictModel: allow_inf_nan=False); these add ranges.
+Duration = Annotated[float, BeforeValidator(parse_duration), AfterValidator(_span)]
 NonNeg = Annotated[float, Field(ge=0)]
 Pos = Annotated[float, Field(gt=0)]
+Seconds = Annotated[float, Field(ge=0), AfterValidator(_span)]
+PosSeconds = Annotated[float, Field(gt=0), AfterValidator(_span)]
+Ms = Annotated[float, Field(ge=0), AfterValidator(_span_ms)]
+PosMs = Annotated[float, Field(gt=0), AfterValidator(_span_ms)]
+Rate = Annotated[float, Field(gt=0), AfterValidator(_rate)]
 
 
 class StrictModel(BaseModel):
-    """Every key typed, every unknown key refused, defaults validated too."""
+    """Every key typed, every unknown key refused, defaults validated too, every number finite
+    (``inf`` and ``nan`` refused: YAML's ``.inf`` would otherwise pass any lower bound)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, validate_default=True,
+                              allow_inf_nan=False)
 
 
 # Marks a field added for an opt-in feature (``Field(..., json_schema_extra=OPT_IN)``): while it
@@ -124,14 +196,14 @@ class ConstantDist(StrictModel):
     """Always the same value."""
 
     dist: Literal["constant"] = "constant"
-    ms: NonNeg
+    ms: Ms
 
 
 class ExponentialDist(StrictModel):
     """Exponential with the given mean (memoryless; used for queueing validation)."""
 
     dist: Literal["exponential"] = "exponential"
-    meanMs: Pos
+    meanMs: PosMs
 
 
 class LognormalDist(StrictModel):
@@ -139,8 +211,8 @@ class LognormalDist(StrictModel):
     metrics (summaries and histograms) report; p90 must be at least the median."""
 
     dist: Literal["lognormal"] = "lognormal"
-    medianMs: Pos
-    p90Ms: Pos
+    medianMs: PosMs
+    p90Ms: PosMs
 
     @model_validator(mode="after")
     def _p90_above_median(self) -> "LognormalDist":
@@ -148,7 +220,19 @@ class LognormalDist(StrictModel):
             raise ValueError(
                 f"p90Ms ({self.p90Ms}) must be at least medianMs ({self.medianMs})"
             )
+        if self.medianMs < MIN_MEDIAN_MS:
+            raise ValueError(f"medianMs ({self.medianMs:g}) must be at least {MIN_MEDIAN_MS:g} ms (1 us)")
+        if self.p90Ms > MAX_SPREAD * self.medianMs:
+            raise ValueError(f"p90Ms ({self.p90Ms:g}) must be at most {MAX_SPREAD:g} x medianMs "
+                             f"({self.medianMs:g}); a wider spread draws times beyond any horizon")
         return self
+
+
+# ASSUMPTION: the shipped chains' and presets' widest spread is p90 = 6.7 x median and their
+# smallest median 0.05 ms; these bounds (150x and 50x room) keep every draw
+# exp(mu + sigma z) finite.
+MAX_SPREAD = 1000.0
+MIN_MEDIAN_MS = 0.001
 
 
 Dist = Annotated[

@@ -9,10 +9,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-import yaml
 from pydantic import ValidationError
 
-from ..errors import ConfigError, format_validation_error
+from ..errors import ConfigError, format_validation_error, named, shown
+from ..safe_load import load_document
 from .schema import ALL_OPERATIONS, Chain
 from .streaming import KIND_OPERATIONS
 
@@ -151,24 +151,22 @@ def resolve_chain(runtime: str, kubernetes_version: tuple[int, int]) -> tuple[Ch
 
 def _raw_chain(source: str, seen: tuple = ()) -> dict:
     path = Path(source) if source.endswith((".yaml", ".yml")) else CHAIN_DIR / f"{source}.yaml"
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(
-            f"unknown runtime {source!r}; allowed: {', '.join(known_chains())} "
-            "or a chain file (.yaml)"
+            f"unknown runtime {named(source)}; allowed: {', '.join(known_chains())} "
+            "or a chain file (.yaml)" + (" (no such file)" if is_chain_file(source) else "")
         )
     data = _read_yaml(str(path), path.stat().st_mtime_ns)
     if not isinstance(data, dict):
-        raise ConfigError(f"chain file {str(path)!r} must hold a mapping")
+        raise ConfigError(f"chain file {named(str(path))} must hold a mapping of chain keys (name:, "
+                          f"processes:, operations:...), not {type(data).__name__}")
     return _resolve(data, source, seen)  # _resolve works on a copy
 
 
 @lru_cache(maxsize=64)
 def _read_yaml(path: str, _mtime_ns: int):
     """A chain file's YAML, parsed once per version of the file (callers must not modify it)."""
-    try:
-        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ConfigError(f"chain file {path!r} could not be parsed: {e}".replace("\n", " ")) from None
+    return load_document(path, "chain file")
 
 
 def _resolve(data: dict, source: str, seen: tuple = ()) -> dict:

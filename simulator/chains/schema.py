@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import Field, model_validator
 
-from ..schema import Dist, StrictModel, parse_kubernetes_version
+from ..schema import Dist, Ms, StrictModel, parse_kubernetes_version
 from .streaming import STREAM_OPERATIONS, StreamingSpec
 from .logs import LogsSpec
 
@@ -87,7 +87,7 @@ class PerItem(StrictModel):
     lower directory per layer)."""
 
     items: Items
-    ms: Annotated[float, Field(ge=0)]
+    ms: Ms
 
 
 class FailureSpec(StrictModel):

@@ -33,7 +33,7 @@ from typing import Annotated, Generic, Literal, Optional, TypeVar
 
 from pydantic import Field
 
-from ..schema import NonNeg, Pos, StrictModel
+from ..schema import NonNeg, PosSeconds, StrictModel
 
 __all__ = ["STREAM_KINDS", "STREAM_OPERATIONS", "KIND_OPERATIONS", "StreamKind", "ListenSpec",
            "StreamServerSpec", "DataHop", "StreamKindSpec", "LogsFollowSpec", "StreamingSpec"]
@@ -94,7 +94,7 @@ class StreamServerSpec(ListenSpec):
     localhostSetting: str = ""
     # request_cache.go: MaxInFlight = 1000 tokens not yet used, CacheTTL = 1 minute
     maxInFlight: Annotated[int, Field(ge=1)] = 1000
-    tokenTTLSeconds: Pos = 60.0
+    tokenTTLSeconds: PosSeconds = 60.0
 
     def effective(self, redirect: bool, listen: Optional[str] = None, tls: Optional[bool] = None) -> ListenSpec:
         """Where it listens for a kubelet that redirects (or proxies), with a scenario's

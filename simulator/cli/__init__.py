@@ -61,8 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"kubesim: error: {e}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, PermissionError, IsADirectoryError) as e:
-        print(f"kubesim: error: cannot write or read {e.filename!r}: {e.strerror}", file=sys.stderr)
+    except OSError as e:  # a folder or file the tool cannot create, read or write
+        where = f" {e.filename!r}" if e.filename else ""
+        print(f"kubesim: error: cannot write or read{where}: {e.strerror or e}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         return 0

@@ -6,11 +6,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from pathlib import Path
 from typing import NoReturn
 
-from ..config import ConfigError, Scenario, load_scenario
+from ..config import ConfigError, Scenario, load_scenario, parse_override
+from ..errors import named
 
-__all__ = ["Parser", "add_common_options", "build_scenario", "parse_runtimes", "positive"]
+__all__ = ["Parser", "add_common_options", "build_scenario", "parse_runtimes", "positive", "seed_arg", "MAX_SEED",
+           "out_path"]
+
+# Seeds are stored in results tables as 64-bit integers (Parquet int64).
+MAX_SEED = 2**63 - 1
+
+
+def seed_arg(text: str) -> int:
+    """``--seed``'s type: a whole number from 0 to ``MAX_SEED`` (numpy's SeedSequence refuses
+    negative seeds)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number; give a seed from 0 "
+                                          f"to {MAX_SEED}") from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r}: a seed must be a whole number from 0 to {MAX_SEED}")
+    return value
 
 
 class Parser(argparse.ArgumentParser):
@@ -25,11 +45,17 @@ def parse_runtimes(text: str | None) -> list[str] | None:
     from ..chains import known_chains
 
     names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise ConfigError(f"--runtimes {named(text)} names no runtime; give a comma-separated list, "
+                          "e.g. --runtimes dockershim,containerd")
     allowed = known_chains()
     for n in names:
         if n not in allowed and n != "pools" and not n.endswith((".yaml", ".yml")):
-            raise ConfigError(f"unknown runtime {n!r}; allowed: {', '.join(allowed)} "
+            raise ConfigError(f"--runtimes: unknown runtime {named(n)}; allowed: {', '.join(allowed)} "
                               "or a chain file (.yaml)")
+        if names.count(n) > 1:
+            raise ConfigError(f"--runtimes {named(text)}: {named(n)} is listed more than once; each runtime "
+                              "may appear once (a repeated runtime would run, and count, its pods twice)")
     return names
 
 
@@ -37,20 +63,54 @@ def build_scenario(args: argparse.Namespace, source: str) -> Scenario:
     """The validated scenario: ``source`` (preset name or file) with ``--set``, ``--pods`` and
     ``--runtimes`` applied, in that order."""
     overrides = list(args.set or [])
+    flags = {parse_override(o)[0]: f"--set {o}" for o in overrides}
     if getattr(args, "pods", None) is not None:
         if args.pods < 1:
             raise ConfigError(f"--pods = {args.pods}: must be a whole number of at least 1")
         overrides.append(f"workload.pods={args.pods}")
+        flags["workload.pods"] = f"--pods {args.pods}"
     runtimes = parse_runtimes(getattr(args, "runtimes", None))
     if runtimes:
         overrides.append(f"runtimes={json.dumps(runtimes)}")
-    return load_scenario(source, overrides)
+        flags["runtimes"] = f"--runtimes {args.runtimes}"
+    return load_scenario(source, overrides, flags=flags)
+
+
+def out_path(text: str, kind: str = "folder", flag: str = "--out") -> Path:
+    """``--out`` checked before anything runs: a usable path of a folder (``kind="folder"``) or
+    a file, not an existing file where a folder is wanted (nor the reverse), under no file."""
+    if not text or "\x00" in text:
+        raise ConfigError(f"{flag} {named(text)}: give the path of a {kind}")
+    p = Path(text)
+    if len(os.fsencode(text)) > 4000 or any(len(os.fsencode(part)) > 255 for part in p.parts):
+        raise ConfigError(f"{flag} {named(text)}: the path is too long (at most 255 bytes a name, 4000 in all)")
+    if kind == "folder" and p.exists() and not p.is_dir():
+        raise ConfigError(f"{flag} {named(text)} is an existing file; give a folder (it is created if needed)")
+    if kind == "file" and p.is_dir():
+        raise ConfigError(f"{flag} {named(text)} is a folder; give the path of the file to write")
+    for parent in p.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"{flag} {named(text)}: {named(str(parent))} is a file, not a folder")
+            break
+    return p
+
+
+# The largest counts accepted. ASSUMPTION: more than 4 local processes per core only add start-up
+# and memory (each holds a model and its results); 100,000 replications of even the smallest
+# scenario take days, so a larger number is a typo.
+MAX_COUNTS = {"workers": 4 * (os.cpu_count() or 1), "replications": 100_000}
 
 
 def positive(name: str, value: int) -> int:
-    """``value`` of option ``--name``, refused unless it is at least 1."""
+    """``value`` of option ``--name``, refused unless it is at least 1 (and at most
+    ``MAX_COUNTS[name]``)."""
     if value < 1:
         raise ConfigError(f"--{name} = {value}: must be a whole number of at least 1")
+    top = MAX_COUNTS.get(name)
+    if top is not None and value > top:
+        raise ConfigError(f"--{name} = {value}: must be at most {top}"
+                          + (f" (4 per core of this machine's {os.cpu_count() or 1})" if name == "workers" else ""))
     return value
 
 
@@ -59,6 +119,6 @@ def add_common_options(sp: argparse.ArgumentParser, preset: bool = True) -> None
     if preset:
         sp.add_argument("--preset", default="default",
                         help="preset name or scenario file (default: %(default)s)")
-    sp.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
+    sp.add_argument("--seed", type=seed_arg, default=1, help="random seed, 0 or more (default: %(default)s)")
     sp.add_argument("--set", action="append", metavar="KEY=VALUE",
                     help="override a scenario value by dotted path, e.g. kubelet.kubeAPIQPS=60")

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..config import ConfigError
-from ._common import parse_runtimes
+from ._common import out_path, parse_runtimes, seed_arg
 
 __all__ = ["cmd_calibrate", "register"]
 
@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--runtime", help="the chain to start from (default: from the scrape: Docker metrics "
                                      "-> dockershim of the scrape's Kubernetes release)")
     c.add_argument("--out", help="the overlay to write (default: out/calibrated-<runtime>.yaml)")
-    c.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
+    c.add_argument("--seed", type=seed_arg, default=1, help="random seed (default: %(default)s)")
     c.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="change the fit scenario (the node the scrape describes), e.g. node.cpuCores=2")
     c.set_defaults(func=cmd_calibrate)
@@ -39,6 +39,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.out and not args.out.endswith((".yaml", ".yml")):
         raise ConfigError(f"--out {args.out!r}: the overlay is a chain file and must end in .yaml, "
                           "so that it can be passed as a runtime")
+    if args.out is not None:
+        out_path(args.out, "file")
     cal = calibrate(args.metrics, runtime=runtime[0] if runtime else None, seed=args.seed,
                     overrides=args.set)
     out = Path(args.out) if args.out else Path("out") / f"calibrated-{Path(cal.base).stem}.yaml"

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..config import RUNTIMES
-from ._common import add_common_options, build_scenario, positive
+from ._common import add_common_options, build_scenario, out_path, positive
 
 __all__ = ["cmd_compare", "register"]
 
@@ -29,6 +29,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from ..experiments.runner import compare
     from ..presentation.tables import comparison_table
 
+    if args.out is not None:
+        out_path(args.out)
     scenario = build_scenario(args, args.preset)
     comp = compare(scenario, replications=positive("replications", args.replications),
                    seed=args.seed, workers=positive("workers", args.workers))

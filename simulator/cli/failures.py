@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..config import ConfigError
-from ._common import add_common_options, build_scenario, parse_runtimes, positive
+from ._common import add_common_options, build_scenario, out_path, parse_runtimes, positive
 
 __all__ = ["cmd_failures", "register"]
 
@@ -28,6 +28,7 @@ def cmd_failures(args: argparse.Namespace) -> int:
     from ..experiments.failures import DEFAULT_LOADS, failure_ramp
     from ..presentation.outputs import write_failures
 
+    out_path(args.out)
     scenario = build_scenario(args, args.preset)
     runtimes = parse_runtimes(args.runtimes) or [r for r in scenario.runtimes if r != "pools"]
     loads: tuple[float, ...] = DEFAULT_LOADS

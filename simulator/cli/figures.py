@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import add_common_options
+from ._common import add_common_options, out_path
 
 __all__ = ["cmd_figures", "register"]
 
@@ -22,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def cmd_figures(args: argparse.Namespace) -> int:
     from ..presentation.outputs import write_figures
 
+    out_path(args.out)
     written = write_figures(Path(args.out), preset=args.preset, seed=args.seed, theme=args.theme,
                             pptx=Path(args.pptx) if args.pptx else None)
     for p in written:

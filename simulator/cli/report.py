@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import add_common_options, build_scenario, positive
+from ._common import add_common_options, build_scenario, out_path, positive
 
 __all__ = ["cmd_report", "register"]
 
@@ -26,6 +26,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from ..presentation.outputs import atomic_write
     from ..presentation.report import render_report
 
+    out_path(args.out, "file")
     scenario = build_scenario(args, args.preset)
     comp = compare(scenario, replications=positive("replications", args.replications), seed=args.seed,
                    workers=positive("workers", args.workers))

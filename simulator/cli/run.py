@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import build_scenario, positive
+from ._common import build_scenario, out_path, positive, seed_arg
 
 __all__ = ["cmd_run", "register"]
 
@@ -13,7 +13,7 @@ __all__ = ["cmd_run", "register"]
 def register(subparsers: argparse._SubParsersAction) -> None:
     r = subparsers.add_parser("run", help="run one scenario (preset or file) and write its outputs")
     r.add_argument("scenario", help="preset name or scenario file (.yaml/.toml/.json)")
-    r.add_argument("--seed", type=int, default=1)
+    r.add_argument("--seed", type=seed_arg, default=1)
     r.add_argument("--set", action="append", metavar="KEY=VALUE")
     r.add_argument("--replications", type=int, default=1)
     r.add_argument("--out", help="output folder (default: out/<scenario name>)")
@@ -25,6 +25,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from ..presentation.outputs import write_outputs
     from ..presentation.tables import comparison_table
 
+    if args.out is not None:
+        out_path(args.out)
     scenario = build_scenario(args, args.scenario)
     comp = compare(scenario, replications=positive("replications", args.replications), seed=args.seed)
     out = Path(args.out or f"out/{scenario.name}")

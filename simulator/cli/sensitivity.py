@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._common import add_common_options, build_scenario, parse_runtimes, positive
+from ._common import add_common_options, build_scenario, out_path, parse_runtimes, positive
 
 __all__ = ["DEFAULT_TRAJECTORIES", "cmd_sensitivity", "format_table", "register"]
 
@@ -105,6 +105,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from ..presentation.figures.tornado import tornado
     from ..presentation.outputs import atomic_write
 
+    out_path(args.out)
     low, high = parse_range(args.range)
     trajectories, workers = positive("trajectories", args.trajectories), positive("workers", args.workers)
     top = positive("top", args.top)

@@ -21,7 +21,7 @@ the same command again resumes the sweep.
 from __future__ import annotations
 
 import argparse
-import json
+import copy
 import math
 from pathlib import Path
 from typing import Any
@@ -34,9 +34,12 @@ from ..experiments.sweep import (
     load_sweep_file,
     parse_grid,
     run_sweep,
+    split_values,
     sweep_spec,
 )
-from ._common import positive
+from ..errors import named
+from ..safe_load import YamlSyntaxError, load_document, parse_yaml
+from ._common import positive, seed_arg
 
 __all__ = ["cmd_sweep", "register", "spec_from_args", "summary_table"]
 
@@ -68,7 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="fix a scenario value for every run, e.g. workload.pods=20")
     s.add_argument("--runtimes", help="comma-separated chains (default: the scenario's runtimes)")
     s.add_argument("--replications", type=int, help="replications per grid point and runtime (default: 1)")
-    s.add_argument("--seed", type=int, help="random seed (default: 1)")
+    s.add_argument("--seed", type=seed_arg, help="random seed (default: 1)")
     s.add_argument("--workers", type=int,
                    help="local worker processes, or the local Dask cluster's workers (default: 1)")
     dask = s.add_mutually_exclusive_group()
@@ -85,8 +88,17 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     """The validated sweep spec from the sweep file (if any) and the command-line flags."""
     data: dict[str, Any] = {}
     if args.sweep_file:
-        data = json.loads(load_sweep_file(args.sweep_file).model_dump_json())
+        # the input boundary (size, binary, UTF-8, aliases, repeated keys) before the sweep reads it
+        load_document(args.sweep_file, "sweep file")
+        data = copy.deepcopy(load_sweep_file(args.sweep_file).model_dump())  # .inf stays .inf
     if args.grid:
+        for text in args.grid:  # the input boundary for each value (aliases, repeated keys)
+            key, _, raw = text.partition("=")
+            for piece in split_values(raw) if raw else []:
+                try:
+                    parse_yaml(piece, f"--grid {named(key.strip())} value {named(piece, 60)}")
+                except YamlSyntaxError:
+                    pass  # parse_grid says so, with its own words
         data["grid"] = {**data.get("grid", {}), **parse_grid(args.grid)}
     elif "grid" not in data:
         raise ConfigError("a sweep needs a grid: give --grid KEY=V1,V2,... (e.g. --grid "

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..config import ConfigError
-from ._common import add_common_options, build_scenario, parse_runtimes
+from ._common import add_common_options, build_scenario, out_path, parse_runtimes
 
 __all__ = ["cmd_trace", "register"]
 
@@ -24,6 +24,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from ..experiments.runner import compare
     from ..presentation.outputs import write_trace
 
+    out_path(args.out)
     runtime = parse_runtimes(args.runtime)
     if not runtime or len(runtime) != 1:
         raise ConfigError("--runtime takes exactly one runtime, e.g. --runtime containerd")

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
-from ._common import positive
+from ._common import out_path, positive, seed_arg
 
 __all__ = ["cmd_validate", "register"]
 
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v = subparsers.add_parser("validate", help="predictions against published experiments (exit 1 on a miss)")
     v.add_argument("--case", help="run these cases only (comma-separated names)")
     v.add_argument("--all", action="store_true", help="also the slow cases (150,000-pod clusters)")
-    v.add_argument("--seed", type=int, default=1, help="first seed of the replications (default: %(default)s)")
+    v.add_argument("--seed", type=seed_arg, default=1, help="first seed of the replications (default: %(default)s)")
     v.add_argument("--replications", type=int, help="replications per case (default: each case's own)")
     v.add_argument("--out", default="out/validate", help="output folder (default: %(default)s)")
     v.add_argument("--list", action="store_true", help="list the cases and exit")
@@ -37,6 +37,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ..presentation.outputs import atomic_write, save_validation_figure
     from ..presentation.tables import validation_table
 
+    out_path(args.out)
     if args.cases_dir:
         folder = Path(args.cases_dir)
         if not folder.is_dir():

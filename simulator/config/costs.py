@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ..schema import NonNeg, StrictModel
+from ..schema import Ms, StrictModel
 
 __all__ = ["KubeletCosts", "assumption"]
 
@@ -23,30 +23,30 @@ def assumption(default: float, why: str) -> float:
 class KubeletCosts(StrictModel):
     """Kubelet CPU per action, in milliseconds of one core."""
 
-    admitMs: NonNeg = assumption(0.2, "admission handlers for one pod: sub-millisecond Go work")
-    syncMs: NonNeg = assumption(0.5, "one syncPod's status generation and computePodActions: sub-millisecond Go work")
-    podSetupMs: NonNeg = assumption(
+    admitMs: Ms = assumption(0.2, "admission handlers for one pod: sub-millisecond Go work")
+    syncMs: Ms = assumption(0.5, "one syncPod's status generation and computePodActions: sub-millisecond Go work")
+    podSetupMs: Ms = assumption(
         4.0, "the pod's QoS cgroup (pcm.EnsureExists) and data dirs on its first sync: a few ms of "
         "cgroupfs writes and mkdirs, half CPU, half waiting")
-    relistBaseMs: NonNeg = assumption(0.1, "PLEG computing events from the two lists: fixed part")
-    relistPerContainerMs: NonNeg = assumption(0.005, "PLEG per listed container (map lookups, state compare)")
-    cadvisorPerContainerMs: NonNeg = assumption(
+    relistBaseMs: Ms = assumption(0.1, "PLEG computing events from the two lists: fixed part")
+    relistPerContainerMs: Ms = assumption(0.005, "PLEG per listed container (map lookups, state compare)")
+    cadvisorPerContainerMs: Ms = assumption(
         1.0, "cAdvisor's 10 s housekeeping per container: a dozen cgroupfs reads and parses")
-    cleanupPerPodMs: NonNeg = assumption(
+    cleanupPerPodMs: Ms = assumption(
         0.02, "HandlePodCleanups per pod every 2 s: desired vs running pods, orphaned volumes, cgroups, probes")
-    statusBatchPerPodMs: NonNeg = assumption(
+    statusBatchPerPodMs: Ms = assumption(
         0.02, "the status manager's 10 s syncBatch per pod: needsUpdate and needsReconcile (map lookups, "
         "a semantic DeepEqual)")
-    volumeLoopPerPodMs: NonNeg = assumption(
+    volumeLoopPerPodMs: Ms = assumption(
         0.003, "each 100 ms pass of the volume populator and of the reconciler, per pod: map walks and "
         "volume-spec compares for a pod with one or two volumes")
-    nodeStatusMs: NonNeg = assumption(
+    nodeStatusMs: Ms = assumption(
         2.0, "one node-status pass every 10 s: every setter (machine info, sorted image list, volumes, "
         "conditions) and the patch")
-    summaryBaseMs: NonNeg = assumption(1.0, "one stats summary (eviction manager, 10 s): fixed part")
-    summaryPerContainerMs: NonNeg = assumption(
+    summaryBaseMs: Ms = assumption(1.0, "one stats summary (eviction manager, 10 s): fixed part")
+    summaryPerContainerMs: Ms = assumption(
         0.05, "one stats summary per container: copying and aggregating its stats, eviction signals")
-    forkExecMs: NonNeg = assumption(
+    forkExecMs: Ms = assumption(
         2.0, "a fork + exec of a small coreutils binary (kernel fork/exec, dynamic loading); 1.20-1.21 "
         "ran du and find per pod per summary")
-    etcHostsWalkMs: NonNeg = assumption(0.02, "the in-process walk of one small etc-hosts directory")
+    etcHostsWalkMs: Ms = assumption(0.02, "the in-process walk of one small etc-hosts directory")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import Field, model_validator
 
-from ..schema import NonNeg, Pos, StrictModel
+from ..schema import MIN_RATE, NonNeg, PosSeconds, Seconds, StrictModel
 from .costs import assumption
 
 __all__ = [
@@ -26,11 +26,12 @@ __all__ = [
 class _When(StrictModel):
     """When a time-triggered fault strikes: at given times, periodically, or at a Poisson rate."""
 
-    at: list[NonNeg] = Field(default_factory=list)
-    every: Pos | None = None
-    start: NonNeg = 0.0
-    ratePerHour: Pos | None = None
-    until: Pos | None = None
+    at: list[Seconds] = Field(default_factory=list)
+    every: PosSeconds | None = None
+    start: Seconds = 0.0
+    # at least one per 30 days (schema.MIN_RATE): a slower fault never strikes within a run
+    ratePerHour: Annotated[float, Field(ge=3600 * MIN_RATE)] | None = None
+    until: PosSeconds | None = None
     # node names or pool names the fault applies to; "all" = every node
     nodes: list[str] | Literal["all"] = "all"
 
@@ -57,7 +58,7 @@ class DaemonRestartFault(_When):
 
     kind: Literal["daemonRestart"]
     daemon: Literal["runtime", "dockerd", "containerd", "crio"] = "runtime"
-    downSeconds: NonNeg = assumption(
+    downSeconds: Seconds = assumption(
         10.0, "10 s from stop to serving again (systemd restart + daemon init); no published "
         "restart-time measurement in calibration.md")
     liveRestore: bool = False
@@ -90,7 +91,7 @@ class SlowStepFault(_Probabilistic):
     template: str | None = None
     # only while working on this container (by name); the sandbox's steps never match then
     container: str | None = None
-    extraSeconds: Pos
+    extraSeconds: PosSeconds
 
 
 class RegistryFault(_Probabilistic):
@@ -136,7 +137,7 @@ class StopErrorFault(StrictModel):
     reason: str | None = None
     # from this time on the cause is gone (the CNI daemon back, the shim killed): the next
     # retry of each stuck pod succeeds; None: never
-    until: Pos | None = None
+    until: PosSeconds | None = None
     # notFound only: does the kubelet treat a CRI NotFound as success (PR #107670)? None: as
     # its release does (config/versions.py 'criNotFoundIsSuccess'); and does the runtime answer
     # with the NotFound code? None: as the chain does (containerd and CRI-O yes; dockershim and
@@ -166,18 +167,18 @@ class NodeRebootFault(_When):
 
     kind: Literal["nodeReboot"]
     clean: bool = True
-    bootSeconds: NonNeg = assumption(
+    bootSeconds: Seconds = assumption(
         40.0, "from the reboot to systemd starting the runtime and the kubelet on a cloud VM: the "
         "hypervisor's reset and firmware (~10-20 s), kernel and initramfs (~5 s), systemd to "
         "multi-user (~10-15 s); no published figure for Kubernetes nodes")
-    kubeletStartSeconds: NonNeg = assumption(
+    kubeletStartSeconds: Seconds = assumption(
         2.0, "the kubelet's own start (flags and config, certificates, cAdvisor and the container "
         "manager) before its syncLoop runs, in parallel with the runtime's start")
     # None: the chain's start time (model/node/reboot.py RUNTIME_START, each an ASSUMPTION)
-    runtimeStartSeconds: NonNeg | None = None
+    runtimeStartSeconds: Seconds | None = None
     # remediation of images left corrupted: removed (crictl rmi, with the containers that hold
     # their snapshots) this long after the reboot, so the kubelet pulls them again; None: never
-    removeImageAfterSeconds: NonNeg | None = None
+    removeImageAfterSeconds: Seconds | None = None
     # how a container on a corrupted image fails: at StartContainer (its binary reads as zero
     # bytes: "exec format error", the container exits with StartError) or right after starting
     # (a zero-byte library: the process exits at once)

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
 from pydantic import ValidationError
 
 from ..chains import ALL_OPERATIONS, iter_steps, known_chains, resolve_chain
-from ..errors import ConfigError, format_validation_error
+from ..errors import ConfigError, format_validation_error, named, shown
 from ..presets import preset_data
+from ..safe_load import YamlSyntaxError, load_document, parse_yaml
 from ..schema import parse_kubernetes_version
 from .scenario import Scenario
 from .streams import check_streams_against_chain
@@ -73,9 +74,9 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not key or not re.fullmatch(r"[A-Za-z0-9_.\-]+", key):
         raise ConfigError(f"override {text!r}: '{key}' is not a dotted key path")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+        value = parse_yaml(raw, f"override {named(text)}") if raw.strip() else ""
+    except YamlSyntaxError:
+        value = raw  # not YAML: the text itself (a name with a colon, say)
     return key, value
 
 
@@ -89,46 +90,51 @@ def apply_overrides(data: dict, overrides: list[str] | dict[str, Any] | None) ->
     return data
 
 
-def scenario_from_dict(data: dict, where: str = "scenario") -> Scenario:
+def scenario_from_dict(data: dict, where: str = "scenario", flags: dict[str, str] | None = None) -> Scenario:
+    """The validated scenario of ``data``; ``flags`` (dotted key -> the command-line flag that set
+    it, e.g. ``--set kubelet.kubeAPIQPS=0``) are named in the error of a field they set."""
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of keys to values, got {type(data).__name__}")
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(format_validation_error(e, where)) from None
+        raise ConfigError(format_validation_error(e, where, flags)) from None
     return check_against_chains(scenario, where)
 
 
 def read_scenario_file(path: str | Path) -> dict:
+    """A scenario file's mapping, read through the input boundary (``simulator.safe_load``).
+    A relative ``workload.traceFile`` is made relative to the file's folder, as a user who keeps
+    a scenario and its trace side by side expects (not to the current directory)."""
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"scenario file {str(p)!r} does not exist")
-    text = p.read_text(encoding="utf-8")
-    try:
-        if p.suffix == ".toml":
-            import tomllib
-
-            data = tomllib.loads(text)
-        elif p.suffix == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
-    except Exception as e:  # noqa: BLE001 - any parse error becomes one readable paragraph
-        raise ConfigError(f"scenario file {str(p)!r} could not be parsed: {e}".replace("\n", " ")) from None
+    data = load_document(p, "scenario file")
     if not isinstance(data, dict):
-        raise ConfigError(f"scenario file {str(p)!r} must hold a mapping at the top level")
+        raise ConfigError(f"scenario file {named(str(p))} must hold a mapping of scenario keys at the "
+                          f"top level (name:, workload:...), not {_kind(data)}")
+    workload = data.get("workload")
+    if isinstance(workload, dict):
+        trace = workload.get("traceFile")
+        if isinstance(trace, str) and trace and not os.path.isabs(trace):
+            workload["traceFile"] = os.path.normpath(os.path.join(os.path.dirname(str(p)), trace))
     return data
 
 
-def load_scenario(source: str | Path | dict, overrides: list[str] | dict | None = None) -> Scenario:
-    """A scenario from a preset name, a YAML/TOML/JSON file or a dict, with dotted overrides."""
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", type(None): "nothing (the file is empty)"}.get(
+        type(value), f"a {type(value).__name__}")
+
+
+def load_scenario(source: str | Path | dict, overrides: list[str] | dict | None = None,
+                  flags: dict[str, str] | None = None) -> Scenario:
+    """A scenario from a preset name, a YAML/TOML/JSON file or a dict, with dotted overrides
+    (``flags``: see ``scenario_from_dict``)."""
     if isinstance(source, dict):
         data, where = source, "scenario"
     elif isinstance(source, (str, Path)) and Path(source).suffix in (".yaml", ".yml", ".toml", ".json"):
         data, where = read_scenario_file(source), f"scenario {Path(source).name}"
     else:
         data, where = preset_data(str(source)), f"preset {source}"
-    return scenario_from_dict(apply_overrides(data, overrides), where)
+    return scenario_from_dict(apply_overrides(data, overrides), where, flags)
 
 
 def _is_chain_file(name: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from ..schema import Pos, StrictModel
+from ..schema import PosSeconds, Rate, StrictModel
 
 __all__ = ["ContainerLogs", "DockerLogOpts", "KubectlLogs", "LogAgent", "LoggingConfig",
            "docker_size_bytes", "quantity_bytes", "logging_problems"]
@@ -51,7 +51,9 @@ def quantity_bytes(text: str) -> int:
 class ContainerLogs(StrictModel):
     """What one container writes to stdout, as a steady stream."""
 
-    linesPerSecond: Pos
+    # ASSUMPTION: at most 1,000,000 lines/s: Docker's json-file copier and containerd's CRI
+    # logger write a few 100,000 short lines/s per container at best
+    linesPerSecond: Annotated[Rate, Field(le=1_000_000)]
     # lines longer than 16 KiB are split into partial lines by Docker's copier (copier.go
     # bufSize) and containerd (max_container_log_line_size 16384): not modelled, so refused
     bytesPerLine: int = Field(
@@ -90,7 +92,7 @@ class KubectlLogs(StrictModel):
     # one ``kubectl logs -f`` per chatty container, from its start to its end
     follow: bool = False
     # a ``kubectl logs`` (the whole file being written) per chatty container every N s
-    everySeconds: Pos | None = None
+    everySeconds: PosSeconds | None = None
 
 
 class LogAgent(StrictModel):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ..schema import OPT_IN, Dist, LognormalDist, NonNeg, Pos, StrictModel
+from ..schema import OPT_IN, Dist, LognormalDist, Ms, NonNeg, Pos, PosSeconds, QpsOrUnlimited, Seconds, StrictModel
 from .costs import assumption
 
 __all__ = ["NodeConfig", "CniConfig", "ApiServerConfig", "SchedulerConfig"]
@@ -20,7 +20,8 @@ class NodeConfig(StrictModel):
     name: str = "node-1"
     # DESIGN.md default modern node; n1-standard-1 (1 vCPU) in the density preset.
     cpuCores: Annotated[float, Field(gt=0, le=1024)] = 4
-    memoryGiB: Annotated[float, Field(gt=0)] = 16
+    # ASSUMPTION: at most 64 TiB, beyond the largest cloud VMs (24-32 TiB)
+    memoryGiB: Annotated[float, Field(gt=0, le=65536)] = 16
     registryBandwidthMBps: Pos = assumption(
         100.0, "a 1 Gbit/s cloud NIC shared by all pulls (~118 MB/s of payload); no published "
         "per-node registry bandwidth for these experiments exists")
@@ -33,7 +34,7 @@ class NodeConfig(StrictModel):
         "concurrent unpacks")
     # Round trip to the image registry, paid per registry request of a pull (token, manifest,
     # config, one or two per layer; chain ``imagePull``).
-    registryRttMs: NonNeg = assumption(
+    registryRttMs: Ms = assumption(
         20.0, "20 ms per registry request, a registry in another region or a CDN edge (same-zone "
         "registries are ~1-5 ms, Docker Hub from a cloud VM tens of ms); no published per-request "
         "figure for these experiments")
@@ -49,7 +50,7 @@ class NodeConfig(StrictModel):
     # Linux vm.dirty_expire_centisecs = 3000 (dirty data older than 30 s is written back) plus
     # one vm.dirty_writeback_centisecs = 500 wake-up of the flusher threads (kernel
     # Documentation/admin-guide/sysctl/vm.rst defaults).
-    layerWritebackSeconds: NonNeg = Field(default=35.0, json_schema_extra=OPT_IN)
+    layerWritebackSeconds: Seconds = Field(default=35.0, json_schema_extra=OPT_IN)
 
 
 class CniConfig(StrictModel):
@@ -98,7 +99,7 @@ class ApiServerConfig(StrictModel):
         default_factory=lambda: LognormalDist(medianMs=4, p90Ms=12),
         description="ASSUMPTION: median 4 ms of network + etcd time for a GET or PATCH of a pod "
         "on a healthy control plane (plus the CPU below: ~5 ms in all)")
-    requestCpuMs: NonNeg = assumption(
+    requestCpuMs: Ms = assumption(
         1.0, "1 ms of apiserver CPU per pod-sized request (decode, admission, encode, etcd "
         "client); a 4-core control plane then serves ~4000 such requests/s before queueing")
     # kube-up sizes masters by node count: cluster/gce/util.sh get-master-size, 1-5 nodes ->
@@ -118,7 +119,7 @@ class ApiServerConfig(StrictModel):
     # watchers: the pod's kubelet (indexed by spec.nodeName) plus the unfiltered ones
     # (scheduler, controller-manager, a test's observer).
     unfilteredWatchers: Annotated[int, Field(ge=0)] = 3
-    dispatchPerWatcherMs: NonNeg = assumption(
+    dispatchPerWatcherMs: Ms = assumption(
         0.05, "50 us for the watch cache to dispatch one pod event to one watcher")
 
 
@@ -133,9 +134,9 @@ class SchedulerConfig(StrictModel):
         "score), a few ms")
     # kube-scheduler clientConnection qps/burst 50/100 (k8s pkg/scheduler/apis/config/v1beta2/
     # defaults.go SetDefaults_KubeSchedulerConfiguration).
-    clientQPS: NonNeg = 50
+    clientQPS: QpsOrUnlimited = 50  # 0: no limit
     clientBurst: Annotated[int, Field(ge=0)] = 100
     # Unschedulable pods retry with podInitialBackoffSeconds 1 doubling to
     # podMaxBackoffSeconds 10 (KubeSchedulerConfiguration defaults).
-    initialBackoffSeconds: Pos = 1.0
-    maxBackoffSeconds: Pos = 10.0
+    initialBackoffSeconds: PosSeconds = 1.0
+    maxBackoffSeconds: PosSeconds = 10.0

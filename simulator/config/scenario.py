@@ -17,7 +17,16 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..errors import format_validation_error
-from ..schema import OPT_IN, NonNeg, Pos, StrictModel, drop_unused_options, format_duration, parse_kubernetes_version
+from ..schema import (
+    Ms,
+    OPT_IN,
+    PosSeconds,
+    Seconds,
+    StrictModel,
+    drop_unused_options,
+    format_duration,
+    parse_kubernetes_version,
+)
 from .costs import KubeletCosts, assumption
 from .faults import Fault
 from .kubelet import KubeletConfig
@@ -33,16 +42,33 @@ __all__ = ["Scenario", "SimulationConfig", "NodePool", "MigrationConfig", "DindC
 
 class SimulationConfig(StrictModel):
     # Simulated seconds after which pods not yet running are counted pending.
-    horizonSeconds: Pos = 900.0
+    horizonSeconds: PosSeconds = 900.0
     # After the last pod settles, keep simulating this long to measure steady-state CPU
     # (the node e2e resource tests measure over a window of running pods).
-    steadyStateSeconds: NonNeg = 60.0
-    # Period of the resources time series.
-    sampleSeconds: Pos = 1.0
+    steadyStateSeconds: Seconds = 60.0
+    # Period of the resources time series (issue 11: at least 1 ms; MAX_SAMPLES below).
+    sampleSeconds: Annotated[PosSeconds, Field(ge=0.001)] = 1.0
     # Record one span per hop visit (operations are always recorded).
     recordSpans: bool = True
     # Resource time series are sampled on at most this many nodes per pool (large clusters).
     probeNodesPerPool: Annotated[int, Field(ge=0)] = 2
+
+    @model_validator(mode="after")
+    def _samples(self) -> "SimulationConfig":
+        n = (self.horizonSeconds + self.steadyStateSeconds) / self.sampleSeconds
+        if n > MAX_SAMPLES:
+            raise ValueError(f"simulation.sampleSeconds = {self.sampleSeconds:g} over horizonSeconds + "
+                             f"steadyStateSeconds = {self.horizonSeconds + self.steadyStateSeconds:g} s "
+                             f"would take {n:,.0f} samples per node; the limit is {MAX_SAMPLES:,}: "
+                             f"raise sampleSeconds to at least "
+                             f"{(self.horizonSeconds + self.steadyStateSeconds) / MAX_SAMPLES:.3g}")
+        return self
+
+
+# ASSUMPTION: each sample is ~20-30 records per probed node (CPU, memory, queues per process);
+# 200,000 samples (55 h at 1 s) keep a run's time series to a few hundred MB. The presets take
+# at most a few thousand.
+MAX_SAMPLES = 200_000
 
 
 class NodePool(StrictModel):
@@ -74,12 +100,12 @@ class DindConfig(StrictModel):
     # dockerd's start-up inside the container before its socket answers: the entrypoint
     # generates TLS certificates (DOCKER_TLS_CERTDIR), then dockerd starts its own containerd
     # and restores its state.
-    daemonStartSeconds: NonNeg = assumption(
+    daemonStartSeconds: Seconds = assumption(
         3.0, "3 s from the docker:dind container starting to its socket answering: the "
         "entrypoint's TLS certificate generation (openssl, a 4096-bit key) plus dockerd and "
         "its containerd initialising on an empty /var/lib/docker; no published timing")
     # CPU the daemon's start-up burns (certificate generation, daemon init), in core-seconds
-    daemonStartCpuSeconds: NonNeg = assumption(
+    daemonStartCpuSeconds: Seconds = assumption(
         1.0, "about a third of the start-up is CPU-bound (key generation, Go init)")
 
 
@@ -89,8 +115,8 @@ class MigrationConfig(StrictModel):
 
     pools: list[str] = Field(min_length=1)
     toRuntime: str
-    startSeconds: NonNeg = 60.0
-    reinstallSeconds: NonNeg = assumption(300.0, "5 min to reinstall a node's runtime and rejoin "
+    startSeconds: Seconds = 60.0
+    reinstallSeconds: Seconds = assumption(300.0, "5 min to reinstall a node's runtime and rejoin "
                                           "(a new image or a package change, then a reboot)")
     # labels the reinstalled node gets (replacing the pool's)
     labels: dict[str, str] = Field(default_factory=dict)
@@ -102,7 +128,7 @@ class MigrationConfig(StrictModel):
     cniConfig: Literal["carried", "missing-config", "missing-binaries"] = "carried"
     # A careful plan waits for each reinstalled node to be Ready before draining the next and
     # stops the migration when one is not Ready within this many seconds; None = no such gate.
-    readyTimeoutSeconds: Pos | None = None
+    readyTimeoutSeconds: PosSeconds | None = None
     dind: DindConfig = Field(default_factory=DindConfig)
     # The log-collection DaemonSets (``logging.agents``) on the reinstalled nodes: ``unchanged``
     # (still tailing the path and parsing the format they were set up for, e.g. Docker's
@@ -118,7 +144,7 @@ class ClusterConfig(StrictModel):
     migration: MigrationConfig | None = None
     # kube-scheduler percentageOfNodesToScore adaptive default: 50 % - nodes/125 %, at least
     # 5 % (pkg/scheduler/schedule_one.go numFeasibleNodesToFind); scoring cost per node below.
-    scorePerNodeMs: NonNeg = assumption(0.02, "~20 us of filter + score work per node considered")
+    scorePerNodeMs: Ms = assumption(0.02, "~20 us of filter + score work per node considered")
 
     @model_validator(mode="after")
     def _unique(self) -> "ClusterConfig":
@@ -263,6 +289,10 @@ class Scenario(StrictModel):
         # (``simulator.config.loading.check_against_chains``)
         if not v:
             raise ValueError("at least one runtime is needed")
+        twice = sorted({r for r in v if v.count(r) > 1})
+        if twice:
+            raise ValueError(f"{', '.join(map(repr, twice))} is listed more than once; each runtime may "
+                             "appear once (a repeated runtime would run, and count, its pods twice)")
         return v
 
     def resolved(self) -> dict:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, Optional
 from pydantic import Field
 
 from ..errors import ConfigError
-from ..schema import NonNeg, Pos, StrictModel
+from ..schema import Ms, NonNeg, Rate, Seconds, StrictModel
 from .costs import assumption
 from .versions import profile
 
@@ -42,17 +42,17 @@ class StreamsConfig(StrictModel):
     """Streaming sessions (``kubectl exec`` and friends) against the scenario's pods."""
 
     kind: Literal["exec", "attach", "portForward", "logsFollow"] = "exec"
-    sessionsPerSecond: Pos
+    sessionsPerSecond: Rate
     # stop after this many sessions (None: until the run ends)
     sessions: Annotated[int, Field(ge=1)] | None = None
     # how long each stream stays open (the command runs, the forwarded connection lives)
-    durationSeconds: NonNeg = 1.0
+    durationSeconds: Seconds = 1.0
     # bytes through each stream, both directions together
     bytesPerSession: Annotated[int, Field(ge=0)] = 4096
     # only pods of this template are targets (None: any running pod)
     targetTemplate: Optional[str] = None
     # no session before this time (they also wait for a running target pod)
-    startSeconds: NonNeg = 0.0
+    startSeconds: Seconds = 0.0
     # the kubelet's --redirect-container-streaming (1.11-1.19); None: the release's default
     redirectContainerStreaming: Optional[bool] = None
     # the runtime's stream server settings; None: the chain's default for its era
@@ -60,16 +60,16 @@ class StreamsConfig(StrictModel):
     streamServerTLS: Optional[bool] = None
 
     # ---- the path outside the runtime (ASSUMPTION defaults)
-    apiserverToNodeRttMs: NonNeg = assumption(
+    apiserverToNodeRttMs: Ms = assumption(
         1.0, "a round trip between the control plane and a node of the same region (0.2-2 ms in one "
         "cloud zone or region); the client's own round trip to the apiserver is not part of set-up")
-    apiserverRequestCpuMs: NonNeg = assumption(
+    apiserverRequestCpuMs: Ms = assumption(
         1.0, "the apiserver's CPU for a pods/exec request before it dials the kubelet: authentication, "
         "authorization, admission, the pod and node lookups; as a pod-sized request (apiserver.requestCpuMs)")
-    tlsHandshakeCpuMs: NonNeg = assumption(
+    tlsHandshakeCpuMs: Ms = assumption(
         1.5, "one TLS 1.3 handshake with client certificates costs each side ~1-2 ms of CPU (an ECDHE "
         "key exchange, a signature and a certificate-chain verification)")
-    kubeletHandlerCpuMs: NonNeg = assumption(
+    kubeletHandlerCpuMs: Ms = assumption(
         0.3, "the kubelet server's work per streaming request before the CRI call: authentication of the "
         "client certificate, a cached authorization decision, the pod lookup")
     kubeletProxyCpuMsPerMB: NonNeg = assumption(

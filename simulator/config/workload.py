@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from ..schema import OPT_IN, NonNeg, Pos, StrictModel
+from ..schema import OPT_IN, NonNeg, PosSeconds, Qps, Rate, Seconds, StrictModel
 from .costs import assumption
 from .logging import ContainerLogs
 
@@ -16,7 +16,8 @@ __all__ = ["ImageSpec", "ContainerSpec", "PodSpec", "PodTemplate", "WorkloadConf
 class ImageSpec(StrictModel):
     """A container image: its compressed size, its layers and whether the node has it already."""
 
-    sizeMB: NonNeg
+    # ASSUMPTION: at most 1 TB; the largest images in use (ML frameworks with models) are tens of GB
+    sizeMB: Annotated[float, Field(ge=0, le=1_000_000)]
     layers: Annotated[int, Field(ge=1, le=128)] = 1
     prePulled: bool = False
 
@@ -26,14 +27,14 @@ class ContainerSpec(StrictModel):
     image: str
     # For init containers: how long the process runs before exiting 0. Regular containers keep
     # running (a pause/sleep process).
-    runSeconds: NonNeg = 0.0
+    runSeconds: Seconds = 0.0
     # A regular container that exits with an error this long after each start (restartPolicy
     # Always: the kubelet restarts it behind CrashLoopBackOff, facts §1.6); None = never.
-    crashAfterSeconds: NonNeg | None = None
+    crashAfterSeconds: Seconds | None = None
     # How many times it crashes before it stays up; None = every time.
     crashTimes: Annotated[int, Field(ge=1)] | None = None
     # Time the process takes to exit after SIGTERM.
-    terminationSeconds: NonNeg = assumption(0.5, "0.5 s from SIGTERM to exit for a well-behaved app")
+    terminationSeconds: Seconds = assumption(0.5, "0.5 s from SIGTERM to exit for a well-behaved app")
     # The container's resident memory, counted only for what a pod that never finishes
     # terminating keeps on its node (stopError faults); 0: not counted.
     memoryMB: NonNeg = Field(default=0.0, json_schema_extra=OPT_IN)
@@ -60,7 +61,7 @@ class PodSpec(StrictModel):
     # cluster's migration plan runs the pods another way (``cluster.migration.dind``).
     dockerSocket: bool = Field(default=False, json_schema_extra=OPT_IN)
     # v1.PodSpec default terminationGracePeriodSeconds: 30.
-    terminationGracePeriodSeconds: NonNeg = 30.0
+    terminationGracePeriodSeconds: Seconds = 30.0
 
     @model_validator(mode="after")
     def _unique_names(self) -> "PodSpec":
@@ -74,7 +75,8 @@ class PodSpec(StrictModel):
 class PodTemplate(StrictModel):
     name: str = "pod"
     # pods draw their template at random with these weights ...
-    weight: Pos = 1.0
+    # (at most 1e9, ASSUMPTION: so that the weights' sum stays finite and exact enough to draw from)
+    weight: Annotated[float, Field(gt=0, le=1e9)] = 1.0
     # ... unless every template gives an exact count: then the workload creates exactly that
     # many of each, interleaved in template order (deterministic scenarios)
     count: Annotated[int, Field(ge=0)] | None = None
@@ -97,12 +99,12 @@ class WorkloadConfig(StrictModel):
 
     kind: Literal["batch", "interval", "poisson", "deployment", "churn", "trace"] = "batch"
     pods: Annotated[int, Field(ge=1, le=1_000_000)] = 30
-    intervalSeconds: NonNeg = 0.0
-    ratePerSecond: Annotated[float, Field(gt=0)] | None = None
-    lifetimeSeconds: Annotated[float, Field(gt=0)] | None = None
+    intervalSeconds: Seconds = 0.0
+    ratePerSecond: Rate | None = None
+    lifetimeSeconds: PosSeconds | None = None
     # kube-controller-manager --kube-api-qps 20 / --kube-api-burst 30 (its defaults,
     # cmd/kube-controller-manager/app/options: KubeCloudSharedOptions ClientConnection).
-    controllerQPS: Pos = 20.0
+    controllerQPS: Qps = 20.0
     controllerBurst: Annotated[int, Field(ge=1)] = 30
     # Rolling update: replace this many existing pods; Deployment default maxSurge 25 %.
     rolloutFrom: Annotated[int, Field(ge=0)] = 0

@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 import pandas as pd
-import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from ..config import load_scenario
 from ..errors import ConfigError, format_validation_error
 from ..presets import preset_data
+from ..safe_load import load_document
 from ..schema import StrictModel
 from ..validation import CASE_DIR
 from .runner import compare
@@ -106,7 +106,7 @@ class Case(StrictModel):
 def load_cases(folder: Path = CASE_DIR) -> list[Case]:
     cases = []
     for path in sorted(folder.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_document(path, "validation case")
         try:
             case = Case.model_validate(data)
         except ValidationError as e:

@@ -10,15 +10,19 @@
 
 from __future__ import annotations
 
+import io
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Collection
 
 import numpy as np
 import pandas as pd
 import simpy
 
 from ..config import ConfigError, PodSpec, Scenario
+from ..errors import named, shown
+from ..safe_load import read_text
+from ..schema import MAX_SECONDS
 from .clock import call_later
 from .control.replicaset import ReplicaSetController
 from .state import PodState
@@ -26,7 +30,10 @@ from .state import PodState
 if TYPE_CHECKING:
     from .control.apiserver import ApiServer
 
-__all__ = ["Workload", "read_trace", "arrival_times"]
+__all__ = ["Workload", "read_trace", "arrival_times", "MAX_TRACE_ROWS"]
+
+# as workload.pods (config/workload.py)
+MAX_TRACE_ROWS = 1_000_000
 
 
 def arrival_times(w, rng: np.random.Generator) -> np.ndarray:
@@ -38,42 +45,68 @@ def arrival_times(w, rng: np.random.Generator) -> np.ndarray:
     return np.cumsum(gaps)
 
 
-def read_trace(path: str, templates: dict[str, PodSpec], base: Path | None = None) -> pd.DataFrame:
-    """Read and check a trace CSV before time zero."""
+def read_trace(path: str, templates: dict[str, PodSpec], base: Path | None = None,
+               images: Collection[str] | None = None) -> pd.DataFrame:
+    """Read and check a trace CSV before time zero (through the input boundary,
+    ``simulator.safe_load``): columns, times and lifetimes finite and within
+    ``MAX_SECONDS``, templates and images that the scenario has, at most ``MAX_TRACE_ROWS`` rows."""
     p = Path(path)
     if not p.is_absolute() and base is not None and not p.exists():
         p = base / p
-    if not p.is_file():
-        raise ConfigError(f"workload.traceFile {path!r} does not exist")
+    where = f"workload.traceFile {named(path)}"
+    text = read_text(p, "workload.traceFile", "csv")
     try:
-        df = pd.read_csv(p)
-    except Exception as e:  # noqa: BLE001
-        raise ConfigError(f"workload.traceFile {path!r} could not be read as CSV: {e}".replace("\n", " ")) from None
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)  # cells as written
+    except pd.errors.EmptyDataError:
+        raise ConfigError(f"{where} is empty; expected a header line time,template[,lifetime][,image] "
+                          "and one row per pod") from None
+    except Exception as e:  # noqa: BLE001 - any CSV error becomes one readable paragraph
+        raise ConfigError(f"{where} could not be read as CSV: {shown(str(e), 200, quote=False)}") from None
     missing = {"time", "template"} - set(df.columns)
     if missing:
-        raise ConfigError(f"workload.traceFile {path!r} lacks columns {sorted(missing)}; "
+        raise ConfigError(f"{where} lacks columns {sorted(missing)}; "
                           "required: time, template; optional: lifetime, image")
     extra = set(df.columns) - {"time", "template", "lifetime", "image"}
     if extra:
-        raise ConfigError(f"workload.traceFile {path!r} has unknown columns {sorted(extra)}; "
+        raise ConfigError(f"{where} has unknown columns {shown(sorted(map(str, extra)))}; "
                           "allowed: time, template, lifetime, image")
-    t = pd.to_numeric(df["time"], errors="coerce")
-    if t.isna().any() or (t < 0).any():
-        row = int(np.flatnonzero(t.isna() | (t < 0))[0])
-        raise ConfigError(f"workload.traceFile {path!r} row {row + 2}: time {df['time'].iloc[row]!r} "
-                          "must be a number of seconds >= 0")
-    unknown = sorted(set(df["template"]) - set(templates))
-    if unknown:
-        raise ConfigError(f"workload.traceFile {path!r}: unknown templates {unknown}; "
-                          f"known: {sorted(templates)}")
+    if len(df) > MAX_TRACE_ROWS:
+        raise ConfigError(f"{where} has {len(df):,} rows; the limit is {MAX_TRACE_ROWS:,} pods "
+                          "(as for workload.pods)")
+    if df.empty:
+        raise ConfigError(f"{where} has a header but no rows; give one row per pod")
+    df["time"] = _seconds_column(df, "time", where, positive=False)
+    for col in ("template", "image"):
+        if col in df:
+            known = templates if col == "template" else images
+            if known is None:
+                continue
+            values = df[col].astype(str).str.strip()
+            bad = ~values.isin(list(known)) & ((values != "") if col == "image" else True)
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0])
+                raise ConfigError(f"{where} row {row + 2}: {col} {shown(df[col].iloc[row])} is not "
+                                  f"{'a template of the workload' if col == 'template' else 'in images'}; "
+                                  f"known: {shown(sorted(known), 200)}")
+            df[col] = values
     if "lifetime" in df:
-        life = pd.to_numeric(df["lifetime"], errors="coerce")
-        bad = life.notna() & (life <= 0)
-        if bad.any():
-            raise ConfigError(f"workload.traceFile {path!r}: lifetime must be > 0 seconds")
-        df["lifetime"] = life
-    df["time"] = t
+        df["lifetime"] = _seconds_column(df, "lifetime", where, positive=True)
     return df.sort_values("time", kind="stable").reset_index(drop=True)
+
+
+def _seconds_column(df: pd.DataFrame, col: str, where: str, positive: bool) -> pd.Series:
+    """Column ``col`` as seconds: numbers, finite, > 0 (``positive``) or >= 0, at most
+    ``MAX_SECONDS``; an empty lifetime cell means the pod is never deleted."""
+    raw = df[col].astype(str)
+    t = pd.to_numeric(raw.str.strip(), errors="coerce")
+    blank = raw.isna() | (raw.astype(str).str.strip() == "")
+    lo_bad = (t <= 0) if positive else (t < 0)
+    bad = (t.isna() & ~(blank & (col == "lifetime"))) | ~np.isfinite(t.fillna(0)) | lo_bad | (t > MAX_SECONDS)
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ConfigError(f"{where} row {row + 2}: {col} {shown(raw.iloc[row])} must be a finite number of "
+                          f"seconds {'> 0' if positive else '>= 0'} and at most {MAX_SECONDS:g} (30 days)")
+    return t
 
 
 class Workload:
@@ -98,7 +131,8 @@ class Workload:
         self.trace: pd.DataFrame | None = None
         if self.w.kind == "trace":
             assert self.w.traceFile is not None  # WorkloadConfig requires it for kind trace
-            self.trace = read_trace(self.w.traceFile, {k: v.spec for k, v in self.templates.items()}, trace_base)
+            self.trace = read_trace(self.w.traceFile, {k: v.spec for k, v in self.templates.items()}, trace_base,
+                                    images=set(scenario.images))
         self._sequence: list[str] = []
         if self.w.templates[0].count is not None:
             left = {t.name: t.count or 0 for t in self.w.templates}

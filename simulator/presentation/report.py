@@ -14,6 +14,7 @@ import io
 import json
 from typing import TYPE_CHECKING
 
+import matplotlib as mpl
 import yaml
 
 from ..chains import iter_steps, load_chain
@@ -21,6 +22,7 @@ from .binds import binds_html
 from .explain import hop_counts
 from .figures import registry
 from .figures.data import FigureData
+from .style import literal_text
 from .tables import comparison_table
 
 if TYPE_CHECKING:
@@ -41,7 +43,8 @@ th{background:#f6f8fa}.muted{color:#666;font-size:.9em}details{margin:.5em 0}
 
 def _png(fig) -> str:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
+    with mpl.rc_context({"text.parse_math": False}):
+        literal_text(fig).savefig(buf, format="png", metadata={"Software": None})
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 

@@ -41,6 +41,7 @@ import matplotlib as mpl
 from cycler import cycler
 from matplotlib.figure import Figure
 from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.text import Text
 
 __all__ = [
     "FIGSIZE_IN",
@@ -60,6 +61,7 @@ __all__ = [
     "operation_color",
     "theme_colors",
     "figure_style",
+    "literal_text",
     "new_figure",
     "add_footnote",
     "save_figure",
@@ -175,7 +177,7 @@ THEMES: Mapping[str, Mapping[str, str]] = {
 _FOOTNOTE_FONTSIZE_PT = 11
 _FOOTNOTE_COLOR = "#8A8A8A"  # mid grey: readable on both the light and the dark background
 # text as paths: the SVG looks the same on machines without DejaVu Sans
-_SAVE_RC = {"svg.hashsalt": "kubesim", "svg.fonttype": "path"}
+_SAVE_RC = {"svg.hashsalt": "kubesim", "svg.fonttype": "path", "text.parse_math": False}
 _NO_METADATA = {
     "png": {"Software": None},
     "svg": {"Date": None, "Creator": None},
@@ -257,6 +259,10 @@ def _rc(theme: str) -> dict[str, Any]:
         "grid.color": c["grid"],
         "grid.linewidth": 1.0,
         "text.color": c["foreground"],
+        # names come from users (scenario, chain, template and step names): a "$" is a dollar
+        # sign, never the start of mathtext ("cost $\\alpha^$" would not parse); no kubesim
+        # figure uses mathtext
+        "text.parse_math": False,
         "xtick.color": c["muted"],
         "ytick.color": c["muted"],
         "xtick.labelcolor": c["foreground"],
@@ -324,6 +330,14 @@ def add_footnote(fig: Figure, text: str) -> None:
         engine.set(rect=(0.0, height, 1.0, 1.0 - height))
 
 
+def literal_text(fig: Figure) -> Figure:
+    """Every text of ``fig`` shown as written: a ``$`` in a user's name (scenario, chain,
+    template, step) is a dollar sign, not mathtext, which would fail to parse ("cost $5 or $")."""
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    return fig
+
+
 def save_figure(fig: Figure, path_without_ext: str | Path) -> tuple[Path, Path]:
     """Write ``<path>.png`` (exactly 1920 × 1080 px) and ``<path>.svg``; return both paths.
 
@@ -332,6 +346,7 @@ def save_figure(fig: Figure, path_without_ext: str | Path) -> tuple[Path, Path]:
     """
     base = Path(path_without_ext)
     base.parent.mkdir(parents=True, exist_ok=True)
+    literal_text(fig)
     written = []
     with mpl.rc_context(cast(Any, _SAVE_RC)):
         for fmt in ("png", "svg"):

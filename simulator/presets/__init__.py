@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
-from ..errors import ConfigError
+from ..errors import ConfigError, named
+from ..safe_load import load_document
 
 __all__ = ["PRESET_DIR", "preset_names", "preset_data", "preset_path"]
 
@@ -24,15 +23,16 @@ def preset_names() -> list[str]:
 
 def preset_path(name: str) -> Path:
     p = PRESET_DIR / f"{name}.yaml"
-    if not p.is_file():
+    if name not in preset_names():  # a name, never a path (../chains/crio is not a preset)
         raise ConfigError(
-            f"unknown preset {name!r}; available presets: {', '.join(preset_names())} "
+            f"unknown preset {named(name)}; available presets: {', '.join(preset_names())} "
             "(or give a path to a .yaml/.toml scenario file)"
         )
     return p
 
 
 def preset_data(name: str) -> dict:
-    data = yaml.safe_load(preset_path(name).read_text(encoding="utf-8"))
-    assert isinstance(data, dict), f"preset {name} must be a mapping"
+    data = load_document(preset_path(name), "preset")
+    if not isinstance(data, dict):
+        raise ConfigError(f"preset {name!r} must hold a mapping of scenario keys")
     return data

@@ -30,6 +30,7 @@ import numpy as np
 from prometheus_client.parser import text_string_to_metric_families
 
 from ...errors import ConfigError
+from ...safe_load import read_text
 
 __all__ = ["OpStat", "Scrape", "read_scrape", "parse_scrape", "histogram_quantile", "LEVELS"]
 
@@ -144,15 +145,14 @@ def _read_text(path: Path) -> str:
                           "/metrics scrape (e.g. kubectl get --raw /api/v1/nodes/NODE/proxy/metrics > node.prom)")
     if path.is_dir():
         raise ConfigError(f"--metrics {str(path)!r} is a folder; give the path of one saved kubelet /metrics scrape")
-    data = path.read_bytes()
     try:
-        if b"\x00" in data:
-            raise UnicodeDecodeError("utf-8", data, 0, 1, "NUL byte")
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"--metrics {str(path)!r} is not a text file (it holds binary data); expected the "
-                          "Prometheus text exposition format a kubelet serves on /metrics (a gzip-compressed "
-                          "or protobuf scrape must be decompressed or re-fetched as text first)") from None
+        return read_text(path, "--metrics", "scrape")  # the input boundary: size, NUL, UTF-8
+    except ConfigError as e:
+        if "not a text file" not in str(e):
+            raise
+        raise ConfigError(f"{e}. Expected the Prometheus text exposition format a kubelet serves on "
+                          "/metrics (a gzip-compressed or protobuf scrape must be decompressed or re-fetched "
+                          "as text first)") from None
 
 
 def _bad_line(text: str) -> tuple[int, str]:
