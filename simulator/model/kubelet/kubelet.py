@@ -59,6 +59,7 @@ from .status_manager import StatusManager
 from .streaming import KubeletStreaming
 from .sync_loop import RuntimeState, SyncLoop
 from .sync_result import SyncError
+from .background import closed_form, closed_form_resyncs
 from .backoff import BACKOFF_INITIAL_S, BACKOFF_MAX_S, Backoff
 from .termination import Termination, kill_not_found_is_success
 from .volume_manager import VolumeManager
@@ -96,7 +97,8 @@ class Kubelet:
         release = profile(node.scenario.kubernetesVersion)
         self.status = StatusManager(env, api, self.client, node.observed_running, node.cpu,
                                     coalescing=release["statusCoalescing"],
-                                    batch_per_pod_ms=node.scenario.kubeletCosts.statusBatchPerPodMs)
+                                    batch_per_pod_ms=node.scenario.kubeletCosts.statusBatchPerPodMs,
+                                    closed_form=closed_form(node))
         self.volumes = VolumeManager(env, api, self.client, rng,
                                      token_volume=release["serviceAccountVolume"],
                                      secret_strategy=release["secretStrategy"],
@@ -113,7 +115,8 @@ class Kubelet:
                                        self.pleg, self.cache, on_deleted)
         self.workers = PodWorkers(env, cfg, self.cache, rng, self.state.dispatch,
                                   self.sync_pod, self.termination.terminate,
-                                  on_kill_retry=self.termination.retry_scheduled)
+                                  on_kill_retry=self.termination.retry_scheduled,
+                                  resting=closed_form_resyncs(node, release))
         self.sync_loop = SyncLoop(env, node, cfg, self.pods, self.state, self.pleg, self.workers,
                                   self.volumes, self.termination, self.poke)
         streams = node.scenario.streams  # exec/attach/port-forward/logs endpoints (streaming.py)
