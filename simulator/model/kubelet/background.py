@@ -7,8 +7,8 @@ over the 8 h of the cluster-density test, each of which finds nothing to do. On 
 resources are not sampled, ``closed-form`` does not simulate them: once a sync leaves a pod
 running with nothing left to do (its sandbox ready, its init containers done, every regular
 container running, as PLEG last saw it and as it is), the pod *rests*: no resync is queued, and
-the resyncs it would have had are charged to the kubelet's CPU at their mean rate (``syncMs``
-per mean period) when it wakes. Any change to the pod (a container dying, PLEG seeing it, a
+the resyncs it would have had are charged to the kubelet's CPU (``syncMs`` each, as many as a
+renewal process with the resync's period has on average in that time) when it wakes. Any change to the pod (a container dying, PLEG seeing it, a
 deletion) is delivered by ``UpdatePod`` as before and ends the rest.
 
 What is lost (the reason this is an approximation and not the default):
@@ -58,19 +58,28 @@ def closed_form_resyncs(node: "Node", release: dict) -> Optional["ClosedFormResy
     cfg = node.scenario.kubelet
     # wait.Jitter(syncFrequency, 0.5) has mean 1.25 x syncFrequency; the due pod waits for the
     # next 1 s sync tick, half a tick on average (pod_workers.py)
-    period = cfg.syncFrequency * (1 + WORKER_JITTER / 2) + SYNC_TICK_S / 2
-    return ClosedFormResyncs(node.env, node.cpu, node.scenario.kubeletCosts.syncMs, period)
+    mean = cfg.syncFrequency * (1 + WORKER_JITTER / 2) + SYNC_TICK_S / 2
+    # variance: the jitter's uniform over syncFrequency x 0.5, the tick's over 1 s
+    var = (cfg.syncFrequency * WORKER_JITTER) ** 2 / 12 + SYNC_TICK_S ** 2 / 12
+    return ClosedFormResyncs(node.env, node.cpu, node.scenario.kubeletCosts.syncMs, mean, var)
 
 
 class ClosedFormResyncs:
-    """The pods of one node that rest between the syncs something asked for."""
+    """The pods of one node that rest between the syncs something asked for.
 
-    def __init__(self, env: "simpy.Environment", cpu: "FluidShare", sync_ms: float, mean_period_s: float):
+    A rest that began at the end of a sync and has lasted ``T`` stands for the resyncs a renewal
+    process with mean period ``mean`` and variance ``var`` has in ``T``: asymptotically
+    ``T/mean - 1/2 + var/(2 mean^2)`` (the renewal theorem's second-order term; the first resync
+    comes a whole period after the sync, not half of one), never fewer than zero."""
+
+    def __init__(self, env: "simpy.Environment", cpu: "FluidShare", sync_ms: float,
+                 mean_period_s: float, var_period_s2: float):
         self.env = env
         self.cpu = cpu
         self.sync_s = sync_ms / 1000.0
         self.mean_period_s = mean_period_s
-        self._since: dict[str, float] = {}  # resting pod -> when its rest began
+        self._offset = -0.5 + var_period_s2 / (2 * mean_period_s ** 2)
+        self._since: dict[str, tuple[float, float]] = {}  # resting pod -> (rest began, resyncs charged)
 
     @staticmethod
     def may_rest(pod: "PodState", cached: Optional["PodStatus"]) -> bool:
@@ -84,25 +93,32 @@ class ClosedFormResyncs:
                 and all(states.get(c.spec.name) == "running" == c.state for c in pod.regular_containers))
 
     def rest(self, pod: "PodState") -> None:
-        self._since[pod.name] = self.env.now
+        self._since[pod.name] = (self.env.now, 0.0)
 
     def wake(self, pod: "PodState") -> None:
         """The pod's worker has an update: charge the resyncs it would have had meanwhile."""
-        since = self._since.pop(pod.name, None)
-        if since is not None:
-            self._charge(self.env.now - since)
+        rest = self._since.pop(pod.name, None)
+        if rest is not None:
+            self._charge(*rest)
 
     def clear(self) -> None:
         """The kubelet died: every rest ends now."""
-        now = self.env.now
-        for since in self._since.values():
-            self._charge(now - since)
+        for rest in self._since.values():
+            self._charge(*rest)
         self._since.clear()
+
+    def settle(self) -> None:
+        """Charge the open rests up to now (they go on)."""
+        for name, (since, charged) in self._since.items():
+            self._since[name] = (since, charged + self._charge(since, charged))
 
     @property
     def resting(self) -> int:
         return len(self._since)
 
-    def _charge(self, elapsed: float) -> None:
-        work = self.sync_s * elapsed / self.mean_period_s
-        self.cpu.work_done["kubelet"] = self.cpu.work_done.get("kubelet", 0.0) + work
+    def _charge(self, since: float, charged: float) -> float:
+        """Charge the resyncs of the rest begun at ``since`` not charged yet; return how many."""
+        resyncs = max(0.0, (self.env.now - since) / self.mean_period_s + self._offset) - charged
+        if resyncs > 0:
+            self.cpu.work_done["kubelet"] = self.cpu.work_done.get("kubelet", 0.0) + self.sync_s * resyncs
+        return max(resyncs, 0.0)

@@ -70,6 +70,7 @@ class StatusManager:
         self._pods: dict[str, "PodState"] = {}  # podStatuses: every pod with a status
         self._t0 = env.now
         self.closed_form = closed_form
+        self._asleep: Optional[tuple[float, int]] = None  # (first tick slept through, pods walked)
 
     def start(self) -> None:
         self.env.process(self._run())
@@ -133,13 +134,24 @@ class StatusManager:
             # no batch before the next status would do anything but walk ``walk`` pods: sleep
             # until a status arrives (the wait has the same shape as with the tick's timer,
             # so what happens at the wake happens in the same order)
+            self._asleep = (tick, walk)
             yield self._wake | env.event()
             self._wake = None
-            tick, due = max(tick, self._tick_at_or_after(env.now)), tick
-            skipped = round((tick - due) / STATUS_SYNC_PERIOD_S)  # the batches slept through
-            if walk and skipped > 0:
-                work = self.batch_per_pod_s * walk * skipped
-                self._cpu.work_done["kubelet"] = self._cpu.work_done.get("kubelet", 0.0) + work
+            self.settle()
+            self._asleep = None
+            tick = max(tick, self._tick_at_or_after(env.now))
+
+    def settle(self) -> None:
+        """Charge the batches slept through so far (closed form) to the kubelet's CPU."""
+        if self._asleep is None:
+            return
+        due, walk = self._asleep
+        now_tick = self._tick_at_or_after(self.env.now)
+        skipped = round((now_tick - due) / STATUS_SYNC_PERIOD_S)
+        if walk and skipped > 0:
+            work = self.batch_per_pod_s * walk * skipped
+            self._cpu.work_done["kubelet"] = self._cpu.work_done.get("kubelet", 0.0) + work
+        self._asleep = (max(due, now_tick), walk)
 
     def _tick_at_or_after(self, t: float) -> float:
         k = -int(-(t - self._t0) // STATUS_SYNC_PERIOD_S)  # ceil
