@@ -30,11 +30,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from .pod_workers import SYNC_TICK_S, WORKER_JITTER
-
 if TYPE_CHECKING:
     import simpy
 
+    from ...config.versions import Profile
     from ..fluid import FluidShare
     from ..node.node import Node
     from ..state import PodState
@@ -49,18 +48,20 @@ def closed_form(node: "Node") -> bool:
     return not node.probed and node.scenario.simulation.backgroundWork == "closed-form"
 
 
-def closed_form_resyncs(node: "Node", release: dict) -> Optional["ClosedFormResyncs"]:
+def closed_form_resyncs(node: "Node", release: "Profile", tick_s: float,
+                        jitter: float) -> Optional["ClosedFormResyncs"]:
     """The node's resting pods, when its resyncs are charged in closed form: not on a release
-    whose resync remounts the token Secret through the API client (``VolumeManager.remount``)."""
+    whose resync remounts the token Secret through the API client (``VolumeManager.remount``).
+    ``tick_s``, ``jitter``: the syncLoop's tick and the resync's jitter factor (pod_workers.py)."""
     if not closed_form(node) or (release["serviceAccountVolume"] == "secret"
                                  and release["secretStrategy"] == "Cache"):
         return None
     cfg = node.scenario.kubelet
     # wait.Jitter(syncFrequency, 0.5) has mean 1.25 x syncFrequency; the due pod waits for the
     # next 1 s sync tick, half a tick on average (pod_workers.py)
-    mean = cfg.syncFrequency * (1 + WORKER_JITTER / 2) + SYNC_TICK_S / 2
+    mean = cfg.syncFrequency * (1 + jitter / 2) + tick_s / 2
     # variance: the jitter's uniform over syncFrequency x 0.5, the tick's over 1 s
-    var = (cfg.syncFrequency * WORKER_JITTER) ** 2 / 12 + SYNC_TICK_S ** 2 / 12
+    var = (cfg.syncFrequency * jitter) ** 2 / 12 + tick_s ** 2 / 12
     return ClosedFormResyncs(node.env, node.cpu, node.scenario.kubeletCosts.syncMs, mean, var)
 
 

@@ -54,7 +54,7 @@ from .kuberuntime import RuntimeManager
 from .node_status import NodeStatusUpdater, RuntimeStatusPoller
 from .pleg import GenericPLEG
 from .pod_cache import PodCache
-from .pod_workers import PodWorkers
+from .pod_workers import SYNC_TICK_S, WORKER_JITTER, PodWorkers
 from .status_manager import StatusManager
 from .streaming import KubeletStreaming
 from .sync_loop import RuntimeState, SyncLoop
@@ -116,7 +116,7 @@ class Kubelet:
         self.workers = PodWorkers(env, cfg, self.cache, rng, self.state.dispatch,
                                   self.sync_pod, self.termination.terminate,
                                   on_kill_retry=self.termination.retry_scheduled,
-                                  resting=closed_form_resyncs(node, release))
+                                  resting=closed_form_resyncs(node, release, SYNC_TICK_S, WORKER_JITTER))
         self.sync_loop = SyncLoop(env, node, cfg, self.pods, self.state, self.pleg, self.workers,
                                   self.volumes, self.termination, self.poke)
         streams = node.scenario.streams  # exec/attach/port-forward/logs endpoints (streaming.py)

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from .pod_cache import PodCache
     from .sync_result import SyncError
 
-__all__ = ["PodWorkers", "PodWorkQueue", "SYNC_ERROR_BACKOFF_S", "SYNC_TICK_S"]
+__all__ = ["PodWorkers", "PodWorkQueue", "SYNC_ERROR_BACKOFF_S", "SYNC_TICK_S", "WORKER_JITTER"]
 
 # facts §0 / §1.2: pod-worker retry after a sync error, 10 s x jitter 0.5 (pod_workers.go
 # completeWork: workerBackOffPeriod 10 s, workerResyncIntervalJitterFactor 0.5).
