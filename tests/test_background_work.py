@@ -16,6 +16,12 @@ from simulator.model.simulation import _Sim
 SMALL = ["workload.pods=400", "cluster.pools.0.nodes=10", "workload.intervalSeconds=1",
          "simulation.probeNodesPerPool=0", "simulation.steadyStateSeconds=0"]
 CLOSED = ["simulation.backgroundWork=closed-form"]
+SIMULATED = ["simulation.backgroundWork=simulated"]  # the preset itself has closed-form
+
+
+def test_preset_uses_the_closed_form_and_the_default_is_simulated():
+    assert load_scenario("cluster-density-5000").simulation.backgroundWork == "closed-form"
+    assert load_scenario("cluster-density-100").simulation.backgroundWork == "simulated"
 
 
 def test_bad_value_is_refused_with_the_allowed_ones():
@@ -41,9 +47,9 @@ def test_closed_form_skips_resyncs_and_charges_their_cpu():
     """The closed form simulates far fewer syncs, and the kubelet CPU it charges for the ones it
     skips (and for the status manager's batches) keeps the node's kubelet CPU where the full
     simulation has it (``settle_background`` charges the rests still open at the end)."""
-    cpu_sim, syncs_sim, _ = _kubelet_cpu_and_syncs([])
+    cpu_sim, syncs_sim, _ = _kubelet_cpu_and_syncs(SIMULATED)
     cpu_cf, syncs_cf, resting = _kubelet_cpu_and_syncs(CLOSED)
-    sc = load_scenario("cluster-density-5000", SMALL)
+    sc = load_scenario("cluster-density-5000", SMALL + SIMULATED)
     assert syncs_cf < 0.8 * syncs_sim, (syncs_cf, syncs_sim)
     assert resting > 0
     # what the skipped syncs cost in the full simulation: syncMs each
@@ -72,7 +78,7 @@ def test_closed_form_keeps_pod_startup_within_sampling_noise():
     with the density f at the median estimated from the pooled simulated sample, taken as if
     the two samples were independent (they are positively correlated, so this is generous),
     and capped at the issue's 1 % for the median."""
-    sim = np.concatenate(_startup([]))
+    sim = np.concatenate(_startup(SIMULATED))
     cf = np.concatenate(_startup(CLOSED))
     n = len(sim)
     for q, cap in ((0.5, 0.01), (0.9, 0.02)):
