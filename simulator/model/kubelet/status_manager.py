@@ -161,10 +161,10 @@ class StatusManager:
         """With the channel empty: how many pods each batch until the next status would walk
         and do nothing else with, or None when a batch may send something (or the closed form
         is off and pods are known)."""
+        if not self.closed_form:
+            return None if any(not p.terminated for p in self._pods.values()) else 0
         known = [p for p in self._pods.values() if not p.terminated]
-        if not known:
-            return 0
-        if not self.closed_form or any(p.sent_version < p.status_version for p in known):
+        if any(p.sent_version < p.status_version for p in known):
             return None
         return len(known)
 
