@@ -52,6 +52,12 @@ class SimulationConfig(StrictModel):
     recordSpans: bool = True
     # Resource time series are sampled on at most this many nodes per pool (large clusters).
     probeNodesPerPool: Annotated[int, Field(ge=0)] = 2
+    # How the kubelet's periodic background work runs on the nodes that are not sampled
+    # (docs/model/background-work.md): ``simulated`` (event by event, as on sampled nodes) or
+    # ``closed-form`` (an approximation for large clusters: the periodic resync of a pod that
+    # runs undisturbed and the status manager's 10 s batch over statuses already sent are not
+    # simulated; their CPU is charged at its mean rate, without competing with pod start-up).
+    backgroundWork: Literal["simulated", "closed-form"] = Field(default="simulated", json_schema_extra=OPT_IN)
 
     @model_validator(mode="after")
     def _samples(self) -> "SimulationConfig":

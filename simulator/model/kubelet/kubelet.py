@@ -55,11 +55,12 @@ from .kuberuntime import RuntimeManager
 from .node_status import NodeStatusUpdater, RuntimeStatusPoller
 from .pleg import GenericPLEG
 from .pod_cache import PodCache
-from .pod_workers import PodWorkers
+from .pod_workers import SYNC_TICK_S, WORKER_JITTER, PodWorkers
 from .status_manager import StatusManager
 from .streaming import KubeletStreaming
 from .sync_loop import RuntimeState, SyncLoop
 from .sync_result import SyncError
+from .background import closed_form, closed_form_resyncs
 from .backoff import BACKOFF_INITIAL_S, BACKOFF_MAX_S, Backoff
 from .termination import Termination, kill_not_found_is_success
 from .volume_manager import VolumeManager
@@ -97,7 +98,8 @@ class Kubelet:
         release = profile(node.scenario.kubernetesVersion)
         self.status = StatusManager(env, api, self.client, node.observed_running, node.cpu,
                                     coalescing=release["statusCoalescing"],
-                                    batch_per_pod_ms=node.scenario.kubeletCosts.statusBatchPerPodMs)
+                                    batch_per_pod_ms=node.scenario.kubeletCosts.statusBatchPerPodMs,
+                                    closed_form=closed_form(node))
         self.volumes = VolumeManager(env, api, self.client, rng,
                                      token_volume=release["serviceAccountVolume"],
                                      secret_strategy=release["secretStrategy"],
@@ -114,7 +116,8 @@ class Kubelet:
                                        self.pleg, self.cache, on_deleted)
         self.workers = PodWorkers(env, cfg, self.cache, rng, self.state.dispatch,
                                   self.sync_pod, self.termination.terminate,
-                                  on_kill_retry=self.termination.retry_scheduled)
+                                  on_kill_retry=self.termination.retry_scheduled,
+                                  resting=closed_form_resyncs(node, release, SYNC_TICK_S, WORKER_JITTER))
         self.sync_loop = SyncLoop(env, node, cfg, self.pods, self.state, self.pleg, self.workers,
                                   self.volumes, self.termination, self.poke)
         streams = node.scenario.streams  # exec/attach/port-forward/logs endpoints (streaming.py)
@@ -184,6 +187,13 @@ class Kubelet:
         del self.pods[:]
         self.state.start()
         self.sync_loop.readmit()
+
+    def settle_background(self) -> None:
+        """Charge the background work skipped in closed form so far (the node's CPU totals then
+        include it; only sampled nodes report them, where nothing is skipped)."""
+        if self.workers.resting is not None:
+            self.workers.resting.settle()
+        self.status.settle()
 
     @property
     def relist_durations(self) -> list[tuple[float, float]]:

@@ -37,10 +37,11 @@ if TYPE_CHECKING:
 
     from ...config import KubeletConfig
     from ..state import PodState
+    from .background import ClosedFormResyncs
     from .pod_cache import PodCache
     from .sync_result import SyncError
 
-__all__ = ["PodWorkers", "PodWorkQueue", "SYNC_ERROR_BACKOFF_S", "SYNC_TICK_S"]
+__all__ = ["PodWorkers", "PodWorkQueue", "SYNC_ERROR_BACKOFF_S", "SYNC_TICK_S", "WORKER_JITTER"]
 
 # facts §0 / §1.2: pod-worker retry after a sync error, 10 s x jitter 0.5 (pod_workers.go
 # completeWork: workerBackOffPeriod 10 s, workerResyncIntervalJitterFactor 0.5).
@@ -110,7 +111,8 @@ class PodWorkers:
     def __init__(self, env: simpy.Environment, cfg: "KubeletConfig", cache: "PodCache",
                  rng: "np.random.Generator", dispatch: Callable[[Callable[[], None]], None],
                  sync_pod: SyncFn, terminate: TerminateFn,
-                 on_kill_retry: Optional[Callable[["PodState", float], None]] = None):
+                 on_kill_retry: Optional[Callable[["PodState", float], None]] = None,
+                 resting: Optional["ClosedFormResyncs"] = None):
         self.env = env
         self.cfg = cfg
         self.cache = cache
@@ -119,6 +121,9 @@ class PodWorkers:
         self._sync_pod = sync_pod  # kubelet.go syncPod
         self._terminate = terminate  # syncTerminatingPod + syncTerminatedPod
         self._on_kill_retry = on_kill_retry
+        # simulation.backgroundWork closed-form on an unsampled node: pods that run undisturbed
+        # get no periodic resync, charged in closed form instead (background.py)
+        self.resting = resting
         self.queue = PodWorkQueue(env, self.update_pod)
         self._procs: dict[str, simpy.Process] = {}
         self._woken_by: dict[str, str] = {}  # pod -> who delivered its pending update
@@ -135,6 +140,8 @@ class PodWorkers:
                 proc.interrupt("kubelet stopped")
         self._procs.clear()
         self.queue.clear()
+        if self.resting is not None:
+            self.resting.clear()
 
     def _goroutine(self, pod: "PodState"):
         try:
@@ -165,6 +172,8 @@ class PodWorkers:
             if not pod.pending_update:
                 pod.wake = env.event()
                 yield pod.wake
+            if self.resting is not None:
+                self.resting.wake(pod)
             pod.pending_update = False
             t_woken = env.now
             yield from self.cache.get_newer_than(last_sync)  # facts §1.2
@@ -192,6 +201,10 @@ class PodWorkers:
                 self._failed.discard(pod.name)
             if pod.failed or pod.terminated:
                 return
+            if error is None and self.resting is not None and self.resting.may_rest(pod, self.cache.get(pod)):
+                self.queue.forget(pod)  # the last Enqueue wins: no resync is pending now
+                self.resting.rest(pod)
+                continue
             if error is not None and error.returned:
                 delay = SYNC_ERROR_BACKOFF_S
             else:

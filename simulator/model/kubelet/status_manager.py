@@ -22,6 +22,13 @@ ticker, ``syncPeriod``), and how it coalesces versions depends on the release
 
 ``syncBatch`` also walks every pod the manager knows (``needsUpdate``, ``needsReconcile``): CPU
 that grows with the pods on the node.
+
+While the manager knows no pod and its channel is empty, a tick's batch does nothing at all: the
+goroutine then sleeps until a status arrives and resumes on the same 10 s grid (exact: the
+ticks skipped would have had no effect). With ``simulation.backgroundWork: closed-form`` on a
+node whose resources are not sampled (``closed_form``), it also sleeps while every known pod's
+latest status has been sent, and the batches it skips are charged to the kubelet's CPU (their
+walk over the pods) without competing with other work (docs/model/background-work.md).
 """
 
 from __future__ import annotations
@@ -50,7 +57,8 @@ STATUS_SYNC_PERIOD_S = 10.0
 class StatusManager:
     def __init__(self, env: simpy.Environment, api: "ApiServer", client: "TokenBucket",
                  on_running_observed: Callable[["PodState"], None], cpu: "FluidShare",
-                 coalescing: str = "every-version", batch_per_pod_ms: float = 0.02):
+                 coalescing: str = "every-version", batch_per_pod_ms: float = 0.02,
+                 closed_form: bool = False):
         self.env = env
         self.api = api
         self.client = client  # the kubelet's API client (shared with the volume manager...)
@@ -68,6 +76,8 @@ class StatusManager:
         self._doing, self._since = KUBELET, env.now
         self._spent: dict[str, float] = {}
         self._at_running: dict[str, dict[str, float]] = {}
+        self.closed_form = closed_form
+        self._asleep: Optional[tuple[float, int]] = None  # (first tick slept through, pods walked)
 
     def start(self) -> None:
         self.env.process(self._run())
@@ -126,8 +136,47 @@ class StatusManager:
                     yield from self._sync_pod(pod, version, phase)
                 continue
             self._wake = env.event()
-            yield self._wake | env.timeout(tick - env.now)
+            walk = self._idle_walk()
+            if walk is None:
+                yield self._wake | env.timeout(tick - env.now)
+                self._wake = None
+                continue
+            # no batch before the next status would do anything but walk ``walk`` pods: sleep
+            # until a status arrives (the wait has the same shape as with the tick's timer,
+            # so what happens at the wake happens in the same order)
+            self._asleep = (tick, walk)
+            yield self._wake | env.event()
             self._wake = None
+            self.settle()
+            self._asleep = None
+            tick = max(tick, self._tick_at_or_after(env.now))
+
+    def settle(self) -> None:
+        """Charge the batches slept through so far (closed form) to the kubelet's CPU."""
+        if self._asleep is None:
+            return
+        due, walk = self._asleep
+        now_tick = self._tick_at_or_after(self.env.now)
+        skipped = round((now_tick - due) / STATUS_SYNC_PERIOD_S)
+        if walk and skipped > 0:
+            work = self.batch_per_pod_s * walk * skipped
+            self._cpu.work_done["kubelet"] = self._cpu.work_done.get("kubelet", 0.0) + work
+        self._asleep = (max(due, now_tick), walk)
+
+    def _tick_at_or_after(self, t: float) -> float:
+        k = -int(-(t - self._t0) // STATUS_SYNC_PERIOD_S)  # ceil
+        return self._t0 + k * STATUS_SYNC_PERIOD_S
+
+    def _idle_walk(self) -> Optional[int]:
+        """With the channel empty: how many pods each batch until the next status would walk
+        and do nothing else with, or None when a batch may send something (or the closed form
+        is off and pods are known)."""
+        if not self.closed_form:
+            return None if any(not p.terminated for p in self._pods.values()) else 0
+        known = [p for p in self._pods.values() if not p.terminated]
+        if any(p.sent_version < p.status_version for p in known):
+            return None
+        return len(known)
 
     def _sync_batch(self):
         """syncBatch: walk every known pod; send the latest status of those that need it."""
