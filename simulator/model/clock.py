@@ -31,11 +31,22 @@ from typing import Any, Callable, Optional
 import simpy
 from simpy.events import NORMAL
 
-__all__ = ["call_later", "Alarm"]
+__all__ = ["call_later", "Alarm", "process_now"]
 
 
 def call_later(env: simpy.Environment, delay: float, fn: Callable[..., Any], *args: Any) -> None:
     env.timeout(delay).callbacks.append(lambda _event: fn(*args))
+
+
+def process_now(event: simpy.Event, value: Any = None) -> None:
+    """Trigger ``event`` and run its callbacks right away, as ``Environment.step`` would when it
+    pops it. Only for an event SimPy would process next anyway: nothing else due at this
+    instant (``env.peek() > env.now``) and nothing left to do in the current callback."""
+    event._ok = True
+    event._value = value
+    callbacks, event.callbacks = event.callbacks, None  # type: ignore[assignment]
+    for callback in callbacks:
+        callback(event)
 
 
 class _WakeUp(simpy.Event):
@@ -60,7 +71,7 @@ class Alarm:
     def place(self, delay: float) -> tuple[float, int]:
         """The place ``env.timeout(delay)`` created now would take in SimPy's event order."""
         env = self.env
-        return (env.now + delay, next(env._eid))  # type: ignore[attr-defined]
+        return (env.now + delay, next(env._eid))
 
     def set(self, delay: float) -> None:
         self.set_at(self.place(delay))
@@ -76,7 +87,7 @@ class Alarm:
 
     def _queue(self, place: tuple[float, int]) -> None:
         heappush(self._queued, place)
-        heappush(self.env._queue, (place[0], NORMAL, place[1], _WakeUp(self.env, self._wake)))  # type: ignore[attr-defined]
+        heappush(self.env._queue, (place[0], NORMAL, place[1], _WakeUp(self.env, self._wake)))
 
     def _wake(self, _event: simpy.Event) -> None:
         place = heappop(self._queued)  # SimPy pops in (time, priority, id) order: the earliest
@@ -91,5 +102,5 @@ class Alarm:
 
     def _next_is_after(self, due: tuple[float, int]) -> bool:
         """Nothing in SimPy's queue comes before ``due``: firing now is firing there."""
-        queue = self.env._queue  # type: ignore[attr-defined]
+        queue = self.env._queue
         return not queue or queue[0][:3] > (due[0], NORMAL, due[1])

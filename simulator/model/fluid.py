@@ -30,7 +30,7 @@ from collections import Counter
 import simpy
 from simpy.events import NORMAL
 
-from .clock import Alarm
+from .clock import Alarm, process_now
 
 __all__ = ["FluidShare"]
 
@@ -47,11 +47,7 @@ class _Job(simpy.Event):
 
     def served_here(self) -> None:
         """Served now, and processed at once: only when SimPy would process it next anyway."""
-        self._ok = True
-        self._value = self.env.now
-        callbacks, self.callbacks = self.callbacks, None
-        for callback in callbacks:
-            callback(self)
+        process_now(self, self.env.now)
 
 
 class FluidShare:

@@ -126,8 +126,7 @@ class Interpreter:
             if step.lock is not None:
                 lock = node.lock(step.process, step.lock, ctx)
                 lock_req = lock.request()
-                if not lock_req.granted:
-                    yield lock_req
+                yield lock_req  # a free lock comes back processed: no event
                 queued += env.now - start
             kind = step.kind
             rng = ctx.rng

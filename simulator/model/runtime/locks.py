@@ -5,9 +5,10 @@ A ``HopLock`` grants exactly as ``simpy.Resource`` does (first come, first serve
 granted when the release is processed, or earlier when a newcomer finds a free slot), but costs
 SimPy events only where they order something:
 
-* a free lock is granted on the spot, without an event, when nothing else is due at this
-  instant (``env.peek() > env.now``): the caller would be resumed next anyway, so resuming it
-  through a request event changes nothing but the cost. Otherwise the grant is an event at the
+* a free lock is granted on the spot when nothing else is due at this instant
+  (``env.peek() > env.now``): the request comes back already processed, and a process that
+  yields a processed event goes on at once (SimPy's ``Process._resume``), as it would when
+  the request event were the next one processed. Otherwise the grant is an event at the
   current instant, as ``Resource.request`` makes it;
 * a release with nobody waiting costs nothing (``Resource.release`` schedules a release event
   even then); a release with waiters schedules one event that grants them, where
@@ -16,8 +17,7 @@ SimPy events only where they order something:
 Usage (the interpreter's hops)::
 
     req = lock.request()
-    if not req.granted:
-        yield req
+    yield req
     ...
     lock.release(req)  # releases it, or leaves the queue if it was still waiting
 """
@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections import deque
 
 import simpy
+
+from ..clock import process_now
 
 __all__ = ["HopLock", "LockRequest"]
 
@@ -50,8 +52,10 @@ class HopLock:
         if self.holders < self.capacity and not self.waiting:
             self.holders += 1
             req.granted = True
-            if env.peek() <= env.now:  # something else is due first: resume the caller after it
-                req.succeed()
+            if env.peek() > env.now:
+                process_now(req)  # nothing else is due first: the caller goes on at once
+            else:
+                req.succeed()  # resumed after what is due at this instant, as by a Resource
             return req
         self.waiting.append(req)
         self._grant_waiting()
