@@ -63,6 +63,7 @@ class FluidShare:
         self._per_tag: Counter = Counter()  # active jobs per tag
         self._seq = 0
         self._last = env.now
+        self._rate = 0.0  # each active job's rate, kept with the active set
         self._alarm = Alarm(env, self._on_timer)
         self.work_done: dict[str, float] = {}  # tag -> work completed (CPU-s or MB)
 
@@ -72,8 +73,11 @@ class FluidShare:
         return len(self._heap)
 
     def rate(self) -> float:
+        return self._rate
+
+    def _set_rate(self) -> None:
         n = len(self._heap)
-        return 0.0 if n == 0 else min(self.per_job_cap, self.capacity / n)
+        self._rate = 0.0 if n == 0 else min(self.per_job_cap, self.capacity / n)
 
     def busy(self) -> float:
         """Capacity in use right now (cores busy, MB/s flowing)."""
@@ -89,6 +93,7 @@ class FluidShare:
             return ev
         self._advance()
         heapq.heappush(self._heap, (self._V + work, self._seq, ev, tag, then))
+        self._set_rate()
         self._seq += 1
         self._per_tag[tag] += 1
         self._reschedule()
@@ -106,7 +111,7 @@ class FluidShare:
         self._last = now
         if dt <= 0 or not self._heap:
             return
-        dv = self.rate() * dt
+        dv = self._rate * dt
         self._V += dv
         wd = self.work_done
         for tag, count in self._per_tag.items():
@@ -134,8 +139,10 @@ class FluidShare:
                 held = ev
             else:
                 ev.served(then)
+        if completed:
+            self._set_rate()
         if heap:
-            self._alarm.set(max(heap[0][0] - self._V, 0.0) / self.rate())
+            self._alarm.set(max(heap[0][0] - self._V, 0.0) / self._rate)
         else:
             self._alarm.cancel()
         if held is not None:
