@@ -67,10 +67,14 @@ def _lock_trace(use_hop_lock: bool, seed: int, capacity: int) -> list[tuple]:
     rng = np.random.default_rng(seed)
     trace: list[tuple] = []
     lock = HopLock(env, capacity) if use_hop_lock else simpy.Resource(env, capacity)
+    go = env.event()  # one event all users wait for: they resume one after the other
+    env.timeout(0.5).callbacks.append(lambda _e: go.succeed())
 
     def user(k: int):
+        yield go
         for i in range(30):
-            yield env.timeout(int(rng.integers(0, 3)) * 0.25)
+            if i:  # the first request comes right after ``go``: the waiters after this one
+                yield env.timeout(int(rng.integers(0, 3)) * 0.25)  # must resume first
             trace.append((env.now, k, i, "wants"))
             req = lock.request()
             yield req
@@ -136,3 +140,67 @@ def _fluid_trace(combined: bool, seed: int) -> list[tuple]:
 def test_fluid_then_completes_work_and_wait_in_one_event():
     for seed in range(5):
         assert _fluid_trace(True, seed) == _fluid_trace(False, seed)
+
+
+class _ReferenceShare:
+    """Processor sharing as it was before the Alarm: a fresh timeout on every change of the
+    active set (the stale ones ignored), a completion event per job."""
+
+    def __init__(self, env: simpy.Environment, capacity: float, per_job_cap: float):
+        self.env, self.capacity, self.cap = env, capacity, per_job_cap
+        self.V, self.last, self.heap, self.seq, self.version = 0.0, 0.0, [], 0, 0
+
+    def rate(self) -> float:
+        return min(self.cap, self.capacity / len(self.heap)) if self.heap else 0.0
+
+    def run(self, work: float) -> simpy.Event:
+        import heapq
+        ev = self.env.event()
+        dt, self.last = self.env.now - self.last, self.env.now
+        if dt > 0 and self.heap:
+            self.V += self.rate() * dt
+        heapq.heappush(self.heap, (self.V + work, self.seq, ev))
+        self.seq += 1
+        self._reschedule()
+        return ev
+
+    def _reschedule(self) -> None:
+        import heapq
+        while self.heap and self.heap[0][0] <= self.V + 1e-11:
+            heapq.heappop(self.heap)[2].succeed()
+        if self.heap:
+            self.version += 1
+            call_later(self.env, max(self.heap[0][0] - self.V, 0.0) / self.rate(), self._timer, self.version)
+
+    def _timer(self, version: int) -> None:
+        if version != self.version:
+            return
+        dt, self.last = self.env.now - self.last, self.env.now
+        if dt > 0 and self.heap:
+            self.V += self.rate() * dt
+        if self.heap and self.heap[0][0] - self.V < 1e-9:
+            self.V = max(self.V, self.heap[0][0])
+        self._reschedule()
+
+
+def _share_trace(reference: bool, seed: int) -> list[tuple]:
+    env = simpy.Environment()
+    rng = np.random.default_rng(seed)
+    share = _ReferenceShare(env, 4.0, 1.0) if reference else FluidShare(env, 4.0, per_job_cap=1.0)
+    trace: list[tuple] = []
+
+    def client(k: int):
+        for i in range(25):
+            yield env.timeout(int(rng.integers(0, 3)) * 0.0625)  # all on a grid: many ties
+            yield share.run(int(rng.integers(1, 4)) * 0.0625)
+            trace.append((env.now, k, i))
+
+    for k in range(6):
+        env.process(client(k))
+    env.run()
+    return trace
+
+
+def test_processor_sharing_completes_in_the_order_of_a_timeout_per_change():
+    for seed in range(10):
+        assert _share_trace(False, seed) == _share_trace(True, seed)

@@ -29,13 +29,25 @@ from heapq import heappop, heappush
 from typing import Any, Callable, Optional
 
 import simpy
-from simpy.events import NORMAL
+from simpy.events import NORMAL, Initialize, Timeout
 
-__all__ = ["call_later", "Alarm", "process_now"]
+__all__ = ["call_later", "Alarm", "OwnEvent", "process_now", "resumed_alone"]
 
 
 def call_later(env: simpy.Environment, delay: float, fn: Callable[..., Any], *args: Any) -> None:
     env.timeout(delay).callbacks.append(lambda _event: fn(*args))
+
+
+class OwnEvent(simpy.Event):
+    """An event made for one waiter, which yields it at once (a CPU job, a lock grant)."""
+
+
+def resumed_alone(env: simpy.Environment) -> bool:
+    """The active process was resumed by an event only it waits for (its start, a timeout, an
+    ``OwnEvent``): when that event is processed nothing else runs before the process's next
+    event. Timeouts qualify because this model always yields them where it makes them."""
+    proc = env.active_process
+    return proc is not None and isinstance(proc.target, (Initialize, Timeout, OwnEvent))
 
 
 def process_now(event: simpy.Event, value: Any = None) -> None:

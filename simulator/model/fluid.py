@@ -30,14 +30,14 @@ from collections import Counter
 import simpy
 from simpy.events import NORMAL
 
-from .clock import Alarm, process_now
+from .clock import Alarm, OwnEvent, process_now
 
 __all__ = ["FluidShare"]
 
 _EPS = 1e-12
 
 
-class _Job(simpy.Event):
+class _Job(OwnEvent):
     """A job's completion: fires ``after`` seconds once its work is served, valued at that time."""
 
     def served(self, after: float) -> None:
@@ -141,15 +141,18 @@ class FluidShare:
                 ev.served(then)
         if completed:
             self._set_rate()
+        env = self.env
+        now = env.now
+        delay = max(heap[0][0] - self._V, 0.0) / self._rate if heap else float("inf")
+        if held is not None and not (env.peek() > now and now + delay > now):
+            held.served(0.0)  # something else is due at this instant: the job waits its turn
+            held = None
         if heap:
-            self._alarm.set(max(heap[0][0] - self._V, 0.0) / self._rate)
+            self._alarm.set(delay)  # after the job's event, as its timeout came after it
         else:
             self._alarm.cancel()
         if held is not None:
-            if self.env.peek() > self.env.now:
-                held.served_here()
-            else:
-                held.served(0.0)
+            held.served_here()
 
     def _on_timer(self) -> None:
         self._advance()

@@ -6,10 +6,11 @@ granted when the release is processed, or earlier when a newcomer finds a free s
 SimPy events only where they order something:
 
 * a free lock is granted on the spot when nothing else is due at this instant
-  (``env.peek() > env.now``): the request comes back already processed, and a process that
-  yields a processed event goes on at once (SimPy's ``Process._resume``), as it would when
-  the request event were the next one processed. Otherwise the grant is an event at the
-  current instant, as ``Resource.request`` makes it;
+  (``env.peek() > env.now``) and the caller was resumed by an event only it waits for
+  (clock.resumed_alone): the request event would be the next one processed, so the request
+  comes back already processed, and a process that yields a processed event goes on at once
+  (SimPy's ``Process._resume``). Otherwise the grant is an event at the current instant, as
+  ``Resource.request`` makes it;
 * a release with nobody waiting costs nothing (``Resource.release`` schedules a release event
   even then); a release with waiters schedules one event that grants them, where
   ``Resource.release``'s event would.
@@ -28,12 +29,12 @@ from collections import deque
 
 import simpy
 
-from ..clock import process_now
+from ..clock import OwnEvent, process_now, resumed_alone
 
 __all__ = ["HopLock", "LockRequest"]
 
 
-class LockRequest(simpy.Event):
+class LockRequest(OwnEvent):
     """One caller's claim on a ``HopLock``; ``granted`` once the lock is the caller's."""
 
     granted = False
@@ -52,7 +53,7 @@ class HopLock:
         if self.holders < self.capacity and not self.waiting:
             self.holders += 1
             req.granted = True
-            if env.peek() > env.now:
+            if env.peek() > env.now and resumed_alone(env):
                 process_now(req)  # nothing else is due first: the caller goes on at once
             else:
                 req.succeed()  # resumed after what is due at this instant, as by a Resource
