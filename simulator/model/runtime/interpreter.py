@@ -146,20 +146,25 @@ class Interpreter:
             cpu = service * share
             client_cpu = service * step.callerCpuShare  # the caller decodes the reply
             cpu_total = cpu + client_cpu if client_cpu > 0 else cpu
-            if ctx.cpu is not None:  # a caller that accounts CPU per process (stream sessions)
-                ctx.add_cpu(step.process, cpu_total - client_cpu)
-                ctx.add_cpu(caller, client_cpu)
             rest = service - cpu_total + extra  # I/O, kernel, sleeps: after the CPU work
             rest = rest if rest > 0 else 0.0
-            if cpu > 0:  # the last CPU job fires when the rest is over too: one event
+            # The last CPU job fires when the rest is over too: one event for both. Not for a
+            # caller that accounts CPU per process (stream sessions): it counts the CPU once
+            # the CPU work is done, before the rest.
+            merged = ctx.cpu is None and (cpu > 0 or client_cpu > 0)
+            then = rest if merged else 0.0
+            if cpu > 0:
                 t = env.now
-                served = yield node.cpu.run(cpu, step.process, then=0.0 if client_cpu > 0 else rest)
+                served = yield node.cpu.run(cpu, step.process, then=0.0 if client_cpu > 0 else then)
                 queued += (served - t) - cpu
             if client_cpu > 0:
                 t = env.now
-                served = yield node.cpu.run(client_cpu, caller, then=rest)
+                served = yield node.cpu.run(client_cpu, caller, then=then)
                 queued += (served - t) - client_cpu
-            if rest > 0 and not (cpu > 0 or client_cpu > 0):
+            if ctx.cpu is not None:
+                ctx.add_cpu(step.process, cpu_total - client_cpu)
+                ctx.add_cpu(caller, client_cpu)
+            if rest > 0 and not merged:
                 yield env.timeout(rest)
             for f in step.failures:
                 if rng.random() < f.probability:
