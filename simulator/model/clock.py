@@ -39,7 +39,8 @@ def call_later(env: simpy.Environment, delay: float, fn: Callable[..., Any], *ar
 
 
 class OwnEvent(simpy.Event):
-    """An event made for one waiter, which yields it at once (a CPU job, a lock grant)."""
+    """An event one process yields as soon as it is made, and whose callbacks end with that
+    process's resumption (a CPU job, a lock grant)."""
 
 
 def resumed_alone(env: simpy.Environment) -> bool:
