@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .fluid import FluidShare
     from .records import Recorder
     from .runtime.context import CallContext
+    from .runtime.locks import HopLock
     from .state import PodState
 
 __all__ = ["Faults", "Images", "RuntimeHost", "NodeKubelet", "KubeletStreams"]
@@ -102,7 +103,7 @@ class RuntimeHost(Protocol):
     faults: Optional[Faults]
     inflight: int
 
-    def lock(self, process: str, spec: "LockSpec", ctx: "CallContext") -> simpy.Resource: ...
+    def lock(self, process: str, spec: "LockSpec", ctx: "CallContext") -> "HopLock": ...
 
     def count(self, items: str) -> int: ...
 

@@ -21,6 +21,7 @@ from ..records import Recorder
 from ..runtime.context import HopFailure
 from ..runtime.images import ImageStore
 from ..runtime.interpreter import Interpreter
+from ..runtime.locks import HopLock
 from ..state import ContainerState, PodState
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ class Node:
                                per_job_cap=cfg.registryConnectionMBps, name="registry-link")
         self.disk = FluidShare(env, cfg.diskWriteMBps, name="disk")
         self.images = ImageStore(self, chain)
-        self.locks: dict[tuple, simpy.Resource] = {}
+        self.locks: dict[tuple, HopLock] = {}
         self.instances: Counter = Counter()
         self.interpreter = Interpreter(self, chain)
         self.groups: dict[str, str] = {name: spec.group for name, spec in chain.processes.items()}
@@ -94,7 +95,7 @@ class Node:
         self.logs: Optional["LogPipeline"] = None  # container logs, when some container writes them
 
     # ------------------------------------------------------------------ used by the interpreter
-    def lock(self, process: str, spec: LockSpec, ctx: "CallContext") -> simpy.Resource:
+    def lock(self, process: str, spec: LockSpec, ctx: "CallContext") -> HopLock:
         if spec.scope == "container":
             key = ctx.lock_key_container
         elif spec.scope == "pod":
@@ -104,7 +105,7 @@ class Node:
         k = (process, spec.name, key)
         res = self.locks.get(k)
         if res is None:
-            res = self.locks[k] = simpy.Resource(self.env, capacity=spec.capacity)
+            res = self.locks[k] = HopLock(self.env, capacity=spec.capacity)
         return res
 
     def invalidate_counts(self) -> None:

@@ -7,10 +7,12 @@ list calls) by walking the chain's steps depth-first. For each step it
    of sibling steps are evaluated together when their caller starts its calls, so alternatives
    (``newShim`` / ``reuseShim``) exclude each other even when the first one spawns a shim;
 2. waits for the step's lock (a per-container lock in dockerd, the per-pod network lock in
-   dockershim, containerd's bbolt writer...), counting the wait as ``queued``;
+   dockershim, containerd's bbolt writer...), counting the wait as ``queued``; a free lock is
+   taken without an event (locks.py);
 3. draws the step's service time (plus its per-item cost for list calls), runs the CPU share of
    it on the node's processor-shared cores (slowed down when the cores are busy; the slow-down is
-   also ``queued``) and waits out the rest (I/O, kernel, sleeps);
+   also ``queued``) and waits out the rest (I/O, kernel, sleeps): the CPU job's completion fires
+   when the rest is over, one SimPy event for both (fluid.py ``run(then=...)``);
 4. does what the step's ``kind`` says (a CNI plugin exec, an image pull) and spawns a
    long-lived process if it ``spawns`` one (a shim, a conmon);
 5. makes its nested calls, while still holding its lock (a call returns before its caller does);
@@ -124,9 +126,9 @@ class Interpreter:
             extra = faults.before_step(step, ctx, c.hop) if faults is not None else 0.0
             epoch = faults.epoch[step.process] if faults is not None else 0
             if step.lock is not None:
-                res = node.lock(step.process, step.lock, ctx)
-                lock_req = res.request()
-                yield lock_req
+                lock = node.lock(step.process, step.lock, ctx)
+                lock_req = lock.request()
+                yield lock_req  # a free lock comes back processed: no event
                 queued += env.now - start
                 lock_wait = env.now - start
             kind = step.kind
@@ -145,24 +147,31 @@ class Interpreter:
                 n = self._layers(ctx) if items == "layers" else node.count(items)
                 service += step.perItem.ms / 1000.0 * n
             cpu = service * share
+            client_cpu = service * step.callerCpuShare  # the caller decodes the reply
+            cpu_total = cpu + client_cpu if client_cpu > 0 else cpu
+            rest = service - cpu_total + extra  # I/O, kernel, sleeps: after the CPU work
+            rest = rest if rest > 0 else 0.0
+            # The last CPU job fires when the rest is over too: one event for both. Not for a
+            # caller that accounts CPU per process (stream sessions): it counts the CPU once
+            # the CPU work is done, before the rest.
+            merged = ctx.cpu is None and (cpu > 0 or client_cpu > 0)
+            then = rest if merged else 0.0
             if cpu > 0:
                 t = env.now
-                yield node.cpu.run(cpu, step.process)
-                queued += (env.now - t) - cpu
-            client_cpu = service * step.callerCpuShare
-            if client_cpu > 0:  # the caller decodes the reply
+                served = yield node.cpu.run(cpu, step.process, then=0.0 if client_cpu > 0 else then)
+                queued += (served - t) - cpu
+            if client_cpu > 0:
                 t = env.now
-                yield node.cpu.run(client_cpu, caller)
-                queued += (env.now - t) - client_cpu
-                cpu += client_cpu
-            if ctx.cpu is not None:  # a caller that accounts CPU per process (stream sessions)
-                ctx.add_cpu(step.process, cpu - client_cpu)
+                served = yield node.cpu.run(client_cpu, caller, then=then)
+                queued += (served - t) - client_cpu
+            if ctx.cpu is not None:
+                ctx.add_cpu(step.process, cpu_total - client_cpu)
                 ctx.add_cpu(caller, client_cpu)
-            if service - cpu + extra > 0:
-                yield env.timeout(service - cpu + extra)
+            if rest > 0 and not merged:
+                yield env.timeout(rest)
             if ctx.source == "sync":  # what the pod's start-up waited on (model/attribution.py)
                 charge_step(ctx.pod, step.process, step.lock.name if step.lock else "", lock_wait,
-                            queued - lock_wait, cpu + max(service - cpu + extra, 0.0))
+                            queued - lock_wait, cpu_total + rest)
             for f in step.failures:
                 if rng.random() < f.probability:
                     raise HopFailure(c.hop, f.reason)
@@ -185,9 +194,6 @@ class Interpreter:
             raise
         finally:
             if lock_req is not None:
-                if lock_req.triggered:
-                    lock_req.resource.release(lock_req)
-                else:
-                    lock_req.cancel()
+                lock.release(lock_req)
             node.recorder.span(span_id, parent, depth, ctx, step.name, step.process,
                                caller, step.transport, start, env.now, queued, outcome)
