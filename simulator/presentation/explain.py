@@ -135,8 +135,8 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
 
     lines += chain_logs_section(chain, width)
     lines += ["", version_table(scenario.kubernetesVersion)]
-    lines += ["", "Citation keys: facts §N = kubelet-facts.md section N; cal. row N = calibration.md "
-              "row N; realdata 1.21 = the EKS kubelet /metrics scrape; [I] = an inference from cited "
+    lines += ["", "Citation keys: facts §N = docs/facts.md section N; cal. row N = docs/calibration.md "
+              "row N; realdata 1.21 = the EKS kubelet /metrics scrape in examples/metrics/; [I] = an inference from cited "
               "totals; ASSUMPTION = no published value, reasoning given."]
     return "\n".join(lines)
 

@@ -47,7 +47,7 @@ excluded) at most 5 s (kubernetes/community sig-scalability/slos/pod_startup_lat
 
 SPAN_COLUMNS = ("span_id", "parent_id", "depth", "pod", "operation", "step", "process",
                 "caller", "start", "end", "queued", "outcome", "source", "runtime")
-"""The columns of the model's ``spans`` a span figure needs (DESIGN.md, "Outputs")."""
+"""The columns of the model's ``spans`` a span figure needs (docs/DESIGN.md, "Outputs")."""
 
 FIG_W_PX, FIG_H_PX = FIGSIZE_IN[0] * DPI, FIGSIZE_IN[1] * DPI
 
