@@ -174,8 +174,9 @@ THEMES: Mapping[str, Mapping[str, str]] = {
 
 _FOOTNOTE_FONTSIZE_PT = 11
 _FOOTNOTE_COLOR = "#8A8A8A"  # mid grey: readable on both the light and the dark background
-# text as paths: the SVG looks the same on machines without DejaVu Sans
-_SAVE_RC = {"svg.hashsalt": "kubesim", "svg.fonttype": "path"}
+# text stays text in the SVG (svg.fonttype "none"), so a trainer can edit a label or a title in
+# a vector editor or a slide tool; the font asked for is DejaVu Sans (falling back to sans-serif)
+_SAVE_RC = {"svg.hashsalt": "kubesim", "svg.fonttype": "none"}
 _NO_METADATA = {
     "png": {"Software": None},
     "svg": {"Date": None, "Creator": None},

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
+from weakref import WeakKeyDictionary
 
 import matplotlib.colors as mcolors
 import numpy as np
@@ -37,7 +39,7 @@ __all__ = [
     "Unit", "unit_for", "duration",
     "text_width_px", "line_height_px", "text_size_px", "fit_text", "truncate", "wrap",
     "largest_size", "shrink_to_fit", "ink_on",
-    "finish", "slide_title", "runtime_ticks", "legend_below_axes", "legend_below_figure",
+    "finish", "set_caption", "caption_of", "extremes", "percent", "title_size", "axes_title", "slide_title", "runtime_ticks", "legend_below_axes", "legend_below_figure",
     "stacked_bars",
 ]
 
@@ -251,10 +253,54 @@ def finish(fig, footnote: str | None):
     return fig
 
 
+_CAPTIONS: WeakKeyDictionary[Figure, str] = WeakKeyDictionary()
+
+
+def set_caption(fig: Figure, caption: str) -> None:
+    """The caption ``fig``'s data gives it (index.html, the deck), in place of the catalogue's."""
+    _CAPTIONS[fig] = caption
+
+
+def caption_of(fig: Figure) -> str | None:
+    """The caption :func:`set_caption` gave ``fig``, if any."""
+    return _CAPTIONS.get(fig)
+
+
+def extremes(values: Mapping[str, float]) -> str:
+    """The highest and the lowest of per-runtime durations, for a title: ``"1.2 s on
+    dockershim, 0.4 s on crio"``, or ``"≈ 1.2 s on every chain"`` when they are within 2 %."""
+    hi = max(values, key=lambda k: values[k])
+    lo = min(values, key=lambda k: values[k])
+    if values[hi] <= 1.02 * values[lo]:
+        return f"≈ {duration(float(np.mean(list(values.values()))))} on every chain"
+    return f"{duration(values[hi])} on {hi}, {duration(values[lo])} on {lo}"
+
+
+def percent(share: float) -> str:
+    """``0.834`` → ``"83 %"`` (the figures' style: a space before the sign)."""
+    return f"{100 * share:.0f} %"
+
+
+TITLE_PT = 22.0
+
+
+def title_size(text: str, width_px: float, size_pt: float = TITLE_PT, smallest: float = 15.0) -> float:
+    """The size (``size_pt`` down to ``smallest``) at which a bold one-line title fits
+    ``width_px``: a takeaway computed from the data can be longer than a fixed title."""
+    return max(shrink_to_fit(text, width_px, size_pt, "bold"), smallest)
+
+
+def axes_title(ax: Axes, text: str, **kw: Any) -> Text:
+    """A takeaway title over ``ax``, shrunk to fit the figure's width from the axes' left (at
+    most 20 % of the width in: the layout engine may move the axes right of where it is now)."""
+    left = max(ax.get_position().x0, 0.2) * FIG_W_PX
+    return ax.set_title(text, fontsize=title_size(text, FIG_W_PX - left - 40), **kw)
+
+
 def slide_title(fig: Figure, text: str, colors: Mapping[str, str]) -> Text:
     """A bold title at the top left of a figure drawn without a layout engine."""
-    return fig.text(0.012, 0.975, text, ha="left", va="top", fontsize=22, fontweight="bold",
-                    color=colors["foreground"])
+    return fig.text(0.012, 0.975, text, ha="left", va="top", fontsize=title_size(text, FIG_W_PX - 40),
+                    fontweight="bold", color=colors["foreground"])
 
 
 def runtime_ticks(ax: Axes, runtimes: Sequence[str], labels: bool = True) -> None:

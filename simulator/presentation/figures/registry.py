@@ -27,6 +27,7 @@ from importlib import import_module
 
 from matplotlib.figure import Figure
 
+from ._draw import caption_of
 from .data import FigureData
 
 __all__ = ["EACH", "Entry", "Drawing", "FIGURES", "catalogue", "comparison"]
@@ -97,9 +98,11 @@ class Drawing:
             return self.entry.build(data)
         return self.entry.build(data, self.runtime)
 
-    def page_entry(self) -> dict[str, str]:
-        """What :func:`~simulator.presentation.publish.write_index` and ``write_pptx`` list."""
-        return {"file_stem": self.stem, "title": self.title, "teaches": self.caption}
+    def page_entry(self, fig: Figure | None = None) -> dict[str, str]:
+        """What :func:`~simulator.presentation.publish.write_index` and ``write_pptx`` list:
+        the caption the drawn ``fig`` computed from its data, if it did, else the entry's."""
+        caption = (caption_of(fig) if fig is not None else None) or self.caption
+        return {"file_stem": self.stem, "title": self.title, "teaches": caption}
 
 
 FIGURES: tuple[Entry, ...] = (
@@ -114,8 +117,8 @@ FIGURES: tuple[Entry, ...] = (
           "each as containerd.",
           report_caption="Mean time per pod spent in each CRI call the kubelet makes."),
     Entry("time-by-hop", "time_by_hop", "Where the time goes, hop by hop",
-          "On the Docker chains most of a pod's time is spent inside dockerd; runc costs the "
-          "same on every chain.",
+          "Mean self time per pod in each process of the chain, coloured by role (the caption "
+          "of a drawn figure states where the most time goes and what runc costs, from its data).",
           report_caption="The same time split by the process doing the work."),
     Entry("waterfall-{runtime}", "waterfall",
           "One pod's creation as a waterfall ({runtime})",
