@@ -94,7 +94,7 @@ def _delta_e(a, b) -> float:
 def test_time_by_hop_legend_has_a_few_clearly_different_colours():
     spans = pd.concat([_spans_of("dockershim", 1.0), _spans_of("containerd", 2.0)])
     fig = time_by_hop(spans)
-    legend = fig.axes[0].get_legend()
+    legend = fig.legends[0]  # under the axes, above the footnote
     assert len(legend.get_texts()) <= 8
     colours = [p.get_facecolor() for p in legend.get_patches() if p.get_hatch() is None]
     assert min(_delta_e(a, b) for i, a in enumerate(colours) for b in colours[i + 1:]) >= 30
@@ -139,3 +139,16 @@ def test_svg_text_stays_text(tmp_path, build):
     title = (fig.axes[0].get_title(loc="left") if fig.axes and fig.axes[0].get_title(loc="left")
              else fig.texts[0].get_text())
     assert title.split(",")[0].replace("<", "&lt;").replace(">", "&gt;") in body
+
+
+def test_the_index_and_the_deck_show_the_drawn_figure_s_takeaway():
+    from simulator.presentation.figures import registry
+
+    drawing = next(d for e in registry.FIGURES if e.module == "latency_vs_load"
+                   for d in e.drawings(None))  # type: ignore[arg-type]
+    fig = latency_vs_load(make_curve())
+    entry = drawing.page_entry(fig)
+    assert entry["title"] == fig.axes[0].get_title(loc="left") != drawing.title
+    assert entry["teaches"] == caption_of(fig)
+    assert drawing.page_entry() == {"file_stem": drawing.stem, "title": drawing.title,
+                                    "teaches": drawing.caption}

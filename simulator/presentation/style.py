@@ -62,6 +62,7 @@ __all__ = [
     "figure_style",
     "new_figure",
     "add_footnote",
+    "footnote_height",
     "save_figure",
 ]
 
@@ -309,8 +310,7 @@ def add_footnote(fig: Figure, text: str) -> None:
     With a constrained layout the axes are shrunk to leave room for it; with a manual layout the
     caller must keep the bottom ~4 % of the figure free.
     """
-    lines = text.count("\n") + 1
-    height = (lines * _FOOTNOTE_FONTSIZE_PT * 1.35 / 72 * fig.dpi + 12) / fig.bbox.height
+    height = footnote_height(fig, text.count("\n") + 1)
     fig.text(
         0.008,
         0.006,
@@ -322,7 +322,21 @@ def add_footnote(fig: Figure, text: str) -> None:
     )
     engine = fig.get_layout_engine()
     if isinstance(engine, ConstrainedLayoutEngine):
+        keys = [leg for leg in fig.legends if getattr(leg, KEY_ABOVE_FOOTNOTE, None) is not None]
+        if keys:  # a key kept above the footnote (legend_below_figure): lift it over this one
+            for leg in keys:
+                leg.set_bbox_to_anchor((0.5, height), transform=fig.transFigure)
+            height += max(getattr(leg, KEY_ABOVE_FOOTNOTE) for leg in keys)
         engine.set(rect=(0.0, height, 1.0, 1.0 - height))
+
+
+KEY_ABOVE_FOOTNOTE = "_kubesim_key_height"
+"""The attribute a figure legend kept above the footnote carries: its height (figure fraction)."""
+
+
+def footnote_height(fig: Figure, lines: int = 1) -> float:
+    """The share of ``fig``'s height a footnote of ``lines`` lines takes at the bottom."""
+    return (lines * _FOOTNOTE_FONTSIZE_PT * 1.35 / 72 * fig.dpi + 12) / fig.bbox.height
 
 
 def save_figure(fig: Figure, path_without_ext: str | Path) -> tuple[Path, Path]:

@@ -27,11 +27,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.textpath import TextToPath
 
-from ..style import DPI, FIGSIZE_IN, add_footnote, runtime_color
+from ..style import DPI, FIGSIZE_IN, KEY_ABOVE_FOOTNOTE, add_footnote, footnote_height, runtime_color
 
 __all__ = [
     "SLO_POD_STARTUP_S", "SPAN_COLUMNS", "FIG_W_PX", "FIG_H_PX",
@@ -345,8 +346,18 @@ def legend_below_figure(fig: Figure, handles: list[Patch], title: str | None = N
         if sum(col_w) + 1.4 * em * (ncols - 1) < 0.96 * FIG_W_PX:
             break
         ncols -= 1
-    fig.legend(handles=_reading_order(handles, ncols), loc="outside lower center", ncols=ncols,
-               handlelength=1.2, columnspacing=1.4, title=title, title_fontsize=13)
+    # at the bottom, above the room of a one-line footnote (add_footnote lifts it over a taller
+    # one), and the axes above it: an "outside" legend would ignore the footnote and sit on it
+    foot = footnote_height(fig)
+    key = fig.legend(handles=_reading_order(handles, ncols), loc="lower center",
+                     bbox_to_anchor=(0.5, foot), bbox_transform=fig.transFigure, ncols=ncols,
+                     handlelength=1.2, columnspacing=1.4, title=title, title_fontsize=13)
+    key.set_in_layout(False)
+    key_h = (key.get_window_extent().height + 8) / fig.bbox.height
+    setattr(key, KEY_ABOVE_FOOTNOTE, key_h)
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0.0, foot + key_h, 1.0, 1.0 - foot - key_h))
 
 
 def stacked_bars(

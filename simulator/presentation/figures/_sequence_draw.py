@@ -58,7 +58,7 @@ def draw(diag: SequenceLayout, title: str | None, with_footnote: bool) -> None:
                       f"{runtime}: {len(diag.calls)} calls across {n_processes} processes")
     heading = slide_title(diag.fig, title, c)
     subtitle = f"pod {pod} · {duration(diag.total)}"
-    x_px = 0.012 * FIG_W_PX + text_size_px(title, heading.get_fontsize(), "bold")[0] + 24
+    x_px = 0.012 * FIG_W_PX + text_size_px(title, float(heading.get_fontsize()), "bold")[0] + 24
     if x_px + text_size_px(subtitle, 15)[0] < 0.99 * FIG_W_PX:
         diag.fig.text(x_px / FIG_W_PX, 0.968, subtitle, ha="left", va="top", fontsize=15,
                       color=c["muted"])

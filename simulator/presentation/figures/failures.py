@@ -34,6 +34,8 @@ from matplotlib.ticker import NullLocator
 from ..style import add_footnote, figure_style, new_figure, runtime_color
 from ._draw import ink_on, largest_size, line_height_px, text_width_px, title_size
 from ._failure_ramp import FAILURE_KINDS, Ramp
+from ._failure_ramp import takeaway as _takeaway
+from ._failure_ramp import tick_text as _tick_text
 
 if TYPE_CHECKING:
     from .data import FigureData
@@ -159,16 +161,6 @@ def _cell_text(texts: Sequence[tuple[str, str, float]], width_px: float, height_
     return fit or _fit_cell(texts[:1], width_px, height_px, size, 1) or (
         [(texts[0][1].split(" ")[0], 1.0, True)], 9.0)
 
-
-
-def _tick_text(load: float, short: bool = False) -> str:
-    """A load as a column label: 800, 1600, 2.5; ``short``: 1.6k, 12k."""
-    if float(load).is_integer():
-        v = int(load)
-        if v >= 1000 and (short or v >= 100000):
-            return f"{v / 1000:.1f}k".replace(".0k", "k") if v < 10000 else f"{v / 1000:.0f}k"
-        return str(v)
-    return f"{load:g}"
 
 
 def failure_heatmap(
@@ -341,22 +333,6 @@ def failure_heatmap(
         for ax, runtime in zip(axes, runtimes):
             _panel_note(ax, ramp, runtime, loads, n_hop, box.width, up_to, colors)
     return fig
-
-
-def _takeaway(ramp: Ramp, runtimes: Sequence[str], up_to: str) -> str:
-    """The title: which runtime breaks first and at which load, and which never does."""
-    unit = " pods" if ramp.load_is_pods else ""
-    breaks = {rt: ramp.breaking_load(rt) for rt in runtimes}
-    broken = sorted((load, rt) for rt, load in breaks.items() if load is not None)
-    fine = [rt for rt, load in breaks.items() if load is None]
-    if not broken:
-        return f"No runtime loses pods or stalls its node {up_to}"
-    first = broken[0][0]
-    names = " and ".join(rt for load, rt in broken if load == first)
-    text = f"{names} breaks first, at {_tick_text(first)}{unit}"
-    if fine:
-        text += f"; {' and '.join(fine)} {'holds' if len(fine) == 1 else 'hold'} {up_to}"
-    return text
 
 
 def _panel_note(ax: Axes, ramp: Ramp, runtime: str, loads: list[float], n_hop: int,

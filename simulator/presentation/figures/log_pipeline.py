@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from ..style import figure_style, new_figure, runtime_color
+from ..style import figure_style, new_figure, runtime_color, runtime_sort_key
 from ._draw import finish, legend_below_figure, require
 
 if TYPE_CHECKING:
@@ -54,15 +54,17 @@ def _kilo(ax: Axes) -> None:
 
 def takeaway(curve: pd.DataFrame) -> str:
     """The title, from the curve's highest rate: which series costs the runtime the most CPU
-    for logs and which the least, and the series whose writers block or drop."""
+    for logs and which the least, and the runtimes whose writers block or drop lines."""
     top = curve[curve["lines_per_second"] == curve["lines_per_second"].max()]
     cpu = top.groupby("series")["runtime_cpu_cores"].mean()
     rate = float(top["lines_per_second"].iloc[0])
-    text = (f"At {rate:g} lines/s per container, logs cost the runtime {cpu.max():.2f} cores on "
+    each = f"{rate / 1000:g}k" if rate >= 1000 else f"{rate:g}"
+    text = (f"At {each} lines/s a container, logs cost the runtime {cpu.max():.2f} cores on "
             f"{cpu.idxmax()}, {cpu.min():.2f} on {cpu.idxmin()}")
-    lossy = sorted(set(curve.loc[(curve["blocked_share"] > 0) | (curve["dropped_share"] > 0), "series"]))
-    if lossy:
-        text += f"; {', '.join(lossy)} block or drop lines"
+    lossy = curve.loc[(curve["blocked_share"] > 0) | (curve["dropped_share"] > 0), "runtime"]
+    if len(lossy):
+        names = sorted(set(lossy), key=runtime_sort_key)
+        text += f"; {' and '.join(names)} block{'s' if len(names) == 1 else ''} or drop lines"
     return text
 
 

@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from ._draw import caption_of
 from .data import FigureData
 
-__all__ = ["EACH", "Entry", "Drawing", "FIGURES", "catalogue", "comparison"]
+__all__ = ["EACH", "Entry", "Drawing", "FIGURES", "catalogue", "comparison", "headline"]
 
 EACH = "each"
 """``runtimes`` of a figure drawn once for every runtime of the data."""
@@ -100,9 +100,21 @@ class Drawing:
 
     def page_entry(self, fig: Figure | None = None) -> dict[str, str]:
         """What :func:`~simulator.presentation.publish.write_index` and ``write_pptx`` list:
-        the caption the drawn ``fig`` computed from its data, if it did, else the entry's."""
+        the drawn ``fig``'s own title and caption (its takeaway, computed from its data) where
+        it has them, else the entry's."""
         caption = (caption_of(fig) if fig is not None else None) or self.caption
-        return {"file_stem": self.stem, "title": self.title, "teaches": caption}
+        title = (headline(fig) if fig is not None else None) or self.title
+        return {"file_stem": self.stem, "title": title, "teaches": caption}
+
+
+def headline(fig: Figure) -> str | None:
+    """The title drawn on ``fig``: its suptitle, a text at the top of the page (a diagram's
+    title), or its first axes' title; ``None`` if it has none."""
+    texts = [fig.get_suptitle()]
+    texts += [t.get_text() for t in fig.texts if t.get_position()[1] >= 0.95]
+    if fig.axes:
+        texts += [fig.axes[0].get_title(loc="left"), fig.axes[0].get_title()]
+    return next((" ".join(t.split()) for t in texts if t and t.strip()), None)
 
 
 FIGURES: tuple[Entry, ...] = (

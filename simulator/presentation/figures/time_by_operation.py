@@ -79,7 +79,8 @@ def time_by_operation(
         ax.set_xlabel(f"mean time per pod in the operation ({unit.name})")
         longest = str(per_pod.groupby("operation").mean().idxmax())
         by_rt = {str(rt): float(v) for rt, v in per_pod.xs(longest, level="operation").items()}
-        axes_title(ax, title or f"{cri_name(longest)} waits longest: {extremes(by_rt)} per pod")
+        axes_title(ax, title or f"{cri_name(longest)}, the longest CRI call on average: "
+                               f"{extremes(by_rt)} per pod")
         legend_below_axes(ax, [Patch(facecolor=operation_color(op), label=op)
                                for op in operations], ncols=4)
     return finish(fig, footnote)
