@@ -71,7 +71,7 @@ def render_report(comp: "Comparison", title: str | None = None) -> str:
         parts.append(_figure(drawing.report_title, drawing.draw(data), drawing.report_caption))
 
     parts.append("<h2>What each chain does</h2><table><tr><th>chain</th><th>RunPodSandbox: steps / "
-                 "process crossings / processes</th><th>what it is</th></tr>")
+                 "OS-process crossings / OS processes</th><th>what it is</th></tr>")
     for rt in summary["runtimes"]:
         if rt in ("unscheduled",):
             continue
