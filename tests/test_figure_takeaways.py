@@ -10,7 +10,6 @@ import re
 
 import matplotlib
 import matplotlib.colors as mcolors
-import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle

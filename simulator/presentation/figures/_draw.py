@@ -32,7 +32,8 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.textpath import TextToPath
 
-from ..style import DPI, FIGSIZE_IN, KEY_ABOVE_FOOTNOTE, add_footnote, footnote_height, runtime_color
+from ..style import DPI, FIGSIZE_IN, KEY_ABOVE_FOOTNOTE, add_footnote, footnote_height
+from ..style import runtime_color
 
 __all__ = [
     "SLO_POD_STARTUP_S", "SPAN_COLUMNS", "FIG_W_PX", "FIG_H_PX",

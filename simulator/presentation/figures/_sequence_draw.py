@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from ..style import process_color
+from ._chain_graph import cri_name
 from ._draw import (
     FIG_W_PX,
     duration,
@@ -20,7 +21,6 @@ from ._draw import (
     slide_title,
     text_size_px,
 )
-from ._chain_graph import cri_name
 from ._sequence_layout import Arrow, SequenceLayout
 
 __all__ = ["draw", "LABEL_FONT_PT"]

@@ -28,7 +28,15 @@ from matplotlib.ticker import (
 )
 
 from ..style import figure_style, new_figure, runtime_color, runtime_sort_key
-from ._draw import SLO_POD_STARTUP_S, axes_title, duration, finish, require, set_caption, unit_for
+from ._draw import (
+    SLO_POD_STARTUP_S,
+    axes_title,
+    duration,
+    finish,
+    require,
+    set_caption,
+    unit_for,
+)
 
 if TYPE_CHECKING:
     from .data import FigureData
