@@ -146,7 +146,14 @@ import tempfile
 
 from simulator.experiments.calibrate import calibrate, read_scrape
 
-SCRAPE = Path("../examples/metrics/kubelet-1.21-dockershim-eks.prom")
+# the scrape ships with the repository (examples/metrics/, with its source and licence):
+# found from the simulator package's checkout, or from this notebook's folder upwards
+HERE = Path.cwd().resolve()
+REPO = next((p for p in (Path(simulator.__file__).resolve().parents[1], HERE, *HERE.parents)
+             if (p / "examples" / "metrics").is_dir()), None)
+if REPO is None:
+    raise FileNotFoundError("examples/metrics/ not found: open this notebook from a kubesim checkout")
+SCRAPE = REPO / "examples" / "metrics" / "kubelet-1.21-dockershim-eks.prom"
 scrape = read_scrape(SCRAPE)
 print(scrape.describe())
 docker = scrape.level("docker")

@@ -2,7 +2,7 @@
 process), publishing (HTML index, PowerPoint deck) and the registry of figures.
 
 Every figure test builds its own small synthetic DataFrames shaped like the model's outputs
-(DESIGN.md, "Outputs"; ``load_curve``'s table); only the chain diagram reads the shipped chain
+(docs/DESIGN.md, "Outputs"; ``load_curve``'s table); only the chain diagram reads the shipped chain
 files, which are plain data. Only the registry tests at the end run the simulation: a small
 comparison, whose figures they replace with stubs, to check that ``index.html``, the deck and
 the report take every title and caption from the registry.

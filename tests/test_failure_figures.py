@@ -200,7 +200,9 @@ def test_migration_timeline_shows_the_switch_and_the_unschedulable_pods():
     pods, events = _migration()
     fig = migration_timeline(pods, events)
     top, bottom = fig.axes[:2]
-    assert top.get_title(loc="left") == "Migrating node pools from dockershim to containerd"
+    # the title states the takeaway, computed from the run
+    assert top.get_title(loc="left") == ("dockershim to containerd: 3 pods left Pending once the last "
+                                         "dockershim node went")
     assert [t.get_text() for t in top.get_yticklabels()] == ["apps-1", "apps-2"]
     legend = [t.get_text() for t in top.get_legend().get_texts()]
     assert legend[:3] == ["dockershim", "containerd", "reinstalling"]

@@ -1,7 +1,7 @@
 """Presentation layer: figure size, deterministic files, fixed colours, trace and text export.
 
 Every test builds its own small synthetic DataFrames shaped like the model's outputs
-(DESIGN.md, "Outputs"), so the presentation layer is tested without running the model.
+(docs/DESIGN.md, "Outputs"), so the presentation layer is tested without running the model.
 """
 
 from __future__ import annotations

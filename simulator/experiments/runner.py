@@ -103,7 +103,7 @@ class Comparison:
         return out
 
     def summary(self) -> dict:
-        """The DESIGN.md ``--json`` document."""
+        """The docs/DESIGN.md ``--json`` document."""
         docs = {}
         for rt in self.summary_runtimes:
             runs = self.runs_of(rt) or self.runs_of(POOLS)

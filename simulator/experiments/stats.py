@@ -1,4 +1,4 @@
-"""Statistics across replications: percentiles and confidence intervals (STYLE.md §8).
+"""Statistics across replications: percentiles and confidence intervals (docs/STYLE.md §8).
 
 Within one run, pod latencies are not independent (pods share the node), so uncertainty is
 taken across independent replications (different seeds): each replication gives one value of a

@@ -1,7 +1,7 @@
 """Presentation layer: one figure style, slide-ready figures, and trace export.
 
 Imports matplotlib, pandas and numpy only, never the model: it draws the DataFrames the model
-and the experiments produce (DESIGN.md, "Outputs"). The figures are :mod:`.figures`, one module
+and the experiments produce (docs/DESIGN.md, "Outputs"). The figures are :mod:`.figures`, one module
 per figure; the catalogue (names, titles, captions) is :mod:`.figures.registry`.
 """
 

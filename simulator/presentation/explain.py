@@ -15,9 +15,9 @@ from ..chains import (
     TRANSPORTS,
     Chain,
     Step,
-    iter_steps,
     load_chain,
 )
+from ..chains.counting import hop_count
 from ..config import Scenario
 from ..config.versions import CHANGES, profile
 from ..model.dist import dist_median_s
@@ -46,25 +46,12 @@ def _median_ms(step: Step, scenario: Scenario) -> str:
 
 
 def hop_counts(chain: Chain) -> dict[str, dict[str, int]]:
-    """Per operation: steps, process-boundary crossings and distinct processes (all branches)."""
+    """Per operation: steps, OS-process crossings and OS processes (:func:`hop_count`, the
+    count the chain diagram shows too)."""
     out = {}
     for op in [o for o in OPERATIONS if o in chain.operations]:
-        steps = chain.operations[op].steps
-
-        def crossings(ss: list[Step], caller: str) -> int:
-            n = 0
-            for s in ss:
-                if s.when in ("reuseShim", "sandboxImageMissing", "hostNetwork"):
-                    continue
-                n += (s.process != caller) + crossings(s.calls, s.process)
-            return n
-
-        visited = [s for s in iter_steps(steps) if s.when not in ("reuseShim", "sandboxImageMissing", "hostNetwork")]
-        out[op] = {
-            "steps": len(visited),
-            "crossings": crossings(steps, "kubelet"),
-            "processes": len({s.process for s in visited} | {"kubelet"}),
-        }
+        c = hop_count(chain, op)
+        out[op] = {"steps": c.steps, "crossings": c.crossings, "processes": c.processes}
     return out
 
 
@@ -118,7 +105,7 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
             c = counts[op]
             lines.append("")
             lines.append(f"{OPERATIONS[op]} ({op}): {c['steps']} steps, "
-                         f"{c['crossings']} process-boundary crossings, {c['processes']} processes")
+                         f"{c['crossings']} crossings between {c['processes']} OS processes")
             if o.description:
                 lines += ["  " + x for x in w.wrap(o.description)]
             lines += _narrate(o.steps, "kubelet", "  ", scenario)
@@ -135,8 +122,8 @@ def explain_chain(runtime: str, scenario: Scenario | None = None, width: int = 1
 
     lines += chain_logs_section(chain, width)
     lines += ["", version_table(scenario.kubernetesVersion)]
-    lines += ["", "Citation keys: facts §N = kubelet-facts.md section N; cal. row N = calibration.md "
-              "row N; realdata 1.21 = the EKS kubelet /metrics scrape; [I] = an inference from cited "
+    lines += ["", "Citation keys: facts §N = docs/facts.md section N; cal. row N = docs/calibration.md "
+              "row N; realdata 1.21 = the EKS kubelet /metrics scrape in examples/metrics/; [I] = an inference from cited "
               "totals; ASSUMPTION = no published value, reasoning given."]
     return "\n".join(lines)
 

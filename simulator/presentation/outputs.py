@@ -154,8 +154,9 @@ def write_figures(out: Path, preset: str = "default", seed: int = 1, theme: str 
     entries: list[dict] = []
     written: list[Path] = []
     for drawing in registry.catalogue(data):
-        written.extend(_save(drawing.draw(data), out / drawing.stem))
-        entries.append(drawing.page_entry())
+        fig = drawing.draw(data)
+        written.extend(_save(fig, out / drawing.stem))
+        entries.append(drawing.page_entry(fig))
     index = out / "index.html"
     atomic_write(index, lambda p: write_index(entries, p, title="kubesim figures"))
     written.append(index)

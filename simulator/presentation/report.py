@@ -76,7 +76,7 @@ def render_report(comp: "Comparison", title: str | None = None) -> str:
         parts.append(_figure(drawing.report_title, drawing.draw(data), drawing.report_caption))
 
     parts.append("<h2>What each chain does</h2><table><tr><th>chain</th><th>RunPodSandbox: steps / "
-                 "process crossings / processes</th><th>what it is</th></tr>")
+                 "OS-process crossings / OS processes</th><th>what it is</th></tr>")
     for rt in summary["runtimes"]:
         if rt in ("unscheduled",):
             continue
@@ -110,9 +110,9 @@ def render_report(comp: "Comparison", title: str | None = None) -> str:
                  + html.escape(yaml.safe_dump(sc.resolved(), sort_keys=False)) + "</pre>")
 
     parts.append("<h2>Sources</h2><p>Each step's latency, CPU share, lock and every process's memory come "
-                 "from the cited source: <b>facts §N</b> = the team's kubelet fact sheet, <b>cal. row N</b> = the "
-                 "calibration table of published per-hop measurements, <b>realdata</b> = real kubelet /metrics "
-                 "scrapes, <b>[I]</b> = an inference from cited totals, <b>ASSUMPTION</b> = no published value, "
+                 "from the cited source: <b>facts §N</b> = the fact sheet docs/facts.md, <b>cal. row N</b> = the "
+                 "calibration table docs/calibration.md (published per-hop measurements), <b>realdata</b> = the "
+                 "real kubelet /metrics scrapes in examples/metrics/, <b>[I]</b> = an inference from cited totals, <b>ASSUMPTION</b> = no published value, "
                  "reasoning given.</p>")
     for rt in summary["runtimes"]:
         if rt in ("unscheduled",):

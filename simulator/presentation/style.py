@@ -64,6 +64,7 @@ __all__ = [
     "literal_text",
     "new_figure",
     "add_footnote",
+    "footnote_height",
     "save_figure",
 ]
 
@@ -176,8 +177,10 @@ THEMES: Mapping[str, Mapping[str, str]] = {
 
 _FOOTNOTE_FONTSIZE_PT = 11
 _FOOTNOTE_COLOR = "#8A8A8A"  # mid grey: readable on both the light and the dark background
-# text as paths: the SVG looks the same on machines without DejaVu Sans
-_SAVE_RC = {"svg.hashsalt": "kubesim", "svg.fonttype": "path", "text.parse_math": False}
+# text stays text in the SVG (svg.fonttype "none"), so a trainer can edit a label or a title in
+# a vector editor or a slide tool; the font asked for is DejaVu Sans (falling back to sans-serif).
+# A "$" in a user's name is a dollar sign, not mathtext.
+_SAVE_RC = {"svg.hashsalt": "kubesim", "svg.fonttype": "none", "text.parse_math": False}
 _NO_METADATA = {
     "png": {"Software": None},
     "svg": {"Date": None, "Creator": None},
@@ -314,8 +317,7 @@ def add_footnote(fig: Figure, text: str) -> None:
     With a constrained layout the axes are shrunk to leave room for it; with a manual layout the
     caller must keep the bottom ~4 % of the figure free.
     """
-    lines = text.count("\n") + 1
-    height = (lines * _FOOTNOTE_FONTSIZE_PT * 1.35 / 72 * fig.dpi + 12) / fig.bbox.height
+    height = footnote_height(fig, text.count("\n") + 1)
     fig.text(
         0.008,
         0.006,
@@ -327,6 +329,11 @@ def add_footnote(fig: Figure, text: str) -> None:
     )
     engine = fig.get_layout_engine()
     if isinstance(engine, ConstrainedLayoutEngine):
+        keys = [leg for leg in fig.legends if getattr(leg, KEY_ABOVE_FOOTNOTE, None) is not None]
+        if keys:  # a key kept above the footnote (legend_below_figure): lift it over this one
+            for leg in keys:
+                leg.set_bbox_to_anchor((0.5, height), transform=fig.transFigure)
+            height += max(getattr(leg, KEY_ABOVE_FOOTNOTE) for leg in keys)
         engine.set(rect=(0.0, height, 1.0, 1.0 - height))
 
 
@@ -336,6 +343,15 @@ def literal_text(fig: Figure) -> Figure:
     for text in fig.findobj(Text):
         text.set_parse_math(False)
     return fig
+
+
+KEY_ABOVE_FOOTNOTE = "_kubesim_key_height"
+"""The attribute a figure legend kept above the footnote carries: its height (figure fraction)."""
+
+
+def footnote_height(fig: Figure, lines: int = 1) -> float:
+    """The share of ``fig``'s height a footnote of ``lines`` lines takes at the bottom."""
+    return (lines * _FOOTNOTE_FONTSIZE_PT * 1.35 / 72 * fig.dpi + 12) / fig.bbox.height
 
 
 def save_figure(fig: Figure, path_without_ext: str | Path) -> tuple[Path, Path]:

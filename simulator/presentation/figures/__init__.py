@@ -14,7 +14,7 @@
 * :mod:`.migration`: a runtime migration, node by node.
 
 Each module's docstring says what its figure teaches and what data it draws. Each figure
-function takes tidy DataFrames (the model's and the experiments' outputs, DESIGN.md "Outputs")
+function takes tidy DataFrames (the model's and the experiments' outputs, docs/DESIGN.md "Outputs")
 or, for the chain diagram, the chains, and returns a 1920 × 1080 px
 :class:`matplotlib.figure.Figure` in the one kubesim style (:mod:`simulator.presentation.style`);
 it never runs the model or touches pyplot's global state, so it works headless

@@ -16,14 +16,15 @@ from functools import lru_cache
 from typing import Any
 
 from ...chains import iter_steps
+from ...chains.counting import COUNTED_WHEN, hop_count
 from ._draw import text_width_px
 
 __all__ = ["DEFAULT_WHEN", "Box", "ChainGeometry", "ChainGraph", "chain_edges", "chain_graph",
            "cri_name", "depth_rows", "layout_boxes"]
 
-# conditions under which a RunPodSandbox is counted: a pod on the pod network, pause image
-# present, the pod's first shim (its first sandbox)
-DEFAULT_WHEN = (None, "podNetwork", "newShim")
+# conditions under which a RunPodSandbox is drawn and counted: a pod on the pod network, pause
+# image present, the pod's first shim (its first sandbox): the case kubesim explain counts
+DEFAULT_WHEN = COUNTED_WHEN
 LATER_OPERATIONS = ("create_container", "start_container", "podsandbox_status",
                      "container_status", "list_podsandbox", "list_containers", "image_status",
                      "pull_image", "stop_container", "stop_podsandbox", "remove_container",
@@ -78,12 +79,8 @@ def chain_graph(chain: Any, operation: str) -> ChainGraph:
         if b not in parent and b != "kubelet":
             parent[b] = a
 
-    def os_of(p: str) -> str:
-        spec = chain.processes.get(p)
-        return (spec.osProcess or p) if spec is not None else p
-
-    crossings = sum(n for (a, b), ts in edges.items() for n in ts.values() if os_of(a) != os_of(b))
-    os_processes = list(dict.fromkeys(os_of(p) for p in nodes))
+    counted = hop_count(chain, operation)  # the numbers kubesim explain prints
+    crossings, os_processes = counted.crossings, list(counted.os_processes)
     later: dict[str, list[str]] = {}
     missing = [p for p in chain.processes if p not in nodes]
     for op in LATER_OPERATIONS:

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
+from weakref import WeakKeyDictionary
 
 import matplotlib.colors as mcolors
 import numpy as np
@@ -25,11 +27,13 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.textpath import TextToPath
 
-from ..style import DPI, FIGSIZE_IN, add_footnote, runtime_color
+from ..style import DPI, FIGSIZE_IN, KEY_ABOVE_FOOTNOTE, add_footnote, footnote_height
+from ..style import runtime_color
 
 __all__ = [
     "SLO_POD_STARTUP_S", "SPAN_COLUMNS", "FIG_W_PX", "FIG_H_PX",
@@ -37,7 +41,7 @@ __all__ = [
     "Unit", "unit_for", "duration",
     "text_width_px", "line_height_px", "text_size_px", "fit_text", "truncate", "wrap",
     "largest_size", "shrink_to_fit", "ink_on",
-    "finish", "slide_title", "runtime_ticks", "legend_below_axes", "legend_below_figure",
+    "finish", "set_caption", "caption_of", "extremes", "percent", "title_size", "axes_title", "slide_title", "runtime_ticks", "legend_below_axes", "legend_below_figure",
     "stacked_bars",
 ]
 
@@ -47,7 +51,7 @@ excluded) at most 5 s (kubernetes/community sig-scalability/slos/pod_startup_lat
 
 SPAN_COLUMNS = ("span_id", "parent_id", "depth", "pod", "operation", "step", "process",
                 "caller", "start", "end", "queued", "outcome", "source", "runtime")
-"""The columns of the model's ``spans`` a span figure needs (DESIGN.md, "Outputs")."""
+"""The columns of the model's ``spans`` a span figure needs (docs/DESIGN.md, "Outputs")."""
 
 FIG_W_PX, FIG_H_PX = FIGSIZE_IN[0] * DPI, FIGSIZE_IN[1] * DPI
 
@@ -251,10 +255,54 @@ def finish(fig, footnote: str | None):
     return fig
 
 
+_CAPTIONS: WeakKeyDictionary[Figure, str] = WeakKeyDictionary()
+
+
+def set_caption(fig: Figure, caption: str) -> None:
+    """The caption ``fig``'s data gives it (index.html, the deck), in place of the catalogue's."""
+    _CAPTIONS[fig] = caption
+
+
+def caption_of(fig: Figure) -> str | None:
+    """The caption :func:`set_caption` gave ``fig``, if any."""
+    return _CAPTIONS.get(fig)
+
+
+def extremes(values: Mapping[str, float]) -> str:
+    """The highest and the lowest of per-runtime durations, for a title: ``"1.2 s on
+    dockershim, 0.4 s on crio"``, or ``"≈ 1.2 s on every chain"`` when they are within 2 %."""
+    hi = max(values, key=lambda k: values[k])
+    lo = min(values, key=lambda k: values[k])
+    if values[hi] <= 1.02 * values[lo]:
+        return f"≈ {duration(float(np.mean(list(values.values()))))} on every chain"
+    return f"{duration(values[hi])} on {hi}, {duration(values[lo])} on {lo}"
+
+
+def percent(share: float) -> str:
+    """``0.834`` → ``"83 %"`` (the figures' style: a space before the sign)."""
+    return f"{100 * share:.0f} %"
+
+
+TITLE_PT = 22.0
+
+
+def title_size(text: str, width_px: float, size_pt: float = TITLE_PT, smallest: float = 15.0) -> float:
+    """The size (``size_pt`` down to ``smallest``) at which a bold one-line title fits
+    ``width_px``: a takeaway computed from the data can be longer than a fixed title."""
+    return max(shrink_to_fit(text, width_px, size_pt, "bold"), smallest)
+
+
+def axes_title(ax: Axes, text: str, **kw: Any) -> Text:
+    """A takeaway title over ``ax``, shrunk to fit the figure's width from the axes' left (at
+    most 20 % of the width in: the layout engine may move the axes right of where it is now)."""
+    left = max(ax.get_position().x0, 0.2) * FIG_W_PX
+    return ax.set_title(text, fontsize=title_size(text, FIG_W_PX - left - 40), **kw)
+
+
 def slide_title(fig: Figure, text: str, colors: Mapping[str, str]) -> Text:
     """A bold title at the top left of a figure drawn without a layout engine."""
-    return fig.text(0.012, 0.975, text, ha="left", va="top", fontsize=22, fontweight="bold",
-                    color=colors["foreground"])
+    return fig.text(0.012, 0.975, text, ha="left", va="top", fontsize=title_size(text, FIG_W_PX - 40),
+                    fontweight="bold", color=colors["foreground"])
 
 
 def runtime_ticks(ax: Axes, runtimes: Sequence[str], labels: bool = True) -> None:
@@ -299,8 +347,18 @@ def legend_below_figure(fig: Figure, handles: list[Patch], title: str | None = N
         if sum(col_w) + 1.4 * em * (ncols - 1) < 0.96 * FIG_W_PX:
             break
         ncols -= 1
-    fig.legend(handles=_reading_order(handles, ncols), loc="outside lower center", ncols=ncols,
-               handlelength=1.2, columnspacing=1.4, title=title, title_fontsize=13)
+    # at the bottom, above the room of a one-line footnote (add_footnote lifts it over a taller
+    # one), and the axes above it: an "outside" legend would ignore the footnote and sit on it
+    foot = footnote_height(fig)
+    key = fig.legend(handles=_reading_order(handles, ncols), loc="lower center",
+                     bbox_to_anchor=(0.5, foot), bbox_transform=fig.transFigure, ncols=ncols,
+                     handlelength=1.2, columnspacing=1.4, title=title, title_fontsize=13)
+    key.set_in_layout(False)
+    key_h = (key.get_window_extent().height + 8) / fig.bbox.height
+    setattr(key, KEY_ABOVE_FOOTNOTE, key_h)
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.set(rect=(0.0, foot + key_h, 1.0, 1.0 - foot - key_h))
 
 
 def stacked_bars(

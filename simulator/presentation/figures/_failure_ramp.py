@@ -8,13 +8,15 @@ hops ordered worst first, and each runtime's breaking load.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 from ..style import runtime_sort_key
 from ._draw import require
 
-__all__ = ["FAILURE_KINDS", "Ramp"]
+__all__ = ["FAILURE_KINDS", "Ramp", "takeaway", "tick_text"]
 
 FAILURE_KINDS = ("failed", "pending", "stall", "errors")
 """The problem kinds of a failure ramp, most severe first (``ok`` rows only complete the ramp)."""
@@ -109,3 +111,29 @@ class Ramp:
 
     def has_problems(self, runtime: str) -> bool:
         return bool((self.cells["runtime"] == runtime).any())
+
+
+def tick_text(load: float, short: bool = False) -> str:
+    """A load as a column label: 800, 1600, 2.5; ``short``: 1.6k, 12k."""
+    if float(load).is_integer():
+        v = int(load)
+        if v >= 1000 and (short or v >= 100000):
+            return f"{v / 1000:.1f}k".replace(".0k", "k") if v < 10000 else f"{v / 1000:.0f}k"
+        return str(v)
+    return f"{load:g}"
+
+
+def takeaway(ramp: Ramp, runtimes: Sequence[str], up_to: str) -> str:
+    """The title: which runtime breaks first and at which load, and which never does."""
+    unit = " pods" if ramp.load_is_pods else ""
+    breaks = {rt: ramp.breaking_load(rt) for rt in runtimes}
+    broken = sorted((load, rt) for rt, load in breaks.items() if load is not None)
+    fine = [rt for rt, load in breaks.items() if load is None]
+    if not broken:
+        return f"No runtime loses pods or stalls its node {up_to}"
+    first = broken[0][0]
+    names = " and ".join(rt for load, rt in broken if load == first)
+    text = f"{names} breaks first, at {tick_text(first)}{unit}"
+    if fine:
+        text += f"; {' and '.join(fine)} {'holds' if len(fine) == 1 else 'hold'} {up_to}"
+    return text

@@ -12,14 +12,14 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from ..style import process_color
+from ._chain_graph import cri_name
 from ._draw import (
     FIG_W_PX,
     duration,
-    fit_text,
     ink_on,
+    percent,
     slide_title,
     text_size_px,
-    truncate,
 )
 from ._sequence_layout import Arrow, SequenceLayout
 
@@ -49,10 +49,16 @@ def draw(diag: SequenceLayout, title: str | None, with_footnote: bool) -> None:
     ax.set_ylabel(f"time ({diag.unit.name})", labelpad=2)
     runtime, pod = diag.spans["runtime"].iloc[0], diag.spans["pod"].iloc[0]
     n_processes = len(set(diag.spans["process"]) | set(diag.spans["caller"]))
-    title = title or f"{runtime}: {len(diag.calls)} calls across {n_processes} processes"
-    slide_title(diag.fig, title, c)
+    ops = diag.spans[diag.spans["depth"] == 0]
+    took = (ops["end"] - ops["start"]).groupby(ops["operation"]).sum()
+    longest = str(took.idxmax()) if len(took) else ""
+    title = title or (f"{runtime}: {len(diag.calls)} calls across {n_processes} processes; "
+                      f"{cri_name(longest)} is {percent(took.max() / max(diag.total, 1e-12))} of "
+                      f"{duration(diag.total)}" if longest else
+                      f"{runtime}: {len(diag.calls)} calls across {n_processes} processes")
+    heading = slide_title(diag.fig, title, c)
     subtitle = f"pod {pod} · {duration(diag.total)}"
-    x_px = 0.012 * FIG_W_PX + text_size_px(title, 22, "bold")[0] + 24
+    x_px = 0.012 * FIG_W_PX + text_size_px(title, float(heading.get_fontsize()), "bold")[0] + 24
     if x_px + text_size_px(subtitle, 15)[0] < 0.99 * FIG_W_PX:
         diag.fig.text(x_px / FIG_W_PX, 0.968, subtitle, ha="left", va="top", fontsize=15,
                       color=c["muted"])
@@ -215,9 +221,8 @@ def label_arrow(diag: SequenceLayout, arrow: Arrow, y: float, text: str) -> None
     size = LABEL_FONT_PT
     (pa, py), (pb, _) = diag.px(arrow.x_caller, y), diag.px(arrow.x_callee, y)
     lo, hi = min(pa, pb) + 6, max(pa, pb) - 6
-    short = fit_text(text, hi - lo, size, ellipsis_counts=True)
-    for candidate in dict.fromkeys([truncate(text, 28)] + (
-            [short] if len(short) >= diag.MIN_LABEL_CHARS else [])):
+    # the whole label, else its name without the parenthesis: never cut in the middle of a word
+    for candidate in dict.fromkeys([text, _head(text)]):
         w, h = text_size_px(candidate, size)
         spill = diag.px_per_x / 2
         first, last = (lo, hi - w + spill) if pb > pa else (lo - spill, hi - w)
@@ -242,19 +247,31 @@ def label_bars(diag: SequenceLayout) -> None:
         top, bottom = diag.px(0, diag.y(span.start))[1], diag.px(0, diag.y(span.end))[1]
         took = duration(span.end - span.start)
         in_process = span.caller == span.process
-        text = f"{truncate(span.step, 24)} · {took}" if in_process else took
-        w, h = text_size_px(text, size)
-        if not in_process and bottom - top < 1.6 * h:
-            continue
-        y_px = top if in_process else (top + bottom - h) / 2
-        box = (x_px, y_px, x_px + w, y_px + h)
-        if diag.placer.free(box):
-            diag.placer.add(box)
-            diag.text_px(x_px, y_px, text, size, diag.colors["muted"], italic=in_process)
+        # an in-process step: its whole name, else the name without its parenthesis, else
+        # only the time (never a name cut short)
+        texts = ([f"{span.step} · {took}", f"{_head(span.step)} · {took}", took] if in_process
+                 else [took])
+        for text in dict.fromkeys(texts):
+            w, h = text_size_px(text, size)
+            if not in_process and bottom - top < 1.6 * h:
+                break
+            y_px = top if in_process else (top + bottom - h) / 2
+            box = (x_px, y_px, x_px + w, y_px + h)
+            if diag.placer.free(box):
+                diag.placer.add(box)
+                diag.text_px(x_px, y_px, text, size, diag.colors["muted"], italic=in_process)
+                break
+
+
+def _head(label: str) -> str:
+    """A label without its trailing parenthesis: ``CreateRWLayer (init + rw)`` →
+    ``CreateRWLayer``."""
+    return label.split(" (")[0]
 
 
 def time_ticks(diag: SequenceLayout) -> None:
-    """Ticks at the start of each operation and at the end, at least 34 px apart.
+    """Ticks at the start of each operation and at the end, at least 42 px apart (a 14 pt
+    label is about 36 px tall: two never touch).
 
     Where two are closer, or would read the same, the later one wins, so that the last
     tick always gives the whole duration.
@@ -265,7 +282,7 @@ def time_ticks(diag: SequenceLayout) -> None:
     for t in sorted(set(ops) | {float(diag.spans["end"].max())}):
         y = diag.y(t)
         label = f"{(t - diag.t0) * per_s:.0f}" if per_s > 1 else f"{t - diag.t0:.2f}"
-        if ticks and ((y - ticks[-1][0]) * diag.h_px < 34 or label == ticks[-1][1]):
+        if ticks and ((y - ticks[-1][0]) * diag.h_px < 42 or label == ticks[-1][1]):
             ticks.pop()
         ticks.append((y, label))
     diag.ax.set_yticks([y for y, _ in ticks], [label for _, label in ticks])

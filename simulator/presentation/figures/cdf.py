@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 
 from ..style import figure_style, new_figure, runtime_color, runtime_sort_key
-from ._draw import SLO_POD_STARTUP_S, finish, require, unit_for
+from ._draw import SLO_POD_STARTUP_S, axes_title, extremes, finish, require, unit_for
 
 if TYPE_CHECKING:
     from .data import FigureData
@@ -122,9 +122,11 @@ def latency_cdf(
             ax.set_xlim(0, x_max * 1.04 if x_max > 0 else 1.0)
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-        ax.set_xlabel(f"{label} (s)")
+        ax.set_xlabel(f"{label} (s{', log scale' if log_x else ''})")
         ax.set_ylabel("share of pods started within x")
-        ax.set_title(title or "How long until a pod runs")
+        medians = {rt: float(np.percentile(v, 50)) for rt, v, _ in rows if len(v)}
+        axes_title(ax, title or (f"Median pod startup: {extremes(medians)}" if medians
+                                 else "No pod started"))
     return finish(fig, footnote)
 
 

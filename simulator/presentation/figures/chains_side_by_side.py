@@ -46,7 +46,7 @@ from ._draw import (
 if TYPE_CHECKING:
     from .data import FigureData
 
-__all__ = ["chains_side_by_side", "chain_edges", "from_data"]
+__all__ = ["chains_side_by_side", "chain_edges", "takeaway", "from_data"]
 
 _TRANSPORT_LABEL = {"grpc": "gRPC", "http": "HTTP", "ttrpc": "ttrpc", "exec": "fork/exec",
                     "in-process": "call"}
@@ -92,7 +92,7 @@ def chains_side_by_side(
         ax.set_xlim(0, FIG_W_PX)
         ax.set_ylim(FIG_H_PX, 0)
         ax.set_axis_off()
-        slide_title(fig, title or f"What one {op_name} crosses, chain by chain", colors)
+        slide_title(fig, title or takeaway(graphs, op_name), colors)
         for i, graph in enumerate(graphs):
             x0 = margin + gutter / 2 + i * (col_w + gutter)
             if i:
@@ -111,6 +111,21 @@ def chains_side_by_side(
         ax.text(FIG_W_PX - 12, y, "\n".join(lines), ha="right", va="bottom", fontsize=size,
                 color=colors["muted"], linespacing=1.3)
     return finish(fig, footnote)
+
+
+def takeaway(graphs: Sequence[ChainGraph], op_name: str) -> str:
+    """The title: the most and the fewest OS-process crossings of one call (:func:`hop_count`,
+    the numbers ``kubesim explain`` prints), and on which chains."""
+    most = max(g.crossings for g in graphs)
+    least = min(g.crossings for g in graphs)
+
+    def names(n: int) -> str:
+        return " and ".join(str(g.chain.name) for g in graphs if g.crossings == n)
+
+    if most == least:
+        return f"One {op_name} crosses {most} process boundaries on every chain"
+    return (f"One {op_name} crosses {most} process boundaries on {names(most)}, "
+            f"{least} on {names(least)}")
 
 
 def _draw_chain(ax: Axes, graph: ChainGraph, x0: float, geo: ChainGeometry,

@@ -14,7 +14,7 @@ the lane order of a chain (:func:`lanes_for_runtime`) and a comparison's footnot
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -92,6 +92,7 @@ class FigureData:
     runtimes: list[str] = field(default_factory=list)
     note: str = field(init=False)  # the footnote of every figure drawn from the comparison
     _pods: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.runtimes:
@@ -136,6 +137,14 @@ class FigureData:
     def lanes(self, runtime: str) -> list[str]:
         return lanes_for_runtime(runtime)
 
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """``compute()``, run once per :class:`FigureData` and ``key``: the experiment a figure
+        runs (a load curve, a failure ramp...) is reused when the same data is drawn again, in
+        the other theme for instance."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
     def scenario(self, overrides: Sequence[str] = (), name: str | None = None) -> Scenario:
         """The preset (or the preset ``name``) with dotted ``overrides``."""
         from ...config import load_scenario
@@ -151,11 +160,12 @@ class FigureData:
 
         cases = [c.model_copy(update={"replications": 1}) for c in load_cases()
                  if c.usable and not c.slow and not self.scenario(name=c.setup.preset or "default").cluster]
-        return run_cases(cases, seed=self.seed)
+        return self.memo("validation", lambda: run_cases(cases, seed=self.seed))
 
     def simulate(self, scenario: Scenario, runtime: str) -> Any:
         """One run of ``scenario`` on ``runtime`` (``"pools"``: the cluster's own node pools)
         with the comparison's seed: its ``pods`` and ``events``."""
         from ...model.simulation import simulate
 
-        return simulate(scenario, runtime, self.seed)
+        return self.memo(("simulate", scenario.model_dump_json(), runtime),
+                         lambda: simulate(scenario, runtime, self.seed))

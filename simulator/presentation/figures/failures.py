@@ -32,8 +32,10 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import NullLocator
 
 from ..style import add_footnote, figure_style, new_figure, runtime_color
-from ._draw import ink_on, largest_size, line_height_px, text_width_px
+from ._draw import ink_on, largest_size, line_height_px, text_width_px, title_size
 from ._failure_ramp import FAILURE_KINDS, Ramp
+from ._failure_ramp import takeaway as _takeaway
+from ._failure_ramp import tick_text as _tick_text
 
 if TYPE_CHECKING:
     from .data import FigureData
@@ -87,6 +89,10 @@ def _hop_label(hop: str, width: int = 24) -> str:
     if len(lines) > 3:
         lines = lines[:2] + [textwrap.shorten(" ".join(lines[2:]), width, placeholder="…")]
     return "\n".join(lines)
+
+
+_STALL_FILL = "#8C8C8C"  # NotReady seconds are not a count: a neutral grey, on both themes
+_SCALE_LABEL = "F, P, E: count ÷ pods"
 
 
 def _heat_cmap() -> mcolors.Colormap:
@@ -157,16 +163,6 @@ def _cell_text(texts: Sequence[tuple[str, str, float]], width_px: float, height_
 
 
 
-def _tick_text(load: float, short: bool = False) -> str:
-    """A load as a column label: 800, 1600, 2.5; ``short``: 1.6k, 12k."""
-    if float(load).is_integer():
-        v = int(load)
-        if v >= 1000 and (short or v >= 100000):
-            return f"{v / 1000:.1f}k".replace(".0k", "k") if v < 10000 else f"{v / 1000:.0f}k"
-        return str(v)
-    return f"{load:g}"
-
-
 def failure_heatmap(
     df: pd.DataFrame,
     title: str | None = None,
@@ -186,18 +182,22 @@ def failure_heatmap(
     are outlined. A dashed line and a bold column label mark the first load at which a runtime
     fails, leaves pods pending or stalls its node, and the panel's subtitle says "breaks at N";
     a runtime without any problem says "no failures up to N" instead. The colour scale is
-    count ÷ pods at that load (for S, NotReady seconds ÷ pods).
+    count ÷ pods at that load for F, P and E; a cell whose main kind is S (seconds the node was
+    NotReady, not a count) is grey and hatched, off the scale. The title states which runtime
+    breaks first and at which load (computed from ``df``).
     """
     ramp = Ramp(df)
     runtimes, loads = ramp.runtimes, ramp.loads
     hops = ramp.hops or ["(none)"]
     n_rt, n_load, n_hop = len(runtimes), len(loads), len(hops)
-    values = np.zeros((n_rt, n_hop, n_load))
+    values = np.zeros((n_rt, n_hop, n_load))  # count ÷ pods of the cell's main kind
+    stalled = np.zeros((n_rt, n_hop, n_load), dtype=bool)  # main kind S: seconds, off the scale
     for i, runtime in enumerate(runtimes):
         for j, hop in enumerate(hops):
             for k, load in enumerate(loads):
                 texts = ramp.texts(runtime, load, hop)
-                values[i, j, k] = texts[0][2] if texts else 0.0
+                stalled[i, j, k] = bool(texts) and texts[0][0] == "stall"
+                values[i, j, k] = texts[0][2] if texts and not stalled[i, j, k] else 0.0
     norm = _norm(values)
     max_load = _tick_text(loads[-1])
     up_to = f"up to {max_load} pods" if ramp.load_is_pods else f"up to load {max_load}"
@@ -223,6 +223,10 @@ def failure_heatmap(
                     if values[i, j, k] > 0:
                         ax.add_patch(Rectangle((k + 0.025, j + 0.03), 0.95, 0.94, linewidth=0,
                                                facecolor=cmap(norm(values[i, j, k])), zorder=1))
+                    elif stalled[i, j, k]:  # seconds, not a count: grey, hatched, off the scale
+                        ax.add_patch(Rectangle((k + 0.025, j + 0.03), 0.95, 0.94, linewidth=0,
+                                               facecolor=_STALL_FILL, hatch="//",
+                                               edgecolor=colors["background"], zorder=1))
             ax.set_xlim(0, n_load)
             ax.set_ylim(n_hop, 0)
             ax.set_xticks(np.arange(n_load) + 0.5, [_tick_text(v) for v in loads])
@@ -247,23 +251,33 @@ def failure_heatmap(
                                     round(math.log10(norm.vmax)) + 1)
         cbar.set_ticks(decades.tolist(), labels=[f"{v:g}" for v in decades])
         cbar.ax.xaxis.set_minor_locator(NullLocator())
-        cbar.ax.set_ylabel("count ÷ pods", fontsize=14, rotation=0, ha="right",
+        cbar.ax.set_ylabel(_SCALE_LABEL, fontsize=14, rotation=0, ha="right",
                            va="center", labelpad=10, color=colors["foreground"])
         blank = Line2D([], [], linestyle="none")
         legend = [(blank, "F  pods failed for good"),
-                  (blank, "S  seconds node NotReady"),
+                  (Patch(facecolor=_STALL_FILL, hatch="//", edgecolor=colors["background"]),
+                   "S  seconds node NotReady (grey)"),
                   (blank, "P  pods never running (hop of last error)"),
                   (blank, "E  sync errors, retried"),
                   (Patch(fill=False, edgecolor=colors["foreground"], linewidth=2.6),
                    "pods lost (F or P)"),
                   (Line2D([], [], color=colors["foreground"], linewidth=2.6,
                           linestyle=(0, (3, 2))), "first load with F, P or S")]
-        fig.legend([h for h, _ in legend], [t for _, t in legend], loc="outside lower left",
-                   ncols=3, handlelength=1.3, handletextpad=0.5, columnspacing=2.2, fontsize=14)
-        heading = fig.suptitle(title or "Where pod creation breaks as load grows", x=0.01,
-                               ha="left")
-        if footnote:  # before the layout passes below: the footnote shrinks the layout
+        if footnote:  # first: the footnote shrinks the layout, the legend then sits above it
             add_footnote(fig, footnote)
+        # the key at the bottom left, above the footnote, and the panels above the key (an
+        # "outside" legend would ignore the footnote's room and sit on it)
+        bottom = engine.get()["rect"][1]
+        key = fig.legend([h for h, _ in legend], [t for _, t in legend], loc="lower left",
+                         bbox_to_anchor=(0.004, bottom), bbox_transform=fig.transFigure, ncols=3,
+                         handlelength=1.3, handletextpad=0.5, columnspacing=2.2, fontsize=14)
+        key.set_in_layout(False)
+        key_h = (key.get_window_extent().height + 6) / fig.bbox.height
+        engine.set(rect=(0.0, bottom + key_h, 1.0, 1.0 - bottom - key_h))
+        text = title or _takeaway(ramp, runtimes, up_to)
+        # the colour scale takes the right of the title line: the title gets the rest
+        room = fig.bbox.width - 480 - text_width_px(_SCALE_LABEL, 14) - 24
+        heading = fig.suptitle(text, x=0.01, ha="left", fontsize=title_size(text, room))
 
         # load labels sized to the columns, then the cell texts sized to the cells, once the
         # layout has placed the panels
@@ -281,9 +295,10 @@ def failure_heatmap(
         # the colour scale at the right of the title line: label, bar, ticks under the bar
         band = heading.get_window_extent()
         fig_w, fig_h = fig.bbox.width, fig.bbox.height
-        label_w = text_width_px("count ÷ pods", 14) + 24
+        label_w = text_width_px(_SCALE_LABEL, 14) + 24
         x0 = min(max(band.x1 + 40 + label_w, fig_w - 440), fig_w - 200)
-        cax.set_position((x0 / fig_w, (band.y0 + 0.5 * band.height) / fig_h,
+        mid = min(band.y0 + 0.5 * band.height, fig_h - 44)  # its label stays inside the page
+        cax.set_position((x0 / fig_w, mid / fig_h,
                           (fig_w - 36 - x0) / fig_w, 16 / fig_h))
         # every decade labelled if the labels fit, else every other one (from the top)
         step = 1 if (fig_w - 36 - x0) / max(len(decades) - 1, 1) >= 90 else 2
@@ -302,7 +317,8 @@ def failure_heatmap(
         for i, j, k, texts in cells:
             ax = axes[i]
             kind, _, per_pod = texts[0]
-            ink = ink_on(cmap(norm(per_pod)), threshold=_CELL_INK_THRESHOLD)
+            fill = _STALL_FILL if kind == "stall" else cmap(norm(per_pod))
+            ink = ink_on(fill, threshold=_CELL_INK_THRESHOLD)
             if kind in ("failed", "pending"):
                 ax.add_patch(Rectangle((k + 0.05, j + 0.05), 0.9, 0.9, fill=False,
                                        edgecolor=colors["foreground"], linewidth=2.6, zorder=3))
@@ -361,7 +377,8 @@ def from_data(data: FigureData) -> Figure:
     """The catalogue's heatmap: the ``load-ramp`` preset, 100 to 800 pods."""
     from ...experiments.failures import failure_ramp
 
-    ramp = failure_ramp(data.scenario(name="load-ramp"), ["dockershim", "containerd"],
-                        loads=[100, 200, 400, 800], seed=data.seed)
+    ramp = data.memo("failures-by-hop", lambda: failure_ramp(
+        data.scenario(name="load-ramp"), ["dockershim", "containerd"], loads=[100, 200, 400, 800],
+        seed=data.seed))
     return failure_heatmap(ramp, footnote=f"kubesim · scenario 'load-ramp' · seed {data.seed} · "
                            "load = pods", theme=data.theme)

@@ -28,12 +28,20 @@ from matplotlib.ticker import (
 )
 
 from ..style import figure_style, new_figure, runtime_color, runtime_sort_key
-from ._draw import SLO_POD_STARTUP_S, finish, require, unit_for
+from ._draw import (
+    SLO_POD_STARTUP_S,
+    axes_title,
+    duration,
+    finish,
+    require,
+    set_caption,
+    unit_for,
+)
 
 if TYPE_CHECKING:
     from .data import FigureData
 
-__all__ = ["latency_vs_load", "from_data"]
+__all__ = ["latency_vs_load", "takeaway", "from_data"]
 
 _CURVE_COLUMNS = ("runtime", "load", "replications", "p50", "p50_lo", "p50_hi", "p99", "p99_lo",
                   "p99_hi", "running_share")
@@ -146,9 +154,13 @@ def latency_vs_load(
                                markeredgecolor=colors["muted"], markeredgewidth=2.0),
                         "not every pod ran"))
         handles = runtime_handles + key
-        ax.legend([h for h, _ in handles], [t for _, t in handles], loc="best",
-                  handlelength=2.4, frameon=True, facecolor=colors["background"],
-                  edgecolor="none", framealpha=0.9)
+        # the replications note heads the legend (the title line holds the takeaway)
+        legend = ax.legend([h for h, _ in handles], [t for _, t in handles], loc="best",
+                           handlelength=2.4, frameon=True, facecolor=colors["background"],
+                           edgecolor="none", framealpha=0.9, alignment="left",
+                           title=_replication_note(data["replications"].to_numpy(dtype=float)),
+                           title_fontsize=_NOTE_PT + 1)
+        legend.get_title().set_color(colors["muted"])
 
         if log_x:
             ax.set_xscale("log")
@@ -173,12 +185,49 @@ def latency_vs_load(
             ax.yaxis.set_minor_formatter(NullFormatter())
         else:
             ax.set_ylim(0, top * 1.06)
-        ax.set_xlabel(load_label)
-        ax.set_ylabel(f"pod startup latency ({unit.name})")
-        ax.set_title(title or "How pod startup grows with load")
-        ax.set_title(_replication_note(data["replications"].to_numpy(dtype=float)), loc="right",
-                     fontsize=_NOTE_PT + 1, fontweight="normal", color=colors["muted"])
+        # a logarithmic axis says so: 10, 20, 40, 80 evenly spaced is a doubling series
+        ax.set_xlabel(load_label + (" (log scale)" if log_x else ""))
+        ax.set_ylabel(f"pod startup latency ({unit.name}{', log scale' if log_y else ''})")
+        auto_title, caption = takeaway(data, load_label)
+        axes_title(ax, title or auto_title)
+    set_caption(fig, caption)
     return finish(fig, footnote)
+
+
+def takeaway(curve: pd.DataFrame, load_label: str = "pods created at once") -> tuple[str, str]:
+    """(title, caption) stated from a load curve: whose p99 grows most between the smallest and
+    the largest load, and up to which load each runtime's p99 meets the SLO."""
+    what = "pods" if "pod" in load_label else "load"
+    lo, hi = float(curve["load"].min()), float(curve["load"].max())
+
+    def p99_at(rt: str, load: float) -> float:
+        rows = curve[(curve["runtime"] == rt) & (curve["load"] == load)]
+        return float(rows["p99"].iloc[0]) if len(rows) else float("nan")
+
+    runtimes = sorted(curve["runtime"].unique(), key=runtime_sort_key)
+    end = {rt: p99_at(rt, hi) for rt in runtimes}
+    growth = {rt: end[rt] / p99_at(rt, lo) for rt in runtimes if p99_at(rt, lo) > 0}
+    worst = max(end, key=lambda r: end[r])
+    best = min(end, key=lambda r: end[r])
+    n = f"{hi:g} {what}" if what == "pods" else f"load {hi:g}"
+    if worst == best:
+        title = f"At {n}, pod startup p99 is {duration(end[worst])}"
+    else:
+        title = f"At {n}, p99 pod startup: {duration(end[worst])} on {worst}, {duration(end[best])} on {best}"
+    fastest = max(growth, key=lambda r: growth[r]) if growth else None
+    parts = [f"p50 and p99 of pod startup against {load_label}"]
+    if fastest is not None and hi > lo:
+        parts.append(f"{fastest}'s p99 grows most, {growth[fastest]:.1f}× from {lo:g} to {hi:g}")
+    meets = []
+    for rt in runtimes:  # the loads, from the smallest, at which the p99 meets the SLO
+        rows = curve[curve["runtime"] == rt].sort_values("load")
+        ok = [float(r.load) for r in rows.itertuples() if r.p99 <= SLO_POD_STARTUP_S]
+        run = 0
+        while run < len(ok) and ok[run] == float(rows["load"].iloc[run]):
+            run += 1
+        meets.append(f"{rt} {'up to ' + format(ok[run - 1], 'g') if run else 'never'}")
+    parts.append(f"p99 within the {SLO_POD_STARTUP_S:g} s SLO: " + ", ".join(meets))
+    return title, "; ".join(parts) + "."
 
 
 def from_data(data: FigureData) -> Figure:
@@ -187,8 +236,8 @@ def from_data(data: FigureData) -> Figure:
 
     batch = data.scenario(["workload.kind=batch", "simulation.steadyStateSeconds=0",
                            "node.cpuCores=2", "kubelet.kubeAPIQPS=50", "kubelet.kubeAPIBurst=100"])
-    curve = load_curve(batch, ["dockershim", "containerd", "crio"], [10, 20, 40, 80],
-                       replications=3, seed=data.seed)
+    curve = data.memo("latency-vs-load", lambda: load_curve(
+        batch, ["dockershim", "containerd", "crio"], [10, 20, 40, 80], replications=3, seed=data.seed))
     return latency_vs_load(curve, footnote=f"kubesim · scenario '{data.preset}' as a batch on "
                            f"2 cores, kubeAPIQPS 50 · seed {data.seed} · 3 replications",
                            theme=data.theme)

@@ -28,7 +28,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from ..style import figure_style, new_figure, runtime_color
+from ..style import figure_style, new_figure, runtime_color, runtime_sort_key
 from ._draw import finish, legend_below_figure, require
 
 if TYPE_CHECKING:
@@ -50,6 +50,22 @@ def _style(row_mode: str) -> dict:
 def _kilo(ax: Axes) -> None:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / 1000:g}k"))
     ax.xaxis.set_major_locator(MaxNLocator(6, steps=[1, 2, 2.5, 5, 10]))
+
+
+def takeaway(curve: pd.DataFrame) -> str:
+    """The title, from the curve's highest rate: which series costs the runtime the most CPU
+    for logs and which the least, and the runtimes whose writers block or drop lines."""
+    top = curve[curve["lines_per_second"] == curve["lines_per_second"].max()]
+    cpu = top.groupby("series")["runtime_cpu_cores"].mean()
+    rate = float(top["lines_per_second"].iloc[0])
+    each = f"{rate / 1000:g}k" if rate >= 1000 else f"{rate:g}"
+    text = (f"At {each} lines/s a container, logs cost the runtime {cpu.max():.2f} cores on "
+            f"{cpu.idxmax()}, {cpu.min():.2f} on {cpu.idxmin()}")
+    lossy = curve.loc[(curve["blocked_share"] > 0) | (curve["dropped_share"] > 0), "runtime"]
+    if len(lossy):
+        names = sorted(set(lossy), key=runtime_sort_key)
+        text += f"; {' and '.join(names)} block{'s' if len(names) == 1 else ''} or drop lines"
+    return text
 
 
 def log_pipeline(
@@ -104,7 +120,7 @@ def log_pipeline(
             handles.append(Line2D([], [], color=runtime_color(str(g["runtime"].iloc[0])), linewidth=3,
                                   label=label, **_style(str(g["mode"].iloc[0]))))
         legend_below_figure(fig, cast(Any, handles))  # lines, so that a handle shows its style
-        text = "\n".join(textwrap.wrap(title or "Log pipeline CPU and blocking against log rate", 64))
+        text = "\n".join(textwrap.wrap(title or takeaway(data), 64))
         fig.suptitle(text, x=0.01, ha="left",
                      fontsize=18, fontweight="bold", color=colors["foreground"])
     return finish(fig, footnote)
@@ -113,11 +129,8 @@ def log_pipeline(
 def from_data(data: FigureData) -> Figure:
     """The catalogue's sweep: the ``chatty-logs`` preset at eight log rates."""
     from ...experiments.log_sweep import log_rate_sweep
-    from .registry import FIGURES
-
     scenario = data.scenario(["simulation.steadyStateSeconds=30"], name="chatty-logs")
-    curve = log_rate_sweep(scenario, CATALOGUE_RATES, seed=data.seed)
-    entry = next(e for e in FIGURES if e.module == "log_pipeline")
+    curve = data.memo("log-pipeline", lambda: log_rate_sweep(scenario, CATALOGUE_RATES, seed=data.seed))
     note = (f"kubesim · preset 'chatty-logs' (12 containers, 1 vCPU, kubectl logs -f on each, 1.23) · "
             f"30 s steady state · seed {data.seed} · 1 replication")
-    return log_pipeline(curve, title=entry.title, footnote=note, theme=data.theme)
+    return log_pipeline(curve, footnote=note, theme=data.theme)

@@ -29,7 +29,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
 from ..style import OKABE_ITO, add_footnote, figure_style, new_figure, runtime_color
-from ._draw import largest_size, line_height_px, text_width_px
+from ._draw import axes_title, largest_size, line_height_px, text_width_px
 from ._migration_run import migration_run, step_count
 
 if TYPE_CHECKING:
@@ -141,10 +141,12 @@ def migration_timeline(
                    ncols=len(handles), handlelength=1.3, handletextpad=0.5, columnspacing=1.5,
                    fontsize=14, borderaxespad=0.3)
         if title is None:
-            title = (f"Migrating node pools from {' and '.join(leaving)} to "
-                     f"{' and '.join(arriving)}"
-                     if leaving and arriving else "Node pools during a runtime migration")
-        top.set_title(title, pad=40)
+            title = (f"{' and '.join(leaving)} to {' and '.join(arriving)}: "
+                     if leaving and arriving else "Runtime migration: ")
+            title += (f"{len(stuck)} pods left Pending once the last {leaving[0] if leaving else 'old'} "
+                      "node went" if len(stuck) else
+                      f"{len(nodes)} nodes switched, no pod left without a node")
+        axes_title(top, title, pad=40)
 
         # cluster-wide counts
         pending_color = OKABE_ITO["orange"]

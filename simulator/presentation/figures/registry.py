@@ -27,9 +27,10 @@ from importlib import import_module
 
 from matplotlib.figure import Figure
 
+from ._draw import caption_of
 from .data import FigureData
 
-__all__ = ["EACH", "Entry", "Drawing", "FIGURES", "catalogue", "comparison"]
+__all__ = ["EACH", "Entry", "Drawing", "FIGURES", "catalogue", "comparison", "headline"]
 
 EACH = "each"
 """``runtimes`` of a figure drawn once for every runtime of the data."""
@@ -97,9 +98,23 @@ class Drawing:
             return self.entry.build(data)
         return self.entry.build(data, self.runtime)
 
-    def page_entry(self) -> dict[str, str]:
-        """What :func:`~simulator.presentation.publish.write_index` and ``write_pptx`` list."""
-        return {"file_stem": self.stem, "title": self.title, "teaches": self.caption}
+    def page_entry(self, fig: Figure | None = None) -> dict[str, str]:
+        """What :func:`~simulator.presentation.publish.write_index` and ``write_pptx`` list:
+        the drawn ``fig``'s own title and caption (its takeaway, computed from its data) where
+        it has them, else the entry's."""
+        caption = (caption_of(fig) if fig is not None else None) or self.caption
+        title = (headline(fig) if fig is not None else None) or self.title
+        return {"file_stem": self.stem, "title": title, "teaches": caption}
+
+
+def headline(fig: Figure) -> str | None:
+    """The title drawn on ``fig``: its suptitle, a text at the top of the page (a diagram's
+    title), or its first axes' title; ``None`` if it has none."""
+    texts = [fig.get_suptitle()]
+    texts += [t.get_text() for t in fig.texts if t.get_position()[1] >= 0.95]
+    if fig.axes:
+        texts += [fig.axes[0].get_title(loc="left"), fig.axes[0].get_title()]
+    return next((" ".join(t.split()) for t in texts if t and t.strip()), None)
 
 
 FIGURES: tuple[Entry, ...] = (
@@ -114,8 +129,8 @@ FIGURES: tuple[Entry, ...] = (
           "each as containerd.",
           report_caption="Mean time per pod spent in each CRI call the kubelet makes."),
     Entry("time-by-hop", "time_by_hop", "Where the time goes, hop by hop",
-          "On the Docker chains most of a pod's time is spent inside dockerd; runc costs the "
-          "same on every chain.",
+          "Mean self time per pod in each process of the chain, coloured by role (the caption "
+          "of a drawn figure states where the most time goes and what runc costs, from its data).",
           report_caption="The same time split by the process doing the work."),
     Entry("waterfall-{runtime}", "waterfall",
           "One pod's creation as a waterfall ({runtime})",

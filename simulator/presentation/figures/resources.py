@@ -30,6 +30,7 @@ from ..style import (
     runtime_sort_key,
 )
 from ._draw import (
+    FIG_W_PX,
     finish,
     ink_on,
     legend_below_figure,
@@ -37,6 +38,7 @@ from ._draw import (
     require,
     runtime_ticks,
     text_width_px,
+    title_size,
 )
 
 if TYPE_CHECKING:
@@ -106,8 +108,13 @@ def resources_by_process(
     y = np.arange(len(runtimes))
     with figure_style(theme) as colors:
         fig, axes = new_figure(1, 2, sharey=True)
-        fig.suptitle(title or "What each chain costs on the node at steady state", x=0.008,
-                     ha="left", fontsize=22, fontweight="bold", color=colors["foreground"])
+        mem = tables[1].sum(axis=1)
+        auto = (f"At steady state {mem.idxmax()} holds {mem.max():.0f} MB of memory on the node, "
+                f"{mem.idxmin()} {mem.min():.0f} MB") if len(mem) > 1 else \
+            f"At steady state {mem.index[0]} holds {mem.iloc[0]:.0f} MB of memory on the node"
+        text = title or auto
+        fig.suptitle(text, x=0.008, ha="left", fontsize=title_size(text, FIG_W_PX - 30),
+                     fontweight="bold", color=colors["foreground"])
         handles = [Patch(facecolor=process_color(p), label=p) for p in procs]
         legend_below_figure(fig, handles, title=f"{window_note}, per node · "
                             "segments: the kubelet's processes, then the runtime's")

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from ..style import (
+    OKABE_ITO,
     PROCESS_ORDER,
     figure_style,
     new_figure,
@@ -29,12 +30,16 @@ from ..style import (
 )
 from ._draw import (
     SPAN_COLUMNS,
+    axes_title,
+    duration,
     finish,
-    legend_below_axes,
+    legend_below_figure,
     ordered,
+    percent,
     pods_per_runtime,
     require,
     self_seconds,
+    set_caption,
     stacked_bars,
     unit_for,
 )
@@ -42,7 +47,7 @@ from ._draw import (
 if TYPE_CHECKING:
     from .data import FigureData
 
-__all__ = ["time_by_hop", "from_data"]
+__all__ = ["ROLES", "role_groups", "takeaway", "time_by_hop", "from_data"]
 
 
 def _self_and_queued(spans: pd.DataFrame) -> pd.DataFrame:
@@ -58,6 +63,60 @@ def _self_and_queued(spans: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(queued_s=queued, work_s=self_s - queued)
 
 
+# The processes by role, one clearly distinct colour per role (Okabe-Ito; any two at least 30
+# apart in CIELAB, tests/test_figure_takeaways.py), so that the legend has a handful of entries
+# a room can tell apart instead of one near-identical shade per process.
+ROLES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("kubelet",), "#999999"),
+    (("dockershim", "cri-dockerd"), OKABE_ITO["reddish_purple"]),
+    (("dockerd",), OKABE_ITO["orange"]),
+    (("containerd", "crio"), OKABE_ITO["blue"]),
+    (("containerd-shim", "conmon"), OKABE_ITO["vermillion"]),
+    (("runc",), OKABE_ITO["yellow"]),
+    (("cni", "nsenter", "pinns"), OKABE_ITO["bluish_green"]),
+)
+"""(processes, colour) of each role, from the kubelet to the far end of a chain."""
+
+
+def role_groups(processes: Sequence[str]) -> list[tuple[str, list[str], str]]:
+    """(legend label, processes, colour) of the roles ``processes`` fill, in chain order; a
+    process no role lists is a group of its own, in its fallback colour."""
+    groups = []
+    for members, color in ROLES:
+        present = [p for p in members if p in processes]
+        if present:
+            groups.append((", ".join(present), present, color))
+    known = {p for members, _ in ROLES for p in members}
+    groups += [(p, [p], process_color(p)) for p in processes if p not in known]
+    return groups
+
+
+def takeaway(per_process: pd.DataFrame, runc_calls: pd.Series | None = None) -> tuple[str, str]:
+    """(title, caption) stated from ``per_process`` (mean self seconds per pod; index process,
+    columns runtimes): where the most time goes, and how much runc costs on each chain
+    (``runc_calls``: runc invocations per pod, by runtime, when known)."""
+    totals = per_process.sum()
+    slow, fast = str(totals.idxmax()), str(totals.idxmin())
+    top = str(per_process[slow].idxmax())
+    share = per_process[slow].max() / totals[slow]
+    title = (f"{slow}: {duration(totals[slow])} per pod, {top} alone {percent(share)}; "
+             f"{fast}: {duration(totals[fast])}")
+    parts = [f"Mean self time per pod in each process. On {slow} most of it is spent in {top} "
+             f"({duration(per_process[slow].max())} of {duration(totals[slow])})"]
+    if "runc" in per_process.index:
+        runc = per_process.loc["runc"]
+        runc = runc[runc > 0]
+        if len(runc) > 1 and runc.max() <= 1.15 * runc.min():
+            parts.append(f"runc costs about the same on every chain ({duration(runc.mean())})")
+        elif len(runc) > 1:
+            lo, hi = str(runc.idxmin()), str(runc.idxmax())
+            calls = ("" if runc_calls is None else
+                     f" ({runc_calls.get(lo, 0):g} against {runc_calls.get(hi, 0):g} runc calls per pod)")
+            parts.append(f"runc is not the same cost everywhere: {duration(runc.min())} per pod on {lo}, "
+                         f"{duration(runc.max())} on {hi}{calls}")
+    return title, "; ".join(parts) + "."
+
+
 def time_by_hop(
     spans: pd.DataFrame,
     footnote: str | None = None,
@@ -70,9 +129,11 @@ def time_by_hop(
 
     A span's self time is the part of it not spent waiting on a callee, so summing self time by
     process splits a pod's CRI time between the kubelet, the daemons, the shims, runc and CNI
-    without double counting. The hatched part of a segment is time queued for a lock, a CPU or
-    a slot. ``sources`` picks the spans: the pod worker's SyncPod by default; add ``"puller"``
-    to include image pulls.
+    without double counting. Processes are coloured by role (:data:`ROLES`: the CRI shims, the
+    runtime daemons, the shims and conmon, CNI and its helpers each share one hue). The hatched
+    part of a segment is time queued for a lock, a CPU or a slot. ``sources`` picks the spans:
+    the pod worker's SyncPod by default; add ``"puller"`` to include image pulls. The title
+    (unless given) and the caption state the takeaway computed from the data.
     """
     require(spans, SPAN_COLUMNS, "spans")
     chosen = spans[spans["source"].isin(list(sources)) & (spans["pod"] != "")]
@@ -85,23 +146,30 @@ def time_by_hop(
     runtimes = sorted(chosen["runtime"].unique(), key=runtime_sort_key)
     processes = ordered(chosen["process"].unique(), PROCESS_ORDER)
     unit = unit_for(float(per_pod.sum(axis=1).groupby("runtime").sum().max()))
+    groups = role_groups(processes)
     segments: list[tuple[pd.Series, str, str | None]] = []
-    for process in processes:
-        rows = per_pod.xs(process, level="process")
-        segments.append((rows["work_s"], process_color(process), None))
-        if (rows["queued_s"] > 0).any():
-            segments.append((rows["queued_s"], process_color(process), "///"))
+    for _, members, color in groups:
+        for process in members:  # one segment per process, coloured by its role
+            rows = per_pod.xs(process, level="process")
+            segments.append((rows["work_s"], color, None))
+            if (rows["queued_s"] > 0).any():
+                segments.append((rows["queued_s"], color, "///"))
+    per_process = per_pod.sum(axis=1).unstack("runtime").reindex(columns=runtimes).fillna(0.0)
+    runc = chosen[chosen["process"] == "runc"]
+    runc_calls = (runc.groupby("runtime").size() / n_pods).round(1) if not runc.empty else None
+    auto_title, caption = takeaway(per_process, runc_calls)
     with figure_style(theme) as colors:
         fig, ax = new_figure()
         stacked_bars(ax, segments, runtimes, colors, unit)
         ax.set_xlabel(f"mean self time per pod in the process ({unit.name})")
-        ax.set_title(title or "Where the time goes: hop by hop")
-        handles = [Patch(facecolor=process_color(p), label=p) for p in processes]
+        axes_title(ax, title or auto_title)
+        handles = [Patch(facecolor=color, label=label) for label, _, color in groups]
         if any(hatch for _, _, hatch in segments):
             handles.append(Patch(facecolor=colors["muted"], hatch="///",
                                  edgecolor=colors["background"],
                                  label="queued (lock, CPU, slot)"))
-        legend_below_axes(ax, handles, ncols=5)
+        legend_below_figure(fig, handles)  # as many columns as the figure's width holds
+    set_caption(fig, caption)
     return finish(fig, footnote)
 
 

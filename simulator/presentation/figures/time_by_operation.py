@@ -25,8 +25,11 @@ from ..style import (
     operation_color,
     runtime_sort_key,
 )
+from ._chain_graph import cri_name
 from ._draw import (
     SPAN_COLUMNS,
+    axes_title,
+    extremes,
     finish,
     legend_below_axes,
     ordered,
@@ -74,7 +77,10 @@ def time_by_operation(
              for op in operations],
             runtimes, colors, unit)
         ax.set_xlabel(f"mean time per pod in the operation ({unit.name})")
-        ax.set_title(title or "Where the time goes: the CRI calls of a pod's SyncPod")
+        longest = str(per_pod.groupby("operation").mean().idxmax())
+        by_rt = {str(rt): float(v) for rt, v in per_pod.xs(longest, level="operation").items()}
+        axes_title(ax, title or f"{cri_name(longest)}, the longest CRI call on average: "
+                               f"{extremes(by_rt)} per pod")
         legend_below_axes(ax, [Patch(facecolor=operation_color(op), label=op)
                                for op in operations], ncols=4)
     return finish(fig, footnote)

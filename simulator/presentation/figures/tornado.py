@@ -147,8 +147,9 @@ def from_data(data: FigureData) -> Figure:
     from ...experiments.sensitivity import morris
 
     scenario = data.scenario(["workload.pods=20"])
-    res = morris(scenario, ["dockershim", "containerd"], output="pod_startup_seconds.p50",
-                 trajectories=3, seed=data.seed)
+    res = data.memo("sensitivity-tornado", lambda: morris(
+        scenario, ["dockershim", "containerd"], output="pod_startup_seconds.p50", trajectories=3,
+        seed=data.seed))
     note = (f"kubesim sensitivity · scenario '{scenario.name}', 20 pods · seed {data.seed} · Morris, "
             f"{res.trajectories} trajectories, {res.runs} runs (small: the command runs more) · "
             "factors log-uniform ×0.5 to ×2")

@@ -24,6 +24,7 @@ from ..style import DPI, PROCESS_ORDER, figure_style, new_figure, process_color
 from ._draw import (
     FIG_W_PX,
     SPAN_COLUMNS,
+    axes_title,
     duration,
     finish,
     ink_on,
@@ -31,6 +32,7 @@ from ._draw import (
     line_height_px,
     one_pod,
     ordered,
+    percent,
     self_seconds,
     text_width_px,
     unit_for,
@@ -127,7 +129,7 @@ def waterfall(
         ax.tick_params(axis="y", length=0)
         xlabel = f"time since the pod's first CRI call ({unit.name})"
         ax.set_xlabel(xlabel)
-        ax.set_title(title or f"{runtime}: where one pod's time goes")
+        axes_title(ax, title or _takeaway(runtime, labels, bars, total))
         # a queued share too thin to see (< 2 px at a rough 80 % axes width) is not announced
         visible = 2.0 * total / (0.8 * FIG_W_PX) if total > 0 else 0.0
         hatched = any(h and v >= visible for _, _, segs, _ in bars for _, v, h in segs)
@@ -220,6 +222,20 @@ def waterfall(
                                           facecolor=colors["background"], edgecolor="none"))
                         break
     return finish(fig, footnote)
+
+
+def _takeaway(runtime: str, labels: list[str], bars: list[tuple[float, float, list, str]],
+              total: float) -> str:
+    """The title: the call that takes the largest share of the pod's time, and which process
+    does most of it."""
+    if not bars or total <= 0:
+        return f"{runtime}: one pod's CRI calls"
+    i = max(range(len(bars)), key=lambda k: bars[k][1] - bars[k][0])
+    text = f"{runtime}: {labels[i]} is {percent((bars[i][1] - bars[i][0]) / total)} of one pod's {duration(total)}"
+    if bars[i][3]:
+        process, share = bars[i][3].split(" ", 1)
+        text += f", {share} of it in {process}"
+    return text
 
 
 def from_data(data: FigureData, runtime: str) -> Figure:
