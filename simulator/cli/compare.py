@@ -29,6 +29,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from ..experiments.runner import compare
     from ..presentation.tables import comparison_table
 
+    if args.out:
+        from ..presentation.outfolder import check_folder
+
+        check_folder(Path(args.out))  # before the runs, not after
     scenario = build_scenario(args, args.preset)
     comp = compare(scenario, replications=positive("replications", args.replications),
                    seed=args.seed, workers=positive("workers", args.workers))
