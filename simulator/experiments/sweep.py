@@ -106,9 +106,15 @@ def _run_key(scenario: Scenario, runtime: str, seed: int, replication: int) -> s
     return hashlib.sha256(canon.encode("ascii")).hexdigest()[:_KEY_CHARS]
 
 
+def _with_runtimes(spec: SweepSpec, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The overrides with the sweep's runtimes, so that faults are checked against the chains
+    that run, not the scenario's own ``runtimes`` (issue 11)."""
+    return {**overrides, "runtimes": list(spec.runtimes)} if spec.runtimes else dict(overrides)
+
+
 def _base_scenario(spec: SweepSpec) -> Scenario:
     try:
-        return load_scenario(spec.preset, spec.overrides)
+        return load_scenario(spec.preset, _with_runtimes(spec, spec.overrides))
     except ConfigError as e:
         raise ConfigError(f"sweep base scenario (preset {spec.preset!r} with the sweep's "
                           f"overrides) is refused: {e}") from None
@@ -118,11 +124,11 @@ def _point_scenario(spec: SweepSpec, point: dict[str, Any]) -> Scenario:
     """The scenario at one grid point. If it is invalid, the error names the grid key and value
     that are invalid on their own, or else the combination (values refused only together)."""
     try:
-        return load_scenario(spec.preset, {**spec.overrides, **point})
+        return load_scenario(spec.preset, _with_runtimes(spec, {**spec.overrides, **point}))
     except ConfigError as together:
         for key, value in point.items():
             try:
-                load_scenario(spec.preset, {**spec.overrides, key: value})
+                load_scenario(spec.preset, _with_runtimes(spec, {**spec.overrides, key: value}))
             except ConfigError as alone:
                 raise ConfigError(f"sweep grid key '{key}' = {shown_value(value)} is refused: "
                                   f"{alone}") from None
