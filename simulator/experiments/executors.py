@@ -6,10 +6,10 @@ gives the same results however it is executed; ``map_jobs`` keeps the order of `
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable, TypeVar
 
 from ..config import Scenario, apply_overrides, scenario_from_dict
+from .sweep_lock import process_pool, stop_pool
 
 __all__ = ["map_jobs", "at_loads"]
 
@@ -19,8 +19,14 @@ R = TypeVar("R")
 
 def map_jobs(fn: Callable[[J], R], jobs: list[J], workers: int = 1) -> list[R]:
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(fn, jobs))
+        pool = process_pool(workers)  # workers die with the driver and leave Ctrl-C to it
+        interrupted = True
+        try:
+            results = list(pool.map(fn, jobs))
+            interrupted = False
+            return results
+        finally:
+            stop_pool(pool, interrupted)
     return [fn(j) for j in jobs]
 
 
