@@ -172,3 +172,16 @@ def test_regression_runs_without_any_pod_export(tmp_path, capsys):
     assert main(["trace", "--runtime", "containerd", "--out", str(tmp_path / "t")] + NO_PODS) == 0
     assert (tmp_path / "t" / "trace-containerd.json").is_file()
     capsys.readouterr()
+
+
+# ----------------------------------------------------------------------------- duplicate runtimes
+def test_regression_duplicate_runtimes_are_refused(default_scenario, capsys):
+    """Before the fix, ``--runtimes containerd,containerd`` ran the chain twice under one label
+    and doubled every pod count."""
+    from simulator.experiments.runner import compare
+
+    assert main(["compare", "--runtimes", "containerd,crio,containerd"] + SMALL) == 2
+    err = capsys.readouterr().err
+    assert "'containerd' is listed twice" in err and "Traceback" not in err
+    with pytest.raises(ConfigError, match="listed twice"):
+        compare(default_scenario, runtimes=["crio", "crio"])
