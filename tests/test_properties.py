@@ -512,3 +512,17 @@ def test_regression_sandbox_ready_stamped_after_a_run_podsandbox_deadline(runtim
     assert not math.isnan(p.sandbox_ready)
     assert p.sandbox_ready <= p.containers_started
     assert (r.events[r.events.pod == p.pod].event == "SandboxReady").any()
+
+
+def test_regression_no_folder_left_in_the_system_temp_dir(tmp_path):
+    """Before the fix, importing this module made a ``kubesim-properties-*`` folder in the
+    system's temporary directory that nothing removed; files now go under pytest's tmp_path."""
+    import subprocess
+    import sys
+
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    root = Path(__file__).resolve().parents[1]
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(system_tmp), "PYTHONPATH": str(root), "MPLBACKEND": "Agg"}
+    subprocess.run([sys.executable, "-c", "import tests.test_properties"], cwd=root, env=env, check=True)
+    assert not list(system_tmp.iterdir())
