@@ -16,6 +16,9 @@ settings.register_profile("ci", max_examples=300, derandomize=False, **_COMMON)
 settings.register_profile("soak", max_examples=5000, derandomize=False, **_COMMON)
 settings.register_profile("repro", max_examples=300, derandomize=True, **_COMMON)
 settings.load_profile(os.environ.get("KUBESIM_HYPOTHESIS_PROFILE", "ci"))
+if os.environ.get("KUBESIM_HYPOTHESIS_EXAMPLES"):  # a shorter (or longer) soak on a busy machine
+    settings.register_profile("custom", settings(max_examples=int(os.environ["KUBESIM_HYPOTHESIS_EXAMPLES"])))
+    settings.load_profile("custom")
 
 
 @pytest.fixture(scope="session")
