@@ -137,9 +137,7 @@ def write_trace(comp: Comparison, runtime: str, pod: Optional[str], out: Path) -
 
 
 def write_failures(df: pd.DataFrame, out: Path, scenario, load_key: str, seed: int) -> tuple[str, list[Path]]:
-    """The failure-point table (CSV, Parquet, text) and heatmap of a load ramp."""
-    from .figures.failures import failure_heatmap, failure_table
-
+    """The failure-point table (CSV, Parquet, text) and heatmap of a load ramp (all or nothing)."""
     with staged(out) as stage:
         text, written = _write_failures(df, stage, scenario, load_key, seed)
     return text, [out / p.relative_to(stage) for p in written]
