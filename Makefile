@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench bench-full clean venv chromium
+.PHONY: demo test soak bench bench-full clean venv chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,13 @@ chromium:
 
 test: $(STAMP) chromium
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
+
+# The long property run: 5,000 random scenarios (+ 833 determinism checks), Hypothesis profile
+# "soak" of tests/conftest.py; about 17 CPU-minutes (no per-test timeout). A shorter soak:
+# make soak KUBESIM_HYPOTHESIS_EXAMPLES=1000
+soak: $(STAMP)
+	KUBESIM_HYPOTHESIS_PROFILE=soak KUBESIM_HYPOTHESIS_EXAMPLES=$(KUBESIM_HYPOTHESIS_EXAMPLES) MPLBACKEND=Agg $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  --timeout 0 tests/test_properties.py --hypothesis-show-statistics
 
 # Benchmarks (benchmarks/): the density suite (1k and 10k pods per chain), then the sweep suite;
 # under 10 minutes on an idle 2-core machine. BENCH_SIZES=1k,10k,30k picks other sizes;

@@ -49,7 +49,9 @@ def test_compare_out_writes_data_summary_and_figures(tmp_path, capsys):
     assert json.loads((out / "summary.json").read_text())["runtimes"]
     pngs = sorted(p.name for p in (out / "figures").glob("*.png"))
     assert "pod-startup-cdf.png" in pngs and "sequence-dockershim.png" in pngs
-    assert not list(out.rglob(".*"))  # no temporary files left behind
+    # no temporary files left behind: only kubesim's manifest of what it wrote
+    assert [p.name for p in out.rglob(".*")] == [".kubesim-manifest.json"]
+    assert not [p for p in out.parent.iterdir() if ".staging." in p.name]
 
 
 def test_explain_narrates_hops_with_sources(capsys):

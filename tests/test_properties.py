@@ -1,18 +1,22 @@
-"""Property tests: random valid scenarios, faults included, on every chain.
+"""Property tests: random valid scenarios, faults included, on every chain and chain files.
 
 Hypothesis draws a scenario (node size, kubelet settings, images, pod templates, every workload
 kind, 0-3 faults of every kind whose step names come from the chain itself, sometimes a small
-multi-node cluster), loads it through ``load_scenario("default", overrides)`` exactly as
-``kubesim --set`` would, runs ``simulate`` and checks invariants that must hold for *every* run:
-conservation of pods, closed and nested spans, ordered pod milestones, attributed errors and
-determinism. When a property fails, the note printed by Hypothesis is the override list that
-reproduces it:
+multi-node cluster, sometimes a chain file derived from a built-in chain with edited steps, run
+by its path), loads it through ``load_scenario("default", overrides)`` exactly as ``kubesim
+--set`` would, runs ``simulate`` and checks invariants that must hold for *every* run:
+conservation of pods (each running, failed with a reason and a hop, pending with
+a reason, or terminating), closed and nested spans, ordered pod milestones, attributed errors,
+labels (a chain file's runs carry its path) and determinism (same seed twice: identical frames).
+When a property fails, the note printed by Hypothesis is the override list, the files and the
+call that reproduce it:
 
     load_scenario("default", OVERRIDES)  ->  simulate(scenario, RUNTIME, SEED)
 
-Settings are derandomized and database-free, so CI runs the same examples every time (about
-10 s). To explore more widely on a workstation, KUBESIM_PROPERTY_EXAMPLES=1500
-KUBESIM_PROPERTY_RANDOM=1 draws that many fresh examples and reports the first failure unshrunk.
+Examples are random (not derandomized), so every ``make test`` explores new scenarios. The
+Hypothesis settings profile comes from ``KUBESIM_HYPOTHESIS_PROFILE`` (tests/conftest.py): ``ci``
+(default, 300 + 50 examples), ``soak`` (``make soak``, 5,000 + 833) or ``repro`` (derandomized).
+Trace CSVs and chain files are written under pytest's temporary folder, never the system's.
 
 The end of the file holds the bugs these properties found, reduced to minimal scenarios, as
 regression tests. (While a bug is open, mark its test ``xfail(strict=True)`` and exempt exactly
@@ -24,14 +28,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, Phase, event, given, note, settings
+from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 from simulator.chains import iter_steps, load_chain
@@ -49,19 +51,32 @@ STEPS = {
     for rt in RUNTIMES
 }
 
-TRACE_DIR = Path(tempfile.mkdtemp(prefix="kubesim-properties-"))
-
-COMMON = dict(deadline=None, database=None, derandomize=True, print_blob=False,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-# Local exploration (never set in CI): KUBESIM_PROPERTY_EXAMPLES=500 KUBESIM_PROPERTY_RANDOM=1
-_SCALE = int(os.environ.get("KUBESIM_PROPERTY_EXAMPLES", "0"))
-if os.environ.get("KUBESIM_PROPERTY_RANDOM"):
-    COMMON["derandomize"] = False
-    COMMON["phases"] = [Phase.explicit, Phase.generate]  # report the first failure unshrunk
+DIR = "@DIR@"  # replaced by the session's folder for generated files (trace CSVs, chain files)
+# the determinism property draws a sixth as many examples as the profile's (at least 10)
+_DETERMINISM = max(10, settings().max_examples // 6)
 
 
-def _examples(n: int) -> int:
-    return _SCALE or n
+@pytest.fixture(scope="session")
+def files_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("kubesim-properties")
+
+
+@st.composite
+def _chain_file(draw, base: str, files: dict[str, str]) -> str:
+    """A chain file derived from ``base`` (sometimes with slower or faster steps), by path."""
+    doc: dict = {"base": base, "name": draw(st.sampled_from([base, f"{base}-copy"]))}
+    if draw(st.booleans()):
+        names = sorted({name for _op, name, _proc in STEPS[base]})
+        edits = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True))
+        doc["stepOverrides"] = {}
+        for name in edits:
+            median = draw(_f(0.1, 50))
+            doc["stepOverrides"][name] = {"service": {"dist": "lognormal", "medianMs": median,
+                                                      "p90Ms": round(median * 2.5, 3)}}
+    text = json.dumps(doc, indent=1) + "\n"  # JSON is YAML
+    name = f"chain-{hashlib.sha1(text.encode()).hexdigest()[:12]}.yaml"
+    files[name] = text
+    return f"{DIR}/{name}"
 
 
 # =========================================================================== strategies
@@ -177,7 +192,7 @@ def _fault(draw, steps: list[tuple[str, str, str]], horizon: float, targets: lis
 @st.composite
 def scenarios(draw, allow_cluster: bool = True):
     """(overrides, runtime, seed, info) for one valid scenario."""
-    horizon = draw(_f(30, 300, 1))
+    horizon = draw(_f(20, 150, 1))  # tiny scenarios: hundreds of examples per `make test`
     cluster = allow_cluster and draw(st.integers(0, 4)) == 0
     ov: dict[str, object] = {}
 
@@ -209,15 +224,24 @@ def scenarios(draw, allow_cluster: bool = True):
     ov["images"] = images
     app_images = [k for k in images if k != "pause"]
 
-    # ---- cluster
-    runtime = draw(st.sampled_from(RUNTIMES))
+    # ---- cluster (each chain sometimes a chain file derived from a built-in chain)
+    files: dict[str, str] = {}
+    base_of: dict[str, str] = {}
+
+    def chain_label() -> str:
+        base = draw(st.sampled_from(RUNTIMES))
+        label = draw(_chain_file(base, files)) if draw(st.integers(0, 3)) == 0 else base
+        base_of[label] = base
+        return label
+
+    runtime = chain_label()
     selectors: list[dict] = []
     targets: list[str] = []
     chains = [runtime]
     if cluster:
-        pools = [{"name": "a", "nodes": draw(st.integers(1, 2)), "runtime": draw(st.sampled_from(RUNTIMES)),
+        pools = [{"name": "a", "nodes": draw(st.integers(1, 2)), "runtime": chain_label(),
                   "labels": {"rt": "a"}},
-                 {"name": "b", "nodes": 1, "runtime": draw(st.sampled_from(RUNTIMES)), "labels": {"rt": "b"}}]
+                 {"name": "b", "nodes": 1, "runtime": chain_label(), "labels": {"rt": "b"}}]
         if draw(st.booleans()):
             pools[1]["node"] = {"cpuCores": draw(_f(0.5, 8))}
         ov["cluster"] = {"pools": pools}
@@ -230,7 +254,7 @@ def scenarios(draw, allow_cluster: bool = True):
     n_templates = draw(st.integers(1, 2))
     templates = [draw(_template(f"t{i}", app_images, selectors)) for i in range(n_templates)]
     kind = draw(st.sampled_from(["batch", "interval", "poisson", "deployment", "churn", "trace"]))
-    pods = draw(st.integers(1, 25))
+    pods = draw(st.integers(1, 12))
     w: dict = {"kind": kind, "pods": pods, "templates": templates}
     if kind == "interval":
         w["intervalSeconds"] = draw(_f(0.05, 5))
@@ -250,10 +274,9 @@ def scenarios(draw, allow_cluster: bool = True):
         lines = ["time,template,lifetime,image"] + [
             f"{t},{tpl},{'' if life is None else life},{'' if img is None else img}" for t, tpl, life, img in rows]
         text = "\n".join(lines) + "\n"
-        path = TRACE_DIR / f"trace-{hashlib.sha1(text.encode()).hexdigest()[:12]}.csv"
-        path.write_text(text)
-        note(f"trace file {path}:\n{text}")
-        w["traceFile"] = str(path)
+        name = f"trace-{hashlib.sha1(text.encode()).hexdigest()[:12]}.csv"
+        files[name] = text
+        w["traceFile"] = f"{DIR}/{name}"
         w["pods"] = len(rows)
     if kind != "trace" and draw(st.integers(0, 4)) == 0:
         # exact counts per template (interleaved)
@@ -267,20 +290,33 @@ def scenarios(draw, allow_cluster: bool = True):
     # maxParallelImagePulls exists from 1.27, where the in-tree dockershim no longer does
     if "maxParallelImagePulls" in kubelet:
         named = set(chains) | {p["runtime"] for p in ov.get("cluster", {}).get("pools", [])}
-        if any(load_chain(c).family == "dockershim" for c in named - {"pools"}):
+        if any(load_chain(base_of[c]).family == "dockershim" for c in named - {"pools"}):
             del kubelet["maxParallelImagePulls"]
         else:
             ov["kubernetesVersion"] = "1.27"
             ov["runtimes"] = sorted(set(chains) - {"pools"}) or ["containerd"]
 
     # ---- faults
-    steps = sorted({s for rt in chains for s in STEPS[rt]})
+    steps = sorted({s for rt in chains for s in STEPS[base_of[rt]]})
     ov["faults"] = draw(st.lists(_fault(steps, horizon, targets), max_size=3))
     ov["simulation"] = {"horizonSeconds": horizon, "steadyStateSeconds": draw(_f(0, 10, 1))}
 
     overrides = [f"{k}={json.dumps(v)}" for k, v in ov.items()]
     seed = draw(st.integers(0, 2**31 - 1))
-    return overrides, runtime, seed, w
+    return overrides, runtime, seed, w, files
+
+
+def _materialize(case, folder: Path):
+    """Write the case's files into ``folder`` and put their paths into its overrides."""
+    overrides, runtime, seed, w, files = case
+    for name, text in files.items():
+        path = folder / name
+        if not path.exists():
+            path.write_text(text, encoding="utf-8")
+        note(f"file {path}:\n{text}")
+    real = str(folder)
+    w = json.loads(json.dumps(w).replace(DIR, real))
+    return [o.replace(DIR, real) for o in overrides], runtime.replace(DIR, real), seed, w
 
 
 def _run(overrides: list[str], runtime: str, seed: int):
@@ -391,14 +427,25 @@ def check_events(result) -> None:
     assert (ev.time.to_numpy(float) <= result.end_time + EPS).all()
 
 
+def check_labels(result, scenario, runtime: str) -> None:
+    """Every pod that reached a node carries the label of the chain it ran on: the runtime run
+    (a chain file's path, never its ``name:``), or with 'pools' a pool's runtime."""
+    if runtime == "pools":
+        allowed = {p.runtime for p in scenario.cluster.pools}
+    else:
+        allowed = {runtime}
+    labels = set(result.pods.runtime.dropna()) - {"", "unscheduled"}
+    assert labels <= allowed, (labels, allowed)
+    assert set(result.chains) <= allowed, (set(result.chains), allowed)
+
+
 # =========================================================================== tests
-@settings(max_examples=_examples(60), **COMMON)
 @given(scenarios())
-def test_invariants_hold_for_random_scenarios(case):
-    overrides, runtime, seed, w = case
+def test_invariants_hold_for_random_scenarios(files_dir, case):
+    overrides, runtime, seed, w = _materialize(case, files_dir)
     scenario, result = _run(overrides, runtime, seed)
     event(f"workload {w['kind']}")
-    event(f"runtime {runtime}")
+    event(f"runtime {'chain file' if runtime.endswith('.yaml') else runtime}")
     for f in scenario.faults:
         event(f"fault {f.kind}")
     for o in sorted(set(result.pods.outcome)):
@@ -410,12 +457,13 @@ def test_invariants_hold_for_random_scenarios(case):
     check_pods(result, w, scenario.simulation.horizonSeconds, runs_to_horizon=timed)
     check_spans(result)
     check_events(result)
+    check_labels(result, scenario, runtime)
 
 
-@settings(max_examples=_examples(12), **COMMON)
+@settings(max_examples=_DETERMINISM)
 @given(scenarios())
-def test_same_scenario_and_seed_give_the_same_run(case):
-    overrides, runtime, seed, _w = case
+def test_same_scenario_and_seed_give_the_same_run(files_dir, case):
+    overrides, runtime, seed, _w = _materialize(case, files_dir)
     scenario, first = _run(overrides, runtime, seed)
     second = simulate(scenario, runtime, seed)
     pd.testing.assert_frame_equal(first.pods, second.pods)
@@ -464,3 +512,17 @@ def test_regression_sandbox_ready_stamped_after_a_run_podsandbox_deadline(runtim
     assert not math.isnan(p.sandbox_ready)
     assert p.sandbox_ready <= p.containers_started
     assert (r.events[r.events.pod == p.pod].event == "SandboxReady").any()
+
+
+def test_regression_no_folder_left_in_the_system_temp_dir(tmp_path):
+    """Before the fix, importing this module made a ``kubesim-properties-*`` folder in the
+    system's temporary directory that nothing removed; files now go under pytest's tmp_path."""
+    import subprocess
+    import sys
+
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    root = Path(__file__).resolve().parents[1]
+    env = {"PATH": "/usr/bin:/bin", "TMPDIR": str(system_tmp), "PYTHONPATH": str(root), "MPLBACKEND": "Agg"}
+    subprocess.run([sys.executable, "-c", "import tests.test_properties"], cwd=root, env=env, check=True)
+    assert not list(system_tmp.iterdir())

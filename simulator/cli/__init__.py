@@ -67,3 +67,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback; a sweep resumes where it stopped
+        print("\nkubesim: interrupted", file=sys.stderr)
+        return 130

@@ -50,6 +50,9 @@ def parse_runtimes(text: str | None) -> list[str] | None:
                           "e.g. --runtimes dockershim,containerd")
     allowed = known_chains()
     for n in names:
+        if names.count(n) > 1:  # it would run twice under one label: doubled pod counts
+            raise ConfigError(f"--runtimes {text!r}: runtime {n!r} is listed twice; each runtime may "
+                              "appear once")
         if n not in allowed and n != "pools" and not n.endswith((".yaml", ".yml")):
             raise ConfigError(f"--runtimes: unknown runtime {named(n)}; allowed: {', '.join(allowed)} "
                               "or a chain file (.yaml)")

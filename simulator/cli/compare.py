@@ -30,7 +30,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from ..presentation.tables import comparison_table
 
     if args.out is not None:
+        from ..presentation.outfolder import check_folder
+
         out_path(args.out)
+        check_folder(Path(args.out))  # before the runs, not after
     scenario = build_scenario(args, args.preset)
     comp = compare(scenario, replications=positive("replications", args.replications),
                    seed=args.seed, workers=positive("workers", args.workers))

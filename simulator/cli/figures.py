@@ -20,9 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
+    from ..presentation.outfolder import check_folder
     from ..presentation.outputs import write_figures
 
     out_path(args.out)
+    check_folder(Path(args.out))
+
     written = write_figures(Path(args.out), preset=args.preset, seed=args.seed, theme=args.theme,
                             pptx=Path(args.pptx) if args.pptx else None)
     for p in written:

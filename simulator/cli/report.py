@@ -23,10 +23,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from ..experiments.runner import compare
+    from ..presentation.outfolder import check_file_target
     from ..presentation.outputs import atomic_write
     from ..presentation.report import render_report
 
     out_path(args.out, "file")
+    check_file_target(Path(args.out))
     scenario = build_scenario(args, args.preset)
     comp = compare(scenario, replications=positive("replications", args.replications), seed=args.seed,
                    workers=positive("workers", args.workers))

@@ -28,6 +28,9 @@ def cmd_trace(args: argparse.Namespace) -> int:
     runtime = parse_runtimes(args.runtime)
     if not runtime or len(runtime) != 1:
         raise ConfigError("--runtime takes exactly one runtime, e.g. --runtime containerd")
+    from ..presentation.outfolder import check_folder
+
+    check_folder(Path(args.out))
     scenario = build_scenario(args, args.preset)
     comp = compare(scenario, runtimes=runtime, seed=args.seed)
     text, written = write_trace(comp, runtime[0], args.pod, Path(args.out))

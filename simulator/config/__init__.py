@@ -28,6 +28,7 @@ from .kubelet import KubeletConfig
 from .loading import (
     apply_overrides,
     check_against_chains,
+    check_fault_targets,
     load_scenario,
     parse_override,
     read_scenario_file,
@@ -71,6 +72,7 @@ __all__ = [
     "WorkloadConfig",
     "apply_overrides",
     "check_against_chains",
+    "check_fault_targets",
     "format_duration",
     "format_validation_error",
     "load_scenario",

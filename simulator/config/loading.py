@@ -29,6 +29,7 @@ from .streams import check_streams_against_chain
 __all__ = [
     "apply_overrides",
     "check_against_chains",
+    "check_fault_targets",
     "load_scenario",
     "parse_override",
     "read_scenario_file",
@@ -173,19 +174,25 @@ def check_against_chains(scenario: Scenario, where: str = "scenario",
             check_streams_against_chain(scenario.streams, chain, n, where)
         for op_steps in chain.all_operations().values():
             steps |= {st.name for st in iter_steps(op_steps)}
-    for i, f in enumerate(scenario.faults):
+    check_fault_targets(scenario.faults, steps, processes, sorted(run), where)
+    return scenario
+
+
+def check_fault_targets(faults, steps: set[str], processes: set[str], run: list[str],
+                        where: str = "scenario") -> None:
+    """Refuse a fault whose step or process no chain of the run has (it would never fire)."""
+    for i, f in enumerate(faults):
         step = getattr(f, "step", None)
         if step is not None and step not in steps:
             close = sorted(x for x in steps if step.lower() in x.lower())[:5]
-            raise ConfigError(f"{where}: faults[{i}].step {step!r} is not a step of {sorted(run)}"
+            raise ConfigError(f"{where}: faults[{i}].step {step!r} is not a step of {run}"
                               + (f"; did you mean one of {close}?" if close else
                                  "; see `kubesim explain RUNTIME` for step names."))
         proc = getattr(f, "process", None)
         if proc is not None and proc not in processes:
-            raise ConfigError(f"{where}: faults[{i}].process {proc!r} is not a process of {sorted(run)}; "
+            raise ConfigError(f"{where}: faults[{i}].process {proc!r} is not a process of {run}; "
                               f"processes: {sorted(processes)}.")
         operation = getattr(f, "operation", None)
         if operation is not None and operation not in ALL_OPERATIONS:
             raise ConfigError(f"{where}: faults[{i}].operation {operation!r} is not a CRI operation; "
                               f"allowed: {sorted(ALL_OPERATIONS)}.")
-    return scenario

@@ -6,13 +6,10 @@ gives the same results however it is executed; ``map_jobs`` keeps the order of `
 
 from __future__ import annotations
 
-import multiprocessing
-import sys
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing.context import BaseContext
-from typing import Any, Callable, Iterable, Optional, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 from ..config import Scenario, apply_overrides, scenario_from_dict
+from .sweep_lock import fork_context, process_pool, stop_pool
 
 __all__ = ["map_jobs", "at_loads", "fork_context", "local_cluster"]
 
@@ -22,16 +19,15 @@ R = TypeVar("R")
 
 def map_jobs(fn: Callable[[J], R], jobs: list[J], workers: int = 1) -> list[R]:
     if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=fork_context()) as pool:
-            return list(pool.map(fn, jobs))
+        pool = process_pool(workers)  # workers die with the driver and leave Ctrl-C to it
+        interrupted = True
+        try:
+            results = list(pool.map(fn, jobs))
+            interrupted = False
+            return results
+        finally:
+            stop_pool(pool, interrupted)
     return [fn(j) for j in jobs]
-
-
-def fork_context() -> Optional[BaseContext]:
-    """On Linux, workers forked from this process: they inherit the imported model (a spawned
-    worker imports numpy, pandas, pydantic and kubesim again, seconds on a busy machine) and the
-    parsed chains. Elsewhere (macOS, Windows: fork unsafe or absent) the platform's default."""
-    return multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
 
 
 def local_cluster(workers: int) -> Any:

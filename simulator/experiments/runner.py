@@ -16,7 +16,7 @@ from typing import Any, Iterable, Optional
 import pandas as pd
 
 from ..chains import resolve_chain
-from ..config import Scenario
+from ..config import ConfigError, Scenario
 from ..model.simulation import POOLS, RunResult, simulate
 from ..schema import parse_kubernetes_version
 from .binds import summarize_binds
@@ -305,6 +305,10 @@ def _op_order(ops: Iterable[str]) -> list[str]:
 def compare(scenario: Scenario, runtimes: Optional[list[str]] = None, replications: int = 1,
             seed: int = 1, workers: int = 1) -> Comparison:
     runtimes = list(runtimes or scenario.runtimes)
+    twice = sorted({rt for rt in runtimes if runtimes.count(rt) > 1})
+    if twice:  # two runs under one label would double every count
+        raise ConfigError(f"runtimes {runtimes}: {', '.join(map(repr, twice))} listed twice; each "
+                          "runtime may appear once")
     version = parse_kubernetes_version(scenario.kubernetesVersion)
     for rt in runtimes:
         if rt != POOLS:

@@ -32,8 +32,10 @@ always built from the stored run files, so the results are identical whichever e
 them and however often the sweep was interrupted. Replication ``r`` uses the same seed stream at
 every grid point and on every runtime (common random numbers), as ``compare`` does.
 
-Resuming assumes the same kubesim code and chain files: results are keyed by the scenario and
-the runtime's name, not by the model's source. After changing the model, use a new folder.
+Resuming assumes the same kubesim code: a run's key holds the scenario, the runtime and the
+content of the files it reads (trace CSV, chain files: ``sweep_lock.input_digests``), not the
+model's source. After changing the model, use a new folder. A folder is locked for the sweep's
+life and workers die with the driver (``sweep_lock``).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ import os
 import sys
 import time
 import uuid
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +59,9 @@ from tqdm import tqdm
 from ..chains import load_chain
 from ..config import ConfigError, Scenario, load_scenario
 from ..model.simulation import simulate
-from .executors import fork_context, local_cluster
+from .executors import local_cluster
 from .runner import summarize_runtime
+from .sweep_lock import folder_lock, input_digests, process_pool, stop_pool
 from .sweep_spec import (
     SweepSpec,
     load_sweep_file,
@@ -101,15 +104,22 @@ class SweepRun:
 
 
 def _run_key(scenario: Scenario, runtime: str, seed: int, replication: int) -> str:
-    doc = {"scenario": scenario.resolved(), "runtime": runtime, "seed": seed,
-           "replication": replication}
+    doc: dict[str, Any] = {"scenario": scenario.resolved(), "runtime": runtime, "seed": seed,
+                           "replication": replication}
+    if inputs := input_digests(scenario, runtime):  # the content of trace and chain files
+        doc["inputs"] = inputs
     canon = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canon.encode("ascii")).hexdigest()[:_KEY_CHARS]
 
 
+def _with_runtimes(spec: SweepSpec, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The overrides with the sweep's runtimes: faults are checked against the chains run."""
+    return {**overrides, "runtimes": list(spec.runtimes)} if spec.runtimes else dict(overrides)
+
+
 def _base_scenario(spec: SweepSpec) -> Scenario:
     try:
-        return load_scenario(spec.preset, spec.overrides)
+        return load_scenario(spec.preset, _with_runtimes(spec, spec.overrides))
     except ConfigError as e:
         raise ConfigError(f"sweep base scenario (preset {spec.preset!r} with the sweep's "
                           f"overrides) is refused: {e}") from None
@@ -119,11 +129,11 @@ def _point_scenario(spec: SweepSpec, point: dict[str, Any]) -> Scenario:
     """The scenario at one grid point. If it is invalid, the error names the grid key and value
     that are invalid on their own, or else the combination (values refused only together)."""
     try:
-        return load_scenario(spec.preset, {**spec.overrides, **point})
+        return load_scenario(spec.preset, _with_runtimes(spec, {**spec.overrides, **point}))
     except ConfigError as together:
         for key, value in point.items():
             try:
-                load_scenario(spec.preset, {**spec.overrides, key: value})
+                load_scenario(spec.preset, _with_runtimes(spec, {**spec.overrides, key: value}))
             except ConfigError as alone:
                 raise ConfigError(f"sweep grid key '{key}' = {shown_value(value)} is refused: "
                                   f"{alone}") from None
@@ -183,13 +193,15 @@ def _serial(runs: list[SweepRun]) -> _Results:
 
 
 def _processes(runs: list[SweepRun], workers: int) -> _Results:
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=fork_context())
+    pool = process_pool(workers)  # workers die with the driver and leave Ctrl-C to it
+    interrupted = True
     try:
         futures = [pool.submit(run_task, run) for run in runs]
         for future in as_completed(futures):
             yield future.result()
+        interrupted = False
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        stop_pool(pool, interrupted)
 
 
 def _dask(runs: list[SweepRun], scheduler: Optional[str], workers: int) -> _Results:
@@ -254,9 +266,7 @@ def _read_record(path: Path, key: str) -> Optional[dict[str, Any]]:
 
 
 def _claim_folder(out: Path, spec_doc: dict[str, Any], base: dict[str, Any]) -> None:
-    """Create ``out`` or check that it holds this same sweep; then (re)write ``sweep.json``."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {str(out)!r} is a file; give a folder for the sweep's results")
+    """Check that ``out`` (locked) holds this same sweep or none; then (re)write ``sweep.json``."""
     marker = out / "sweep.json"
     if marker.exists():
         try:
@@ -351,6 +361,12 @@ def run_sweep(spec: SweepSpec, out: str | Path, workers: int = 1, scheduler: Opt
     base, runs = _plan(spec)
     spec_doc = json.loads(spec.model_dump_json())
     spec_doc["runtimes"] = list(dict.fromkeys(run.runtime for run in runs))
+    with folder_lock(out):  # one sweep per folder for its whole life (sweep_lock)
+        return _run_locked(spec, out, base, runs, spec_doc, workers, scheduler, local_dask, progress)
+
+
+def _run_locked(spec: SweepSpec, out: Path, base: Scenario, runs: list[SweepRun], spec_doc: dict[str, Any],
+                workers: int, scheduler: Optional[str], local_dask: bool, progress: bool) -> pd.DataFrame:
     _claim_folder(out, spec_doc, base.resolved())
 
     run_dir = out / "runs"

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from ..chains import Chain, resolve_chain
-from ..config import NodeConfig, NodePool, Scenario
+from ..chains import Chain, iter_steps, resolve_chain
+from ..config import NodeConfig, NodePool, Scenario, check_fault_targets
 from ..schema import parse_kubernetes_version
 from .control.apiserver import ApiServer
 from .control.dind import DindDaemons, dind_templates, plan_templates
@@ -76,6 +76,8 @@ class _Sim:
             for k in range(pool.nodes):
                 name = cfg.name if scenario.cluster is None else f"{pool.name}-{k + 1}"
                 self._add_node(name, pool.name, pool.runtime, cfg, pool.labels, runtime)
+        if scenario.faults and runtime is not None and runtime != POOLS:
+            self._check_faults(scenario)
         self.all_settled = env.event()
         self.migrating = self.dind is not None
         self.workload = Workload(env, scenario, np.random.default_rng(s_work), s_pods, self.api,
@@ -92,6 +94,18 @@ class _Sim:
                                        self.active_nodes, self.bind, score)
 
     # ------------------------------------------------------------------ build
+    def _check_faults(self, scenario: Scenario) -> None:
+        """The faults against the chains that run (the scenario was checked against its own
+        ``runtimes``): a fault naming a step or process none of them has would never fire."""
+        chains = [n.chain for n in self.nodes]
+        migration = scenario.cluster.migration if scenario.cluster is not None else None
+        if migration is not None:
+            chains.append(resolve_chain(migration.toRuntime, parse_kubernetes_version(scenario.kubernetesVersion))[0])
+        steps = {st.name for c in chains for op in c.all_operations().values() for st in iter_steps(op)}
+        processes = {p for c in chains for p in c.processes}
+        check_fault_targets(scenario.faults, steps, processes, sorted({n.label for n in self.nodes}),
+                            f"scenario {scenario.name!r} on {self.label}")
+
     def _pools(self, runtime) -> list[NodePool]:
         sc = self.scenario
         if sc.cluster is None:

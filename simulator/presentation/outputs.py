@@ -1,7 +1,10 @@
 """Writing a comparison to disk: data (CSV + Parquet), the JSON summary, figures, traces.
 
 Every file is written to a temporary name in its folder and renamed into place, so an
-interrupted run never leaves a half-written file behind.
+interrupted run never leaves a half-written file behind; a whole output folder is written in a
+staging folder and moved into place only when every file is written (:mod:`.outfolder`), so an
+error leaves the folder as it was. Names that come from input (chain file paths, pod names) are
+made safe file names, and only the files of the folder's manifest are ever deleted.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import pandas as pd
 
@@ -24,25 +27,13 @@ from .figures.data import (
     pod_spans,
 )
 from .figures.sequence import sequence_diagram, sequence_text
+from .outfolder import atomic_write, safe_name, staged
 from .style import save_figure
 from .trace import to_chrome_trace
 
 __all__ = ["save_validation_figure", "write_outputs", "write_trace", "write_failures", "write_figures",
            "atomic_write",
            "footnote_for", "lanes_for_runtime", "pick_pod", "pod_spans"]
-
-
-def atomic_write(path: Path, writer: Callable[[Path], object]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def _write_text(path: Path, text: str) -> Path:
@@ -72,7 +63,13 @@ def _save(fig, base: Path) -> list[Path]:
 
 
 def write_outputs(comp: Comparison, out: Path, theme: str = "light") -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
+    """The comparison's data, summary and figures in ``out`` (all or nothing)."""
+    with staged(out) as stage:
+        written = _write_outputs(comp, stage, theme)
+    return [out / p.relative_to(stage) for p in written]
+
+
+def _write_outputs(comp: Comparison, out: Path, theme: str) -> list[Path]:
     written = [_write_text(out / "summary.json", json.dumps(comp.summary(), indent=2) + "\n")]
     for name in ("pods", "spans", "resources", "events"):
         written += _write_frame(getattr(comp, name), out / name)
@@ -81,7 +78,8 @@ def write_outputs(comp: Comparison, out: Path, theme: str = "light") -> list[Pat
             written += _write_frame(getattr(comp, name), out / name)
     if not comp.logs.empty:  # one row per chatty container (model/logs)
         written += _write_frame(comp.logs, out / "logs")
-    written += _figures(comp, out / "figures", theme)
+    if not comp.pods.empty:  # no pod at all: nothing to draw
+        written += _figures(comp, out / "figures", theme)
     return written
 
 
@@ -93,7 +91,9 @@ def _figures(comp: Comparison, out: Path, theme: str) -> list[Path]:
     data = FigureData(comp, theme=theme)
     written = []
     for drawing in registry.comparison(data):
-        written += _save(drawing.draw(data), out / drawing.stem)
+        if drawing.runtime is not None and not data.has_pod(drawing.runtime):
+            continue  # no pod ran on this chain: no one-pod figure (a failure study)
+        written += _save(drawing.draw(data), out / safe_name(drawing.stem))
     return written
 
 
@@ -102,29 +102,50 @@ def save_validation_figure(results: pd.DataFrame, base: Path, theme: str = "ligh
     from .figures.validation import validation_figure
 
     base.parent.mkdir(parents=True, exist_ok=True)
+    base = base.with_name(safe_name(base.name))
     return _save(validation_figure(results, footnote="kubesim validate", theme=theme), base)
 
 
 def write_trace(comp: Comparison, runtime: str, pod: Optional[str], out: Path) -> tuple[str, list[Path]]:
-    pod = pick_pod(comp, runtime, pod)
-    spans = pod_spans(comp, runtime, pod)
-    lanes = lanes_for_runtime(runtime)
-    text = sequence_text(spans, lanes)
-    out.mkdir(parents=True, exist_ok=True)
-    written = [_write_text(out / f"sequence-{runtime}-{pod}.txt", text + "\n")]
-    fig = sequence_diagram(spans, lanes, footnote=footnote_for(comp))
-    written += _save(fig, out / f"sequence-{runtime}-{pod}")
-    trace = to_chrome_trace(comp.spans[comp.spans.replication == 0])
-    written.append(_write_text(out / f"trace-{runtime}.json", json.dumps(trace) + "\n"))
-    header = f"{runtime}: pod {pod}, every hop visit in time order (ms from the pod's first call)\n"
-    return header + text, written
+    """One pod's sequence diagram (text, PNG, SVG) and the Chrome trace of ``runtime``, in ``out``
+    (all or nothing). Without a pod that ran, the first pod created is traced (a failure study:
+    its calls up to the failure); without any pod, only the Chrome trace is written."""
+    rt_name = safe_name(runtime, "runtime")
+    with staged(out) as stage:
+        trace = to_chrome_trace(comp.spans[comp.spans.replication == 0]) if not comp.spans.empty else {
+            "traceEvents": [], "displayTimeUnit": "ms"}
+        written = [_write_text(stage / f"trace-{rt_name}.json", json.dumps(trace) + "\n")]
+        pods = comp.pods
+        mine = pods[(pods.runtime == runtime) & (pods.replication == 0)] if not pods.empty else pods
+        if mine.empty:
+            text = f"{runtime}: no pod was created before the horizon; nothing to draw"
+        else:
+            if not pod and not (mine.outcome == "running").any():
+                pod = str(mine.sort_values("created").pod.iloc[0])
+            pod = pick_pod(comp, runtime, pod)
+            spans = pod_spans(comp, runtime, pod)
+            lanes = lanes_for_runtime(runtime)
+            seq = sequence_text(spans, lanes)
+            base = f"sequence-{rt_name}-{safe_name(pod, 'pod')}"
+            written.insert(0, _write_text(stage / f"{base}.txt", seq + "\n"))
+            fig = sequence_diagram(spans, lanes, footnote=footnote_for(comp))
+            written[1:1] = _save(fig, stage / base)
+            outcome = str(mine[mine.pod == pod].outcome.iloc[0])
+            text = (f"{runtime}: pod {pod} ({outcome}), every hop visit in time order (ms from the "
+                    f"pod's first call)\n" + seq)
+    return text, [out / p.relative_to(stage) for p in written]
 
 
 def write_failures(df: pd.DataFrame, out: Path, scenario, load_key: str, seed: int) -> tuple[str, list[Path]]:
-    """The failure-point table (CSV, Parquet, text) and heatmap of a load ramp."""
+    """The failure-point table (CSV, Parquet, text) and heatmap of a load ramp (all or nothing)."""
+    with staged(out) as stage:
+        text, written = _write_failures(df, stage, scenario, load_key, seed)
+    return text, [out / p.relative_to(stage) for p in written]
+
+
+def _write_failures(df: pd.DataFrame, out: Path, scenario, load_key: str, seed: int) -> tuple[str, list[Path]]:
     from .figures.failures import failure_heatmap, failure_table
 
-    out.mkdir(parents=True, exist_ok=True)
     written = _write_frame(df, out / "failures")
     table = failure_table(df)
     text = (f"Failures and stalls by hop as {load_key} grows (scenario '{scenario.name}', seed {seed}).\n"
@@ -141,26 +162,31 @@ def write_figures(out: Path, preset: str = "default", seed: int = 1, theme: str 
     """Regenerate the whole figure catalogue from scratch: PNG (1920x1080) and SVG of every
     figure of the registry (:mod:`.figures.registry`), an index page listing each with what it
     teaches, and optionally a PowerPoint deck. Everything is computed from fixed seeds, so a
-    second run writes the same bytes."""
+    second run writes the same bytes. Figures of an earlier catalogue that kubesim wrote (its
+    manifest in ``out``) are deleted; any other file in ``out`` is left alone."""
     from .figures import registry
     from .publish import write_index, write_pptx
+    from .outfolder import check_file_target
 
-    out.mkdir(parents=True, exist_ok=True)
-    for old in list(out.glob("*.png")) + list(out.glob("*.svg")):
-        old.unlink()  # from scratch: no figure of an earlier catalogue survives
+    if pptx is not None:
+        check_file_target(Path(pptx), "--pptx")
     all_rt = ["dockershim", "containerd", "crio", "cri-dockerd"]
     comp = compare(load_scenario(preset), runtimes=all_rt, seed=seed)
     data = FigureData(comp, theme=theme, preset=preset, runtimes=all_rt)
     entries: list[dict] = []
-    written: list[Path] = []
-    for drawing in registry.catalogue(data):
-        fig = drawing.draw(data)
-        written.extend(_save(fig, out / drawing.stem))
-        entries.append(drawing.page_entry(fig))
-    index = out / "index.html"
-    atomic_write(index, lambda p: write_index(entries, p, title="kubesim figures"))
-    written.append(index)
+    with staged(out) as stage:
+        written: list[Path] = []
+        for drawing in registry.catalogue(data):
+            stem = safe_name(drawing.stem)
+            fig = drawing.draw(data)
+            written.extend(_save(fig, stage / stem))
+            entries.append({**drawing.page_entry(fig), "file_stem": stem})
+        index = stage / "index.html"
+        atomic_write(index, lambda p: write_index(entries, p, title="kubesim figures"))
+        written.append(index)
+        if pptx is not None:  # from the staged PNGs, before they move
+            atomic_write(Path(pptx), lambda p: write_pptx(entries, stage, p, title="kubesim"))
+    result = [out / p.relative_to(stage) for p in written]
     if pptx is not None:
-        atomic_write(Path(pptx), lambda p: write_pptx(entries, out, p, title="kubesim"))
-        written.append(Path(pptx))
-    return written
+        result.append(Path(pptx))
+    return result

@@ -105,7 +105,8 @@ class Scheduler:
                 k = self._attempts.get(pod.name, 0)
                 self._attempts[pod.name] = k + 1
                 pod.unschedulable = why
-                delay = min(self.cfg.initialBackoffSeconds * 2**k, self.cfg.maxBackoffSeconds)
+                # capped exponent, no overflow (kube-scheduler pkg/scheduler/internal/queue calculateBackoffDuration)
+                delay = min(self.cfg.initialBackoffSeconds * 2.0 ** min(k, 1000), self.cfg.maxBackoffSeconds)
                 call_later(self.env, delay, self.submit, pod)
                 continue
             pod.unschedulable = ""
