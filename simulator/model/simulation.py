@@ -33,6 +33,7 @@ from ..schema import parse_kubernetes_version
 from .control.apiserver import ApiServer
 from .control.dind import DindDaemons, dind_templates, plan_templates
 from .control.migration import Migration
+from .control.node_table import NodeTable
 from .control.scheduler import Scheduler
 from .kubelet import Kubelet
 from .node.faults import NodeFaults
@@ -71,6 +72,7 @@ class _Sim:
             self.dind = DindDaemons(env, scenario, runners, self.create_on_node)
         self._pending_joins: list[Node] = []
         self._running = False
+        self.table = NodeTable()  # the active nodes as the scheduler filters them
         for pool in self._pools(runtime):
             cfg = NodeConfig.model_validate({**scenario.node.model_dump(), **pool.node})
             for k in range(pool.nodes):
@@ -89,7 +91,7 @@ class _Sim:
         if scenario.scheduler.enabled or multi:
             score = scenario.cluster.scorePerNodeMs / 1000.0 if scenario.cluster else 0.0
             self.scheduler = Scheduler(env, scenario.scheduler, self.api, self.rng_control,
-                                       self.active_nodes, self.bind, score)
+                                       self.table, self.bind, score)
 
     # ------------------------------------------------------------------ build
     def _pools(self, runtime) -> list[NodePool]:
@@ -129,6 +131,7 @@ class _Sim:
         if node.probed:
             env.process(node.probe(sc.simulation.sampleSeconds))
         self.nodes.append(node)
+        node.attach_table(self.table)
         if self.dind is not None:
             if self._running:
                 self.dind.node_joined(node)
@@ -138,9 +141,6 @@ class _Sim:
 
     def _add_node_for_migration(self, name, pool, runtime, cfg, labels, cni_install, log_agents) -> Node:
         return self._add_node(name, pool, runtime, cfg, labels, None, cni_install, log_agents)
-
-    def active_nodes(self) -> list[Node]:
-        return self.nodes
 
     # ------------------------------------------------------------------ pod flow
     def create_on_node(self, spec, template: str, node: Node) -> PodState:
@@ -212,6 +212,7 @@ class _Sim:
         """The node leaves for its reinstall; its DaemonSet pods go with it."""
         node.retired = True
         self.nodes.remove(node)
+        node.leave_table()
         self.retired.append(node)
         for p in self.workload.pods:
             if p.node_ref is node and p.daemonset and p.deleted is None:
