@@ -125,7 +125,7 @@ def _recount(pods: list[PodState]) -> tuple[int, int, int]:
             sum(1 for p in pods for c in p.containers.values() if c.state in ("created", "running")))
 
 
-def test_pod_list_counts_follow_every_change_without_a_rescan():
+def test_pod_list_counts_and_snapshots_follow_every_change_without_a_rescan():
     rng = np.random.default_rng(5)
     pods = _pods(12)
     changes = []
@@ -151,7 +151,12 @@ def test_pod_list_counts_follow_every_change_without_a_rescan():
             pod.new_sandbox_generation()
         elif action == 7 and rng.random() < 0.02:
             del listed[:]  # a kubelet restart forgets its pods
+        elif action == 7 and pod.old_instances:
+            pod.old_instances.remove(pod.old_instances[0])  # container GC
         assert (listed.sandboxes, listed.containers, listed.live) == _recount(list(listed)), step
+        for p in pods:  # what a relist sees, kept between changes
+            assert p.runtime_snapshot() == ((p.sandbox_state, len(p.old_instances))
+                                            + tuple(c.state for c in p.containers.values())), step
     assert changes and len(set(changes)) > 3
     assert max(listed.containers, *(p.n_containers for p in pods)) > 0
 

@@ -59,6 +59,7 @@ class ContainerState:
         self._state = value
         pod = self._pod
         if pod is not None and old != value:
+            pod._snap = None
             pod._count_change((old != "none", old in _LIVE), (value != "none", value in _LIVE))
 
 
@@ -132,6 +133,7 @@ class PodState:
     n_containers: int = 0
     n_live: int = 0
     _owner: Optional["PodList"] = field(default=None, repr=False)
+    _snap: Optional[tuple] = field(default=None, repr=False)  # see ``runtime_snapshot``
 
     def __post_init__(self) -> None:
         self.sandbox_id = f"{self.name}-sandbox-0"
@@ -149,6 +151,7 @@ class PodState:
     def sandbox_state(self, value: str) -> None:
         was = self._sandbox_state != "none"
         self._sandbox_state = value
+        self._snap = None
         now = value != "none"
         if was != now:
             d = 1 if now else -1
@@ -175,6 +178,7 @@ class PodState:
             self._count_change((old._state != "none", old._state in _LIVE), (False, False))
         self.containers[name] = c
         c._pod = self
+        self._snap = None
         self._count_change((False, False), (c._state != "none", c._state in _LIVE))
 
     @property
@@ -186,9 +190,15 @@ class PodState:
         return [c for c in self.containers.values() if not c.init]
 
     def runtime_snapshot(self) -> tuple:
-        """What a relist sees of this pod: sandbox state and every container's state."""
-        return ((self.sandbox_state, len(self.old_instances))
-                + tuple(c.state for c in self.containers.values()))
+        """What a relist sees of this pod: sandbox state, how many old instances the runtime
+        still lists, and every current container's state. Kept until one of them changes
+        (a state's setter or a replaced instance drops it; the old instances are only ever
+        added or removed, which changes their number)."""
+        snap = self._snap
+        if snap is None or snap[1] != len(self.old_instances):
+            snap = self._snap = ((self._sandbox_state, len(self.old_instances))
+                                 + tuple(c._state for c in self.containers.values()))
+        return snap
 
     def replace_container(self, name: str) -> ContainerState:
         """A new instance of a container (restart): the old one stays listed until GC."""
