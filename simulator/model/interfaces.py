@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .records import Recorder
     from .runtime.context import CallContext
     from .runtime.locks import HopLock
-    from .state import PodState
+    from .state import PodList, PodState
 
 __all__ = ["Faults", "Images", "RuntimeHost", "NodeKubelet", "KubeletStreams"]
 
@@ -70,7 +70,7 @@ class NodeKubelet(Protocol):
     def streaming(self) -> Optional[KubeletStreams]: ...  # exec/attach/port-forward/logs, when streams run
 
     @property
-    def pods(self) -> list["PodState"]: ...
+    def pods(self) -> "PodList": ...  # the admitted pods, in admission order
 
     def poke(self) -> None: ...
 

@@ -1,20 +1,24 @@
 """Flat records of a run, turned into tidy DataFrames at the end (STYLE.md §6-7).
 
-Spans are appended as tuples (cheap); step-level spans can be switched off for sweeps
-(``simulation.recordSpans: false``), operation-level spans are always kept because the summary's
-``per_operation_mean_seconds`` is computed from them.
+Rows are appended as tuples (cheap) and moved, a few at a time, into one array per column
+(``Table``): a number takes 8 bytes instead of a tuple slot and a boxed float, and the
+DataFrames are built once from the columns of all nodes (results.py). Step-level spans can be
+switched off for sweeps (``simulation.recordSpans: false``), operation-level spans are always
+kept because the summary's ``per_operation_mean_seconds`` is computed from them.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from array import array
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
     from .runtime.context import CallContext
 
-__all__ = ["Recorder", "SPAN_COLUMNS", "RESOURCE_COLUMNS"]
+__all__ = ["Recorder", "Table", "SPAN_COLUMNS", "RESOURCE_COLUMNS", "EVENT_COLUMNS"]
 
 SPAN_COLUMNS = [
     "span_id", "parent_id", "depth", "pod", "operation", "step", "process", "caller",
@@ -22,15 +26,62 @@ SPAN_COLUMNS = [
 ]
 RESOURCE_COLUMNS = ["time", "process", "group", "metric", "value"]
 EVENT_COLUMNS = ["time", "pod", "event", "hop", "detail"]
+# each column's kind: "q" integers, "d" floats (array typecodes), "o" anything else (a list)
+SPAN_KINDS = "qqqoooooodddoo"
+RESOURCE_KINDS = "doood"
+EVENT_KINDS = "doooo"
+_DTYPES = {"q": np.int64, "d": np.float64}
+
+
+class Table:
+    """Rows appended one at a time, kept as one array (numbers) or list per column. The last
+    few rows wait as tuples until ``_BATCH`` of them are moved into the columns together."""
+
+    _BATCH = 128  # rows waiting per table: small, a 5,000-node cluster has 3 tables per node
+
+    __slots__ = ("kinds", "_cols", "_rows", "_n")
+
+    def __init__(self, kinds: str):
+        self.kinds = kinds
+        self._cols: list[Any] = [array(k) if k != "o" else [] for k in kinds]
+        self._rows: list[tuple] = []
+        self._n = 0
+
+    def append(self, row: tuple) -> None:
+        rows = self._rows
+        rows.append(row)
+        self._n += 1
+        if len(rows) >= self._BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._rows:
+            for col, values in zip(self._cols, zip(*self._rows)):
+                col.extend(values)
+            self._rows.clear()
+
+    def __len__(self) -> int:
+        return self._n
+
+    def column(self, i: int) -> Any:
+        """Column ``i``: a numpy array (numbers) or a list."""
+        self._flush()
+        col = self._cols[i]
+        return np.frombuffer(col, dtype=_DTYPES[self.kinds[i]]) if self.kinds[i] != "o" else col
+
+    def frame(self, columns: list[str]) -> pd.DataFrame:
+        if not self._n:
+            return pd.DataFrame(columns=columns)
+        return pd.DataFrame({c: self.column(i) for i, c in enumerate(columns)})
 
 
 class Recorder:
     def __init__(self, record_steps: bool = True):
         self.record_steps = record_steps
         self._next = 0
-        self.spans: list[tuple] = []
-        self.resources: list[tuple] = []
-        self.events: list[tuple] = []  # (time, pod, event, hop, detail): a readable event log
+        self.spans = Table(SPAN_KINDS)
+        self.resources = Table(RESOURCE_KINDS)
+        self.events = Table(EVENT_KINDS)  # (time, pod, event, hop, detail): a readable event log
         self._open: dict[int, tuple] = {}  # spans begun and not yet ended
 
     def next_id(self) -> int:
@@ -73,11 +124,11 @@ class Recorder:
         self.events.append((time, pod, event, hop, detail))
 
     def spans_frame(self) -> pd.DataFrame:
-        df = pd.DataFrame(self.spans, columns=SPAN_COLUMNS)
+        df = self.spans.frame(SPAN_COLUMNS)
         return df.sort_values(["start", "depth", "span_id"], kind="stable").reset_index(drop=True)
 
     def resources_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.resources, columns=RESOURCE_COLUMNS)
+        return self.resources.frame(RESOURCE_COLUMNS)
 
     def events_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.events, columns=EVENT_COLUMNS)
+        return self.events.frame(EVENT_COLUMNS)

@@ -9,7 +9,9 @@ each holds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import chain
 
+import numpy as np
 import pandas as pd
 
 from .attribution import CONTROL_PLANE
@@ -73,18 +75,17 @@ def terminating_frame(nodes: list[Node]) -> pd.DataFrame:
 
 
 def node_frame(nodes: list[Node], attr: str, columns: list[str], sort: list[str] | None = None) -> pd.DataFrame:
-    frames = []
-    for n in nodes:
-        rows = getattr(n.recorder, attr)
-        if not rows:
-            continue
-        df = pd.DataFrame(rows, columns=columns)
-        df.insert(0, "runtime", n.label)
-        df.insert(1, "node", n.name)
-        frames.append(df)
-    if not frames:
+    """One table of every node's records (``Recorder.<attr>``), node after node, with the
+    node's runtime and name in front: built once, column by column."""
+    tables = [(n, t) for n in nodes if len(t := getattr(n.recorder, attr))]
+    if not tables:
         return pd.DataFrame(columns=["runtime", "node"] + columns)
-    df = pd.concat(frames, ignore_index=True)
+    data: dict = {"runtime": [n.label for n, t in tables for _ in range(len(t))],
+                  "node": [n.name for n, t in tables for _ in range(len(t))]}
+    for i, c in enumerate(columns):
+        parts = [t.column(i) for _n, t in tables]
+        data[c] = np.concatenate(parts) if isinstance(parts[0], np.ndarray) else list(chain.from_iterable(parts))
+    df = pd.DataFrame(data)
     if sort:
         df = df.sort_values(sort, kind="stable").reset_index(drop=True)
     return df

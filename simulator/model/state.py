@@ -3,6 +3,11 @@
 ``PodState`` is one pod's whole life in a run: its timestamps (the ``pods`` table columns), the
 runtime's truth (sandbox and container states, which PLEG observes by relisting) and the
 kubelet's bookkeeping (pending pod-worker updates, status versions).
+
+Both are slotted (a 150,000-pod run holds every pod to the end). A pod counts what the runtime
+lists of it (its sandbox, its current container instances) as their states change, and a
+``PodList`` (the kubelet's admitted pods) keeps the node's totals from those counts, so that
+nobody rescans the pods to count them (``Node.count``, the runtime's memory).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import simpy
 
 from ..config import ContainerSpec, PodSpec
 
-__all__ = ["ContainerState", "PodState", "Outcome"]
+__all__ = ["ContainerState", "PodState", "Outcome", "PodList"]
 
 
 class Outcome:
@@ -26,20 +31,39 @@ class Outcome:
     TERMINATING = "terminating"
 
 
-@dataclass
+_LIVE = ("created", "running")
+
+
+@dataclass(slots=True)
 class ContainerState:
     spec: ContainerSpec
     init: bool
     cid: str
-    state: str = "none"  # none -> created -> running -> exited
+    _state: str = field(default="none", repr=False)  # see ``state``
     started_at: Optional[float] = None
     finished_at: Optional[float] = None
     restarts: int = 0
     crashes: int = 0
     lost: bool = False  # gone from the runtime while the kubelet still lists it (stop_faults.py)
+    # the pod whose current instance this is (None once replaced): its counts follow ``state``
+    _pod: Optional["PodState"] = field(default=None, repr=False, compare=False)
+
+    @property
+    def state(self) -> str:
+        """none -> created -> running -> exited"""
+        return self._state
+
+    @state.setter
+    def state(self, value: str) -> None:
+        old = self._state
+        self._state = value
+        pod = self._pod
+        if pod is not None and old != value:
+            pod._snap = None
+            pod._count_change((old != "none", old in _LIVE), (value != "none", value in _LIVE))
 
 
-@dataclass
+@dataclass(slots=True, eq=False)
 class PodState:
     index: int
     name: str
@@ -62,7 +86,7 @@ class PodState:
     runtime: str = ""
     node_ref: Any = None
     # runtime truth
-    sandbox_state: str = "none"  # none -> ready -> notready (stopped or died)
+    _sandbox_state: str = "none"  # see ``sandbox_state``
     sandbox_id: str = ""
     sandbox_generation: int = 0
     has_shim: bool = False
@@ -107,13 +131,59 @@ class PodState:
     # kubelet first set its status to Running (the ledger's sync path closes then)
     blame: dict = field(default_factory=dict)
     running_status_at: Optional[float] = None
+    # what the runtime lists of this pod: its sandbox (0/1), its current container instances
+    # not in 'none', those created or running; and the kubelet list that sums them
+    n_sandboxes: int = 0
+    n_containers: int = 0
+    n_live: int = 0
+    _owner: Optional["PodList"] = field(default=None, repr=False)
+    _snap: Optional[tuple] = field(default=None, repr=False)  # see ``runtime_snapshot``
 
     def __post_init__(self) -> None:
         self.sandbox_id = f"{self.name}-sandbox-0"
         for c in self.spec.initContainers:
-            self.containers[c.name] = ContainerState(c, True, f"{self.name}-{c.name}")
+            self._put(c.name, ContainerState(c, True, f"{self.name}-{c.name}"))
         for c in self.spec.containers:
-            self.containers[c.name] = ContainerState(c, False, f"{self.name}-{c.name}")
+            self._put(c.name, ContainerState(c, False, f"{self.name}-{c.name}"))
+
+    @property
+    def sandbox_state(self) -> str:
+        """none -> ready -> notready (stopped or died)"""
+        return self._sandbox_state
+
+    @sandbox_state.setter
+    def sandbox_state(self, value: str) -> None:
+        was = self._sandbox_state != "none"
+        self._sandbox_state = value
+        self._snap = None
+        now = value != "none"
+        if was != now:
+            d = 1 if now else -1
+            self.n_sandboxes += d
+            if self._owner is not None:
+                self._owner.sandboxes += d
+
+    def _count_change(self, old: tuple[bool, bool], new: tuple[bool, bool]) -> None:
+        """A current container instance changed state (listed, created-or-running)."""
+        dc, dl = new[0] - old[0], new[1] - old[1]
+        self.n_containers += dc
+        self.n_live += dl
+        owner = self._owner
+        if owner is not None:
+            owner.containers += dc
+            owner.live += dl
+
+    def _put(self, name: str, c: ContainerState) -> None:
+        """``c`` becomes the current instance of container ``name`` (the old one, if any, no
+        longer counts)."""
+        old = self.containers.get(name)
+        if old is not None:
+            old._pod = None
+            self._count_change((old._state != "none", old._state in _LIVE), (False, False))
+        self.containers[name] = c
+        c._pod = self
+        self._snap = None
+        self._count_change((False, False), (c._state != "none", c._state in _LIVE))
 
     @property
     def init_containers(self) -> list[ContainerState]:
@@ -124,9 +194,15 @@ class PodState:
         return [c for c in self.containers.values() if not c.init]
 
     def runtime_snapshot(self) -> tuple:
-        """What a relist sees of this pod: sandbox state and every container's state."""
-        return ((self.sandbox_state, len(self.old_instances))
-                + tuple(c.state for c in self.containers.values()))
+        """What a relist sees of this pod: sandbox state, how many old instances the runtime
+        still lists, and every current container's state. Kept until one of them changes
+        (a state's setter or a replaced instance drops it; the old instances are only ever
+        added or removed, which changes their number)."""
+        snap = self._snap
+        if snap is None or snap[1] != len(self.old_instances):
+            snap = self._snap = ((self._sandbox_state, len(self.old_instances))
+                                 + tuple(c._state for c in self.containers.values()))
+        return snap
 
     def replace_container(self, name: str) -> ContainerState:
         """A new instance of a container (restart): the old one stays listed until GC."""
@@ -134,7 +210,7 @@ class PodState:
         attempt = old.restarts + 1
         new = ContainerState(old.spec, old.init, f"{self.name}-{name}-{self.sandbox_generation}-{attempt}",
                              restarts=attempt, crashes=old.crashes)
-        self.containers[name] = new
+        self._put(name, new)
         self.old_instances.append(old)
         return new
 
@@ -151,5 +227,53 @@ class PodState:
         for name, c in list(self.containers.items()):
             if c.state != "none":
                 self.old_instances.append(c)
-            self.containers[name] = ContainerState(c.spec, c.init, f"{self.name}-{name}-{self.sandbox_generation}",
-                                                   restarts=c.restarts, crashes=c.crashes)
+            self._put(name, ContainerState(c.spec, c.init, f"{self.name}-{name}-{self.sandbox_generation}",
+                                           restarts=c.restarts, crashes=c.crashes))
+
+
+class PodList(list):
+    """The kubelet's admitted pods (a list, in admission order) that keeps what the runtime
+    lists of them summed: sandboxes, container instances, instances created or running; and
+    tells ``on_change`` (the scheduler's view of the node) when its length changes. Every
+    change of membership goes through ``append``, ``remove`` or ``del`` of a slice or index."""
+
+    def __init__(self, on_change=None):
+        super().__init__()
+        self.sandboxes = 0
+        self.containers = 0
+        self.live = 0
+        self.on_change = on_change
+
+    def _join(self, pod: PodState, sign: int) -> None:
+        pod._owner = self if sign > 0 else None
+        self.sandboxes += sign * pod.n_sandboxes
+        self.containers += sign * pod.n_containers
+        self.live += sign * pod.n_live
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
+    def append(self, pod: PodState) -> None:
+        if pod._owner is not None:
+            raise ValueError(f"pod {pod.name} is already listed by a kubelet")
+        super().append(pod)
+        self._join(pod, 1)
+        self._changed()
+
+    def remove(self, pod: PodState) -> None:
+        super().remove(pod)
+        self._join(pod, -1)
+        self._changed()
+
+    def __delitem__(self, key) -> None:
+        gone = self[key] if isinstance(key, slice) else [self[key]]
+        super().__delitem__(key)
+        for pod in gone:
+            self._join(pod, -1)
+        self._changed()
+
+    def _unsupported(self, *_a, **_k):
+        raise TypeError("PodList changes only through append, remove and del")
+
+    insert = extend = pop = clear = __setitem__ = __iadd__ = _unsupported

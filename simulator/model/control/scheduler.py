@@ -2,7 +2,8 @@
 not-ready taint and TaintToleration; node selector; pods below maxPods), score for spreading
 over the sample ``percentageOfNodesToScore`` asks for, bind through its own rate-limited client
 without blocking the next cycle; unschedulable pods retry with back-off
-(pkg/scheduler/schedule_one.go, pkg/scheduler/internal/queue).
+(pkg/scheduler/schedule_one.go, pkg/scheduler/internal/queue). The filter and the choice run
+over the nodes' state kept as arrays (node_table.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ...config import SchedulerConfig
 from ..clock import call_later
 from ..dist import compile_dist
 from .apiserver import ApiServer
+from .node_table import NodeTable
 from .ratelimit import TokenBucket
 
 __all__ = ["Scheduler", "feasible_nodes_to_find"]
@@ -37,13 +39,13 @@ class Scheduler:
     back-off."""
 
     def __init__(self, env: simpy.Environment, cfg: SchedulerConfig, api: ApiServer,
-                 rng: np.random.Generator, nodes: Callable[[], list], bind: Callable,
+                 rng: np.random.Generator, table: NodeTable, bind: Callable,
                  score_per_node_s: float = 0.0):
         self.env = env
         self.cfg = cfg
         self.api = api
         self.rng = rng
-        self.nodes = nodes
+        self.table = table  # the nodes' filter state as arrays (node_table.py)
         self.bind = bind
         self.score_per_node_s = score_per_node_s
         self._cycle = compile_dist(cfg.cycle)
@@ -56,50 +58,56 @@ class Scheduler:
     def submit(self, pod) -> None:
         self.queue.put(pod)
 
-    def _select(self, pod, nodes: list):
-        n = len(nodes)
+    def _select(self, pod) -> tuple:
+        """Filter the active nodes from where the last cycle stopped, until
+        ``feasible_nodes_to_find`` fit or all were checked; pick the fewest pods (the first
+        checked on a tie). Returns (node or None, nodes checked, why none fits)."""
+        t = self.table
+        order = t.order
+        n = len(order)
+        start = self._next_start % n if n else 0
+        idx = np.concatenate((order[start:], order[:start])) if start else order
+        cordoned, ready, pods = t.cordoned[idx], t.ready[idx], t.pods[idx]
+        room = pods < t.max_pods[idx]
+        selector = pod.spec.nodeSelector
+        match = t.matches(selector)[idx] if selector else None
+        ok = ready & ~cordoned & room
+        if match is not None:
+            ok &= match
+        fit = np.flatnonzero(ok)
         want = feasible_nodes_to_find(n)
-        found, checked = [], 0
-        reasons = {"selector": 0, "pods": 0, "notready": 0, "cordoned": 0}
-        for k in range(n):
-            node = nodes[(self._next_start + k) % n]
-            checked += 1
-            if node.cordoned:
-                reasons["cordoned"] += 1
-            elif not node.ready:
-                reasons["notready"] += 1
-            elif any(node.labels.get(key) != v for key, v in pod.spec.nodeSelector.items()):
-                reasons["selector"] += 1
-            elif len(node.kubelet.pods) + node.bound >= node.scenario.kubelet.maxPods:
-                reasons["pods"] += 1
-            else:
-                found.append((len(node.kubelet.pods) + node.bound, k, node))
-                if len(found) >= want:
-                    break
+        if len(fit) >= want > 0:
+            fit = fit[:want]
+            checked = int(fit[-1]) + 1
+        else:
+            checked = n
         self._next_start = (self._next_start + checked) % max(n, 1)
-        if not found:
-            parts = []
-            if reasons["selector"]:
-                parts.append(f"{reasons['selector']} node(s) didn't match Pod's node affinity/selector")
-            if reasons["pods"]:
-                parts.append(f"{reasons['pods']} Too many pods")
-            if reasons["notready"]:
-                # the node lifecycle controller's NoSchedule taint on a NotReady node
-                # (TaintNodesByCondition), checked by the TaintToleration filter
-                parts.append(f"{reasons['notready']} node(s) had taint {{node.kubernetes.io/not-ready: }}, "
-                             "that the pod didn't tolerate")
-            if reasons["cordoned"]:
-                parts.append(f"{reasons['cordoned']} node(s) were unschedulable")
-            return None, checked, f"0/{n} nodes are available: " + ", ".join(parts)
-        return min(found, key=lambda f: (f[0], f[1]))[2], checked, ""
+        if len(fit):
+            return t.nodes[int(idx[fit[int(np.argmin(pods[fit]))]])], checked, ""
+        up = ready & ~cordoned
+        reasons = {"cordoned": int(cordoned.sum()), "notready": int((~ready & ~cordoned).sum()),
+                   "selector": int((up & ~match).sum()) if match is not None else 0}
+        reasons["pods"] = int((up & ~room).sum()) if match is None else int((up & match & ~room).sum())
+        parts = []
+        if reasons["selector"]:
+            parts.append(f"{reasons['selector']} node(s) didn't match Pod's node affinity/selector")
+        if reasons["pods"]:
+            parts.append(f"{reasons['pods']} Too many pods")
+        if reasons["notready"]:
+            # the node lifecycle controller's NoSchedule taint on a NotReady node
+            # (TaintNodesByCondition), checked by the TaintToleration filter
+            parts.append(f"{reasons['notready']} node(s) had taint {{node.kubernetes.io/not-ready: }}, "
+                         "that the pod didn't tolerate")
+        if reasons["cordoned"]:
+            parts.append(f"{reasons['cordoned']} node(s) were unschedulable")
+        return None, checked, f"0/{n} nodes are available: " + ", ".join(parts)
 
     def _run(self):
         while True:
             pod = yield self.queue.get()
             if pod.deletion_requested is not None:
                 continue
-            nodes = self.nodes()
-            node, checked, why = self._select(pod, nodes)
+            node, checked, why = self._select(pod)
             yield self.env.timeout(self._cycle(self.rng) + checked * self.score_per_node_s)
             if node is None:
                 k = self._attempts.get(pod.name, 0)

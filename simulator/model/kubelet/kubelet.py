@@ -82,7 +82,7 @@ class Kubelet:
         cfg = node.scenario.kubelet
         self.node = node
         self.env = env
-        self.pods: list["PodState"] = []  # admitted and not yet deleted, in admission order
+        self.pods = node.new_pod_list()  # admitted and not yet deleted, in admission order
         # the kubelet's API client: kubeAPIQPS / kubeAPIBurst (facts §1.10)
         # (the scenario filled in the release's defaults: config/versions.py)
         assert cfg.kubeAPIQPS is not None and cfg.kubeAPIBurst is not None

@@ -23,6 +23,7 @@ from ..runtime.images import ImageStore
 from ..runtime.interpreter import Interpreter
 from ..runtime.locks import HopLock
 from ..state import ContainerState, PodState
+from .sched_row import SchedulerRow
 
 if TYPE_CHECKING:
     from ..interfaces import Faults, NodeKubelet
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["Node"]
 
 
-class Node:
+class Node(SchedulerRow):
     def __init__(self, env: simpy.Environment, scenario: Scenario, chain: Chain,
                  recorder: Recorder, on_settled: Callable[[PodState], None],
                  name: str | None = None, pool: str = "", node_cfg: NodeConfig | None = None,
@@ -45,7 +46,7 @@ class Node:
         self.name = name or scenario.node.name
         self.pool = pool
         self.labels = dict(labels or {})
-        self.runtime_healthy = True  # PLEG and the runtime's status (the syncLoop's gate)
+        SchedulerRow.__init__(self)
         # What the CNI caller finds in its configured directories (config/node.py CniConfig):
         # no network config -> the runtime's Status says NetworkReady=false with the chain's
         # message, the kubelet reports the node NotReady (kubelet.go updateRuntimeUp ->
@@ -68,9 +69,7 @@ class Node:
         # Docker daemons running inside pods (Docker-in-Docker, model/control/dind.py): their
         # processes' memory per daemon, counted in the pods' cgroup
         self.dind_rss: dict = {}
-        self.cordoned = False
         self.retired = False
-        self.bound = 0  # pods bound by the scheduler, not yet admitted or gone
         self.inflight = 0  # CRI operations in flight (drives load-dependent faults)
         self.ips_allocated = 0
         self.ips_leaked = 0
@@ -115,11 +114,9 @@ class Node:
     def count(self, items: str) -> int:
         """Sandboxes, or containers (sandboxes included), the runtime lists right now."""
         now = self.env.now
-        if self._counted_at != now:
-            pods = self.kubelet.pods
-            sandboxes = sum(1 for p in pods if p.sandbox_state != "none")
-            containers = sum(1 for p in pods for c in p.containers.values() if c.state != "none")
-            self._counts = (sandboxes, containers + sandboxes)
+        if self._counted_at != now:  # counted once per instant until something changes
+            pods = self.kubelet.pods  # a PodList: the counts are kept as states change
+            self._counts = (pods.sandboxes, pods.containers + pods.sandboxes)
             self._counted_at = now
         return self._counts[0] if items == "sandboxes" else self._counts[1]
 
@@ -194,12 +191,6 @@ class Node:
     def on_health(self, healthy: bool) -> None:
         self.runtime_healthy = healthy
 
-    @property
-    def ready(self) -> bool:
-        """The node's Ready condition: runtime healthy and its network ready (a NotReady node
-        carries the node.kubernetes.io/not-ready:NoSchedule taint the scheduler respects)."""
-        return self.runtime_healthy and self.network_error is None
-
     # ------------------------------------------------------------------ pod outcomes
     def fail_pod(self, pod: PodState, hop: str, reason: str) -> None:
         pod.failed = True
@@ -222,9 +213,8 @@ class Node:
         (``rssMB.shared``) appear in every instance's RSS but are resident once, so the
         proportional set size (PSS) summed over the instances counts them once."""
         pods = self.kubelet.pods
-        n_pods = sum(1 for p in pods if p.sandbox_state != "none")
-        n_containers = sum(1 for p in pods for c in p.containers.values()
-                           if c.state in ("created", "running"))
+        n_pods = pods.sandboxes
+        n_containers = pods.live  # created or running
         out = {}
         for name, spec in self.chain.processes.items():
             r = spec.rssMB
