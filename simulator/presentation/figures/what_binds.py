@@ -103,8 +103,8 @@ def what_binds(shares: Mapping[str, Mapping[str, float]], footnote: str | None =
     """One horizontal bar per runtime, stacked by cause, in per cent of the mean start-up; the
     causes under 1 % on every runtime are drawn together as one grey segment."""
     runtimes = sorted((rt for rt in shares if shares[rt]), key=runtime_sort_key)
-    if not runtimes:
-        raise ValueError("no runtime has a pod that ran: nothing to attribute")
+    if not runtimes:  # a failure study: say so instead of drawing empty bars
+        return _nothing_ran(list(shares), footnote, theme)
     heading = title or takeaway({rt: shares[rt] for rt in runtimes})
     keep = {c for rt in runtimes for c, v in shares[rt].items() if v >= _SMALL}
     shares = {rt: _merge_small(shares[rt], keep) for rt in runtimes}
@@ -144,6 +144,18 @@ def what_binds(shares: Mapping[str, Mapping[str, float]], footnote: str | None =
                    for c in causes]
         # beside the bars, in the order they are stacked (a legend below would meet the footnote)
         fig.legend(handles=handles, loc="outside right center", handlelength=1.2, frameon=False)
+    return finish(fig, footnote)
+
+
+def _nothing_ran(runtimes: list[str], footnote: str | None, theme: str) -> Figure:
+    with figure_style(theme) as colors:
+        fig, ax = new_figure()
+        ax.set_axis_off()
+        names = ", ".join(runtimes) or "any chain"
+        ax.set_title(f"No pod reached Running on {names}: there is no start-up to attribute",
+                     loc="left", fontsize=20, fontweight="bold", color=colors["foreground"])
+        ax.text(0.5, 0.5, "see failures by hop and the events table for why pods failed",
+                ha="center", va="center", fontsize=16, color=colors["muted"], transform=ax.transAxes)
     return finish(fig, footnote)
 
 
