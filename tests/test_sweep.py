@@ -253,7 +253,7 @@ def test_sweep_file(tmp_path):
         load_sweep_file(typo)
     twice = tmp_path / "twice.yaml"
     twice.write_text("grid: {node.cpuCores: [1]}\nseed: 1\nseed: 2\n")
-    with pytest.raises(ConfigError, match="'seed' appears twice"):
+    with pytest.raises(ConfigError, match='"seed" appears twice'):
         load_sweep_file(twice)
 
 

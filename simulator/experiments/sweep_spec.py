@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -22,7 +21,8 @@ from pydantic import (
 )
 
 from ..chains import known_chains
-from ..errors import ConfigError, format_validation_error
+from ..errors import ConfigError, format_validation_error, shown
+from ..safe_load import load_document, parse_yaml
 
 __all__ = ["SweepSpec", "sweep_spec", "load_sweep_file", "split_values", "parse_grid", "shown_value"]
 
@@ -32,8 +32,7 @@ _SCENARIO_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 
 def shown_value(value: Any) -> str:
     """A value as the user would type it, short enough for a one-paragraph message."""
-    text = json.dumps(value, default=str)
-    return text if len(text) <= 80 else text[:77] + "..."
+    return shown(value)
 
 
 # ----------------------------------------------------------------------------- the spec
@@ -120,20 +119,6 @@ def sweep_spec(data: Mapping[str, Any], where: str = "sweep") -> SweepSpec:
         raise ConfigError(format_validation_error(e, where)) from None
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML loader that refuses a key repeated in one mapping (PyYAML keeps the last silently)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: set = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, (str, int, float, bool)) and key in seen:
-                raise ConfigError(f"sweep file {self.name!r}: key {key!r} appears twice "
-                                  f"(line {key_node.start_mark.line + 1}); each key may appear once")
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def load_sweep_file(path: str | Path) -> SweepSpec:
     """A sweep file: YAML with the :class:`SweepSpec` fields, e.g.::
 
@@ -152,11 +137,8 @@ def load_sweep_file(path: str | Path) -> SweepSpec:
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"sweep file {str(p)!r} does not exist")
-    try:
-        with p.open(encoding="utf-8") as f:
-            data = yaml.load(f, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as e:
-        raise ConfigError(f"sweep file {str(p)!r} could not be parsed: {e}".replace("\n", " ")) from None
+    # the one input boundary: size, encoding, aliases, repeated keys, non-finite numbers
+    data = load_document(p, "sweep file")
     if not isinstance(data, dict):
         raise ConfigError(f"sweep file {str(p)!r} must hold a mapping of the sweep fields "
                           "(preset, grid, runtimes, replications, seed, overrides)")
@@ -229,10 +211,6 @@ def parse_grid(texts: list[str]) -> dict[str, list[Any]]:
             if not piece.strip():
                 raise ConfigError(f"--grid {text!r}: an empty value; separate values with single "
                                   "commas, e.g. --grid node.cpuCores=1,2,4")
-            try:
-                values.append(yaml.safe_load(piece))
-            except yaml.YAMLError as e:
-                raise ConfigError(f"--grid key '{key}' value {piece!r} is not valid YAML: {e}"
-                                  .replace("\n", " ")) from None
+            values.append(parse_yaml(piece, f"--grid key '{key}' value {shown(piece)}"))
         grid[key] = values
     return grid
