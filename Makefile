@@ -39,7 +39,7 @@ soak: $(STAMP)
 
 # Benchmarks (benchmarks/): the density suite (1k and 10k pods per chain), then the sweep suite;
 # under 10 minutes on an idle 2-core machine. BENCH_SIZES=1k,10k,30k picks other sizes;
-# bench-full runs 1k to 150k (cluster-density-5000 itself: over an hour per chain today).
+# bench-full runs 1k to 150k (cluster-density-5000 itself: an estimated 5-9 CPU minutes per chain).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_density
 	$(BIN)/python -m benchmarks.bench_sweep

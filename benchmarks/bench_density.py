@@ -25,7 +25,7 @@ load on the shared machine hits both alike. Per case it reports:
 Targets (issue 10), printed with PASS/MISS: CPU cost per pod at 150k within ±25 % of 1k; at
 most 2.5 events per hop visit; hop-visit rate at least half the floor's.
 
-Run: ``make bench`` (1k, 10k), ``make bench-full`` (1k, 10k, 30k, 150k: today over an hour
+Run: ``make bench`` (1k, 10k), ``make bench-full`` (1k, 10k, 30k, 150k: an estimated 5-9 CPU minutes
 per chain at 150k), or ``python -m benchmarks.bench_density --sizes 1k,10k`` / ``BENCH_SIZES=1k,10k``.
 """
 
@@ -223,7 +223,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     p.add_argument("--sizes", default=os.environ.get("BENCH_SIZES", DEFAULT_SIZES),
                    help=f"cluster-density pod counts (default $BENCH_SIZES or {DEFAULT_SIZES})")
-    p.add_argument("--full", action="store_true", help=f"sizes {FULL_SIZES} (150k: over an hour per chain today)")
+    p.add_argument("--full", action="store_true", help=f"sizes {FULL_SIZES} (150k: an estimated 5-9 CPU minutes per chain)")
     p.add_argument("--chains", default=os.environ.get("BENCH_CHAINS", DEFAULT_CHAINS))
     p.add_argument("--repeats", type=int, default=None, help="runs per case (default 3 up to 2k pods, else 1)")
     p.add_argument("--no-node-e2e", action="store_true", help=f"skip the {NODE_PRESET} cases")
