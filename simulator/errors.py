@@ -83,6 +83,19 @@ def shown(value: Any, limit: int = 80, quote: bool | str = True) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def did_you_mean(name: Any, choices: "list[str] | tuple[str, ...]") -> str:
+    """" (did you mean 'x'?)" for the closest of ``choices`` to a mistyped ``name`` (difflib), or
+    "" when none is close: appended to an "unknown ..." message."""
+    import difflib
+
+    if not isinstance(name, str):
+        return ""
+    close = difflib.get_close_matches(name[:200], list(choices), n=2, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(named(c) for c in close) + "?)"
+
+
 def named(name: Any, limit: int = 80) -> str:
     """A file, preset or runtime name as Python shows it (``'x.yaml'``), truncated."""
     return shown(name, limit, quote="'")

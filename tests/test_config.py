@@ -102,3 +102,31 @@ def test_bad_fault_specs_are_refused_naming_the_field(fault, words):
     msg = str(e.value)
     assert "faults" in msg and words in msg, msg
     assert "\n" not in msg
+
+
+@pytest.mark.parametrize("argv, suggestion", [
+    (["compare", "--preset", "defualt"], "did you mean 'default'?"),
+    (["compare", "--runtimes", "containrd"], "did you mean 'containerd'"),
+    (["explain", "crio-1"], "did you mean 'crio'"),
+])
+def test_a_mistyped_name_gets_a_suggestion(argv, suggestion, capsys):
+    from simulator.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert suggestion in err and "Traceback" not in err
+
+
+def test_nothing_close_gets_no_suggestion(capsys):
+    from simulator.cli import main
+
+    assert main(["compare", "--preset", "zzzzzz"]) == 2
+    assert "did you mean" not in capsys.readouterr().err
+
+
+def test_version(capsys):
+    from simulator.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and capsys.readouterr().out.startswith("kubesim ")

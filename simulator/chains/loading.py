@@ -11,7 +11,7 @@ from typing import Optional
 
 from pydantic import ValidationError
 
-from ..errors import ConfigError, format_validation_error, named, shown
+from ..errors import ConfigError, did_you_mean, format_validation_error, named, shown
 from ..safe_load import load_document
 from .schema import ALL_OPERATIONS, Chain
 from .streaming import KIND_OPERATIONS
@@ -153,7 +153,7 @@ def _raw_chain(source: str, seen: tuple = ()) -> dict:
     path = Path(source) if source.endswith((".yaml", ".yml")) else CHAIN_DIR / f"{source}.yaml"
     if not path.exists():
         raise ConfigError(
-            f"unknown runtime {named(source)}; allowed: {', '.join(known_chains())} "
+            f"unknown runtime {named(source)}{did_you_mean(source, known_chains())}; allowed: {', '.join(known_chains())} "
             "or a chain file (.yaml)" + (" (no such file)" if is_chain_file(source) else "")
         )
     data = _read_yaml(str(path), path.stat().st_mtime_ns)

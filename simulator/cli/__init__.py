@@ -40,10 +40,21 @@ SUBCOMMANDS = (compare, run, presets, explain, trace, failures, report, sweep, s
                validate, calibrate)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kubesim")
+    except PackageNotFoundError:  # run from a checkout without installing
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="kubesim", description=(
         "Discrete-event simulator of the kubelet's container-runtime call chains: "
         "dockershim, containerd, crio, cri-dockerd."))
+    p.add_argument("--version", action="version", version=f"kubesim {_version()}",
+                   help="print kubesim's version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for module in SUBCOMMANDS:
         module.register(sub)
@@ -61,12 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"kubesim: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of the output went away (| head): not an error
+        return 0
     except OSError as e:  # a folder or file the tool cannot create, read or write
         where = f" {e.filename!r}" if e.filename else ""
         print(f"kubesim: error: cannot write or read{where}: {e.strerror or e}", file=sys.stderr)
         return 2
-    except BrokenPipeError:
-        return 0
     except KeyboardInterrupt:  # Ctrl-C: one line, no traceback; a sweep resumes where it stopped
         print("\nkubesim: interrupted", file=sys.stderr)
         return 130

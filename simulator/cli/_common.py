@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from ..config import ConfigError, Scenario, load_scenario, parse_override
-from ..errors import named
+from ..errors import did_you_mean, named
 
 __all__ = ["Parser", "add_common_options", "build_scenario", "parse_runtimes", "positive", "seed_arg", "MAX_SEED",
            "out_path"]
@@ -50,11 +50,8 @@ def parse_runtimes(text: str | None) -> list[str] | None:
                           "e.g. --runtimes dockershim,containerd")
     allowed = known_chains()
     for n in names:
-        if names.count(n) > 1:  # it would run twice under one label: doubled pod counts
-            raise ConfigError(f"--runtimes {text!r}: runtime {n!r} is listed twice; each runtime may "
-                              "appear once")
         if n not in allowed and n != "pools" and not n.endswith((".yaml", ".yml")):
-            raise ConfigError(f"--runtimes: unknown runtime {named(n)}; allowed: {', '.join(allowed)} "
+            raise ConfigError(f"--runtimes: unknown runtime {named(n)}{did_you_mean(n, allowed)}; allowed: {', '.join(allowed)} "
                               "or a chain file (.yaml)")
         if names.count(n) > 1:
             raise ConfigError(f"--runtimes {named(text)}: {named(n)} is listed more than once; each runtime "

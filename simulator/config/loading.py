@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from pydantic import ValidationError
 
 from ..chains import ALL_OPERATIONS, iter_steps, known_chains, resolve_chain
-from ..errors import ConfigError, format_validation_error, named, shown
+from ..errors import ConfigError, did_you_mean, format_validation_error, named, shown
 from ..presets import preset_data
 from ..safe_load import YamlSyntaxError, load_document, parse_yaml
 from ..schema import parse_kubernetes_version
@@ -153,8 +153,8 @@ def check_against_chains(scenario: Scenario, where: str = "scenario",
         if r not in allowed and r != "pools" and not _is_chain_file(r):
             shown = json.dumps(names)
             shown = shown if len(shown) <= 80 else shown[:77] + "..."
-            raise ConfigError(f"{where} field 'runtimes' = {shown}: unknown runtime {r!r}; "
-                              f"allowed: {', '.join(allowed)} or a chain file (.yaml).")
+            raise ConfigError(f"{where} field 'runtimes' = {shown}: unknown runtime {r!r}"
+                              f"{did_you_mean(r, allowed)}; allowed: {', '.join(allowed)} or a chain file (.yaml).")
     run = set(names) - {"pools"}
     if scenario.cluster is not None:
         rts = [p.runtime for p in scenario.cluster.pools]

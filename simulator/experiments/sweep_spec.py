@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from ..chains import known_chains
-from ..errors import ConfigError, format_validation_error, shown
+from ..errors import ConfigError, did_you_mean, format_validation_error, shown
 from ..safe_load import load_document, parse_yaml
 
 __all__ = ["SweepSpec", "sweep_spec", "load_sweep_file", "split_values", "parse_grid", "shown_value"]
@@ -91,7 +91,7 @@ class SweepSpec(BaseModel):
                              f"(allowed: {', '.join(known_chains())} or a chain file .yaml)")
         for rt in runtimes:
             if rt not in known_chains() and not rt.endswith((".yaml", ".yml")):
-                raise ValueError(f"unknown runtime {rt!r}; allowed: {', '.join(known_chains())} "
+                raise ValueError(f"unknown runtime {rt!r}{did_you_mean(rt, known_chains())}; allowed: {', '.join(known_chains())} "
                                  "or a chain file (.yaml)")
             if runtimes.count(rt) > 1:
                 raise ValueError(f"runtime {rt!r} is listed twice; each runtime may appear once")

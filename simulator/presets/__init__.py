@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ConfigError, named
+from ..errors import ConfigError, did_you_mean, named
 from ..safe_load import load_document
 
 __all__ = ["PRESET_DIR", "preset_names", "preset_data", "preset_path"]
@@ -25,7 +25,7 @@ def preset_path(name: str) -> Path:
     p = PRESET_DIR / f"{name}.yaml"
     if name not in preset_names():  # a name, never a path (../chains/crio is not a preset)
         raise ConfigError(
-            f"unknown preset {named(name)}; available presets: {', '.join(preset_names())} "
+            f"unknown preset {named(name)}{did_you_mean(name, preset_names())}; available presets: {', '.join(preset_names())} "
             "(or give a path to a .yaml/.toml scenario file)"
         )
     return p
