@@ -157,6 +157,14 @@ def test_manifest_deletes_only_files_kubesim_wrote(tmp_path):
 
 
 # ----------------------------------------------------------------------------- failure studies
+def _strict_json(text: str) -> None:
+    """Valid JSON only: ``NaN``/``Infinity`` (what ``json.dumps`` writes for a statistic of no
+    pod) are refused, as strict JSON readers do."""
+    def refuse(token):
+        raise AssertionError(f"summary holds {token}")
+    json.loads(text, parse_constant=refuse)
+
+
 def test_regression_failure_studies_export(tmp_path, capsys):
     """Before the fix, ``compare --out``, ``run`` and ``trace`` failed when no pod reached
     Running (and left a partial folder)."""
@@ -165,6 +173,7 @@ def test_regression_failure_studies_export(tmp_path, capsys):
     assert (pd.read_csv(tmp_path / "c" / "pods.csv").outcome != "running").all()
     assert main(["run", "default", "--out", str(tmp_path / "r")] + ALL_FAIL) == 0
     assert (tmp_path / "r" / "summary.json").is_file()
+    _strict_json((tmp_path / "r" / "summary.json").read_text())
     assert main(["trace", "--runtime", "containerd", "--out", str(tmp_path / "t")] + ALL_FAIL) == 0
     assert (tmp_path / "t" / "sequence-containerd-pod-00000.txt").is_file()
     assert "failed" in capsys.readouterr().out
@@ -173,6 +182,10 @@ def test_regression_failure_studies_export(tmp_path, capsys):
 def test_regression_runs_without_any_pod_export(tmp_path, capsys):
     assert main(["compare", "--runtimes", "containerd", "--out", str(tmp_path / "c")] + NO_PODS) == 0
     assert (tmp_path / "c" / "summary.json").is_file()
+    _strict_json((tmp_path / "c" / "summary.json").read_text())
+    capsys.readouterr()
+    assert main(["compare", "--runtimes", "containerd", "--json"] + NO_PODS) == 0
+    _strict_json(capsys.readouterr().out)
     assert main(["trace", "--runtime", "containerd", "--out", str(tmp_path / "t")] + NO_PODS) == 0
     assert (tmp_path / "t" / "trace-containerd.json").is_file()
     capsys.readouterr()
@@ -189,3 +202,25 @@ def test_regression_duplicate_runtimes_are_refused(default_scenario, capsys):
     assert "'containerd' is listed twice" in err and "Traceback" not in err
     with pytest.raises(ConfigError, match="listed twice"):
         compare(default_scenario, runtimes=["crio", "crio"])
+
+
+def test_regression_summary_json_is_strict_json_whatever_the_statistics(tmp_path, capsys, monkeypatch):
+    """A statistic that comes out infinite or undefined is written as null, never as the
+    ``Infinity``/``NaN`` that Python's json module writes by default (not JSON)."""
+    from simulator.experiments.runner import Comparison
+
+    real = Comparison.summary
+
+    def with_non_finite(self):
+        doc = real(self)
+        doc["probe"] = {"inf": float("inf"), "nan": float("nan"), "ok": 1.5}
+        return doc
+
+    monkeypatch.setattr(Comparison, "summary", with_non_finite)
+    assert main(["compare", "--runtimes", "containerd", "--out", str(tmp_path / "c")] + NO_PODS) == 0
+    doc = json.loads((tmp_path / "c" / "summary.json").read_text(), parse_constant=lambda t: 1 / 0)
+    assert doc["probe"] == {"inf": None, "nan": None, "ok": 1.5}
+    capsys.readouterr()
+    assert main(["compare", "--runtimes", "containerd", "--json"] + NO_PODS) == 0
+    doc = json.loads(capsys.readouterr().out, parse_constant=lambda t: 1 / 0)
+    assert doc["probe"]["inf"] is None

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..config import RUNTIMES
+from ..safe_load import finite_or_none
 from ._common import add_common_options, build_scenario, out_path, positive
 
 __all__ = ["cmd_compare", "register"]
@@ -43,7 +44,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         write_outputs(comp, Path(args.out))
     if args.json:
-        sys.stdout.write(json.dumps(summary, indent=2, sort_keys=False) + "\n")
+        sys.stdout.write(json.dumps(finite_or_none(summary), indent=2, sort_keys=False, allow_nan=False) + "\n")
     else:
         print(comparison_table(summary))
         if args.out:

@@ -27,6 +27,7 @@ from .figures.data import (
     pod_spans,
 )
 from .figures.sequence import sequence_diagram, sequence_text
+from ..safe_load import finite_or_none
 from .outfolder import atomic_write, safe_name, staged
 from .style import save_figure
 from .trace import to_chrome_trace
@@ -70,7 +71,7 @@ def write_outputs(comp: Comparison, out: Path, theme: str = "light") -> list[Pat
 
 
 def _write_outputs(comp: Comparison, out: Path, theme: str) -> list[Path]:
-    written = [_write_text(out / "summary.json", json.dumps(comp.summary(), indent=2) + "\n")]
+    written = [_write_text(out / "summary.json", json.dumps(finite_or_none(comp.summary()), indent=2, allow_nan=False) + "\n")]
     for name in ("pods", "spans", "resources", "events"):
         written += _write_frame(getattr(comp, name), out / name)
     for name in ("streams", "stream_hops"):  # only when the scenario has stream sessions
