@@ -145,6 +145,16 @@ class FigureData:
             self._memo[key] = compute()
         return self._memo[key]
 
+    def chains_with(self, part: str) -> list:
+        """The comparison's chains as its scenario's release runs them, those that model
+        ``part`` (``"streaming"``, ``"logs"``): the chain-data figures draw these."""
+        from ...chains import resolve_chain
+        from ...schema import parse_kubernetes_version
+
+        version = parse_kubernetes_version(self.comp.scenario.kubernetesVersion)
+        chains = [resolve_chain(rt, version)[0] for rt in self.runtimes]
+        return [c for c in chains if getattr(c, part) is not None]
+
     def scenario(self, overrides: Sequence[str] = (), name: str | None = None) -> Scenario:
         """The preset (or the preset ``name``) with dotted ``overrides``."""
         from ...config import load_scenario

@@ -208,14 +208,5 @@ def _column(ax: Axes, chain: Any, path: list[tuple[str, str, float]], total: flo
 
 def from_data(data: "FigureData") -> Figure:
     """The catalogue's figure: the comparison's chains, with its scenario's logging settings."""
-    from ...chains import resolve_chain
-    from ...schema import parse_kubernetes_version
-
-    scenario = data.comp.scenario
-    version = parse_kubernetes_version(scenario.kubernetesVersion)
-    chains = []
-    for rt in data.runtimes:
-        chain, _note = resolve_chain(rt, version)
-        if chain.logs is not None:
-            chains.append(chain)
-    return log_paths(chains, scenario, footnote="kubesim · chain data", theme=data.theme)
+    return log_paths(data.chains_with("logs"), data.comp.scenario, footnote="kubesim · chain data",
+                     theme=data.theme)

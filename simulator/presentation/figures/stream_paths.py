@@ -224,14 +224,5 @@ def _column(ax: Axes, chain: Any, st: PathStats, path: list, listen: Any, x0: fl
 
 def from_data(data: "FigureData") -> Figure:
     """The catalogue's figure: the comparison's chains, on its scenario's release."""
-    from ...chains import resolve_chain
-    from ...schema import parse_kubernetes_version
-
-    scenario = data.comp.scenario
-    version = parse_kubernetes_version(scenario.kubernetesVersion)
-    chains = []
-    for rt in data.runtimes:
-        chain, _note = resolve_chain(rt, version)
-        if chain.streaming is not None:
-            chains.append(chain)
-    return stream_paths(chains, scenario, footnote="kubesim · chain data", theme=data.theme)
+    return stream_paths(data.chains_with("streaming"), data.comp.scenario, footnote="kubesim · chain data",
+                        theme=data.theme)
