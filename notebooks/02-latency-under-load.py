@@ -22,7 +22,12 @@
 # * how to explore cores, `kubeAPIQPS`, pod count and runtime with sliders (when the
 #   notebook runs in Jupyter) or plain calls (everywhere else);
 # * how p50 and p99 of pod startup move with cores and `kubeAPIQPS`, with confidence
-#   intervals from replications.
+#   intervals from replications;
+# * how to read **what binds** (the share of the start-up each cause takes) to say why two
+#   settings give different answers, or the same one.
+#
+# Along the way you are asked to predict a result before running the cell that shows it;
+# three exercises with solutions close the notebook.
 
 # %%
 # Setup: figures inline; kubesim from the installed package, or from this checkout.
@@ -39,6 +44,9 @@ except ImportError:  # a plain checkout: the repository is this folder's parent
 import pandas as pd
 from IPython.display import display
 
+from simulator.presentation.notebook import setup_notebook, widgets_available
+
+setup_notebook()  # every figure at the kubesim style's 16:9 size (1920 x 1080 px), not cropped
 pd.set_option("display.width", 140)
 pd.set_option("display.max_colwidth", 70)
 
@@ -51,10 +59,19 @@ pd.set_option("display.max_colwidth", 70)
 # land on this one; at one pod every 2 s (the preset's own pace) nothing queues and the
 # answers barely move. `kubeAPIBurst` is set to twice `kubeAPIQPS`, the kubelet's own ratio
 # (5/10 before 1.27, 50/100 from 1.27).
+#
+# Below the table and the CDF, `run` prints **what binds**: each running pod's start-up split
+# by what it waited on (the kubelet's API client, the node's CPU, PLEG's relist, a lock in the
+# chain...), as shares of the mean start-up, and, where two chains start pods in about the same
+# time, the constraint that made them equal (docs/model/attribution.md; `kubesim compare`
+# prints the same lines).
 
 # %%
+from functools import lru_cache
+
 from simulator.config import load_scenario
 from simulator.experiments.runner import compare
+from simulator.presentation.binds import binds_lines
 from simulator.presentation.figures import latency_cdf
 
 RUNTIME_CHOICES = {
@@ -77,78 +94,109 @@ def scenario_for(cores=2, qps=5, pods=80):
     ])
 
 
-def run(cores=2, qps=5, pods=80, runtime="dockershim + containerd", replications=1, show=True):
-    """Simulate `pods` pods landing at once on a `cores`-vCPU node; draw the startup CDF."""
+@lru_cache(maxsize=64)  # the same question twice (a slider moved back) is not simulated again
+def simulate(cores, qps, pods, runtime, replications=1):
+    """The comparison and its summary (the `kubesim compare --json` document)."""
     comp = compare(scenario_for(cores, qps, pods), runtimes=RUNTIME_CHOICES[runtime],
                    replications=replications, seed=1)
+    return comp, comp.summary()
+
+
+def run(cores=2, qps=5, pods=80, runtime="dockershim + containerd", replications=1, show=True):
+    """Simulate `pods` pods landing at once on a `cores`-vCPU node; draw the startup CDF and
+    say what binds. Returns the summary."""
+    comp, doc = simulate(cores, qps, pods, runtime, replications)
     if show:
-        doc = comp.summary()["runtimes"]
         table = pd.DataFrame.from_dict({rt: {"p50 (s)": d["pod_startup_seconds"]["p50"],
                                              "p99 (s)": d["pod_startup_seconds"]["p99"],
                                              "running": d["running"], "pods": d["pods"]}
-                                        for rt, d in doc.items()}, orient="index")
+                                        for rt, d in doc["runtimes"].items()}, orient="index")
         display(table.round(1))
         display(latency_cdf(comp.pods, title=f"{pods} pods at once, {cores} cores, kubeAPIQPS {qps}",
                             footnote=f"kubesim · default scenario, batch arrival · seed 1 · "
                                      f"{replications} replication(s)"))
-    return comp
+        print("\n".join(binds_lines(doc)))
+    return doc
 
+
+def p99(doc, rt):
+    return doc["runtimes"][rt]["pod_startup_seconds"]["p99"]
+
+
+def top_cause(doc, rt):
+    """What binds: the cause with the largest share of the mean start-up."""
+    return doc["runtimes"][rt]["binds"]["top"]
+
+
+# %% [markdown]
+# ## The question: 80 pods at once on 2 cores
+#
+# **Predict, then run.** 80 pods land at once on a 2-vCPU node whose kubelet has the pre-1.27
+# API limits (`kubeAPIQPS` 5). dockershim's chain crosses about twice as many processes as
+# containerd's (notebook 01). Which chain will have the higher p99, and by roughly how much:
+# 2x, 20 %, or hardly at all? Write your guess down, then run the next cell.
+
+# %%
+q5 = run(cores=2, qps=5, pods=80, runtime="dockershim + containerd")
+
+# %%
+from simulator.experiments.binds import cause_label
+
+gap = p99(q5, "dockershim") / p99(q5, "containerd") - 1
+print(f"dockershim's p99 is {100 * gap:.0f} % above containerd's; what binds: the "
+      f"{cause_label(top_cause(q5, 'dockershim'))} on dockershim, the "
+      f"{cause_label(top_cause(q5, 'containerd'))} on containerd.")
+
+# %% [markdown]
+# Why: read the what-binds lines above. With `kubeAPIQPS` 5 every pod waits for the kubelet's
+# API client (each status update is a GET and a PATCH through a 5-per-second token bucket), on
+# both chains: the longer chain costs little next to that queue.
+#
+# **Predict, then run.** Raise `kubeAPIQPS` to 50 (the 1.27+ default), same node and pods.
+# Which chain gains more, and does the gap between them grow or shrink?
+
+# %%
+q50 = run(cores=2, qps=50, pods=80, runtime="dockershim + containerd")
+
+# %%
+for rt in q50["runtimes"]:
+    print(f"{rt}: p99 {p99(q5, rt):.1f} s -> {p99(q50, rt):.1f} s ({100 * (1 - p99(q50, rt) / p99(q5, rt)):.0f} % "
+          f"faster); what binds now: the {cause_label(top_cause(q50, rt))}")
+
+# %% [markdown]
+# Why: once the API client keeps up, what binds is on the node: containerd's pods queue for the
+# 2 cores, dockershim's wait for PLEG's relist (dockershim answers its status calls by asking
+# dockerd, so relists are slow) and for dockerd's layer-store lock. The chain decides now.
 
 # %% [markdown]
 # ## Sliders, when there is someone to move them
 #
-# In Jupyter (Lab, Notebook or VS Code) the next cell draws sliders wired to `run`. Run
-# headless (`nbclient`, `nbconvert --execute`, CI) there is no front-end to draw them, so
-# it says so and the cell after it makes the same call with the default values. Set
-# `KUBESIM_WIDGETS=1` to force the sliders, `KUBESIM_WIDGETS=0` to turn them off.
+# In a Jupyter kernel with ipywidgets (JupyterLab, Notebook, VS Code, Colab) the next cell
+# draws sliders wired to `run`; `widgets_available()` asks ipywidgets and IPython themselves,
+# so it needs no setting. Run as a plain script there is no kernel to carry the sliders, and
+# the cell draws their first view, 4 cores and `kubeAPIQPS` 50, as a static figure.
 
 # %%
-import os
+START = {"cores": 4, "qps": 50, "pods": 80, "runtime": "dockershim + containerd"}
 
-
-def widgets_frontend() -> bool:
-    """True when ipywidgets is installed and a Jupyter front-end can render it."""
-    forced = os.environ.get("KUBESIM_WIDGETS")
-    if forced is not None:
-        return forced == "1"
-    try:
-        import ipywidgets  # noqa: F401
-    except ImportError:
-        return False
-    # Jupyter Server sets JPY_SESSION_NAME for the kernels it starts, VS Code sets
-    # VSCODE_PID; nbclient and nbconvert --execute set neither.
-    return any(k in os.environ for k in ("JPY_SESSION_NAME", "VSCODE_PID"))
-
-
-if widgets_frontend():
+if widgets_available():
     import ipywidgets as w
 
     def explore(cores, qps, pods, runtime):
-        run(cores, qps, pods, runtime)  # draws the table and the CDF
+        run(cores, qps, pods, runtime)  # draws the table, the CDF and what binds
 
     w.interact(
         explore,
-        cores=w.IntSlider(value=2, min=1, max=16, description="vCPUs", continuous_update=False),
-        qps=w.SelectionSlider(options=[5, 10, 20, 50, 100], value=5, description="kubeAPIQPS",
+        cores=w.IntSlider(value=START["cores"], min=1, max=16, description="vCPUs", continuous_update=False),
+        qps=w.SelectionSlider(options=[5, 10, 20, 50, 100], value=START["qps"], description="kubeAPIQPS",
                               continuous_update=False),
-        pods=w.IntSlider(value=80, min=10, max=200, step=10, description="pods",
+        pods=w.IntSlider(value=START["pods"], min=10, max=200, step=10, description="pods",
                          continuous_update=False),
-        runtime=w.Dropdown(options=list(RUNTIME_CHOICES), value="dockershim + containerd",
-                           description="runtime"),
+        runtime=w.Dropdown(options=list(RUNTIME_CHOICES), value=START["runtime"], description="runtime"),
     )
 else:
-    print("No widget front-end here: the next cell runs the default question as a plain call.")
-
-# %%
-comp = run(cores=2, qps=5, pods=80, runtime="dockershim + containerd")
-
-# %% [markdown]
-# With `kubeAPIQPS` 5 the pods wait for the kubelet's API client (every status update is a
-# GET and a PATCH through a 5-per-second token bucket), so the chain hardly matters. Raise
-# the limit and the node's CPUs and the chain become what binds:
-
-# %%
-comp = run(cores=2, qps=50, pods=80, runtime="dockershim + containerd")
+    print("No Jupyter kernel with ipywidgets here: the sliders' first view, as a static figure.")
+    run(**START)
 
 # %% [markdown]
 # ## How p50 and p99 move with cores and `kubeAPIQPS`
@@ -157,6 +205,9 @@ comp = run(cores=2, qps=50, pods=80, runtime="dockershim + containerd")
 # chain, `replications` times with independent seeds, and reports the mean p50 and p99 with
 # a Student-t 95 % interval. To keep this fast: 40 pods and 2 replications (two
 # replications give wide intervals; use 5 or more before deciding anything).
+#
+# **Predict, then run.** With 40 pods and `kubeAPIQPS` 5, going from 1 to 4 cores: which
+# chain's p50 improves, and which barely moves? Where do the two chains end up at 4 cores?
 
 # %%
 from simulator.experiments.curves import load_curve
@@ -169,6 +220,16 @@ for qps in (5, 50):
 grid = pd.concat(frames, ignore_index=True)
 display(grid.pivot_table(index=["kubeAPIQPS", "cores"], columns="runtime",
                          values=["p50", "p99"]).round(1))
+
+# %% [markdown]
+# Why: what binds along the `kubeAPIQPS` 5 row (one replication each). Where the two chains
+# give the same answer (at 2 cores containerd can even come out a little slower), the last
+# line names the constraint that made them equal.
+
+# %%
+for cores in (1, 2, 4):
+    print(f"--- {cores} core(s), kubeAPIQPS 5, 40 pods")
+    print("\n".join(binds_lines(run(cores=cores, qps=5, pods=40, show=False))))
 
 # %%
 from matplotlib.ticker import MaxNLocator
@@ -190,6 +251,73 @@ with figure_style("light"):
     fig.suptitle("40 pods at once: pod startup p50 (●) and p99 (◆)")
 add_footnote(fig, "kubesim · default scenario, batch arrival · seed 1 · 2 replications · band: 95 % interval of p99")
 display(fig)
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in this notebook (it uses `run`, `p99` and `top_cause` from above) and
+# checks the observation it states with an `assert`.
+#
+# **1.** Keep `kubeAPIQPS` 5 and give containerd 8 cores instead of 2 (80 pods). How much does
+# its p99 improve, and why?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# two = run(cores=2, qps=5, pods=80, runtime="containerd", show=False)
+# eight = run(cores=8, qps=5, pods=80, runtime="containerd", show=False)
+# print(f"p99 {p99(two, 'containerd'):.1f} s on 2 cores, {p99(eight, 'containerd'):.1f} s on 8 cores")
+# print("\n".join(binds_lines(eight)))
+# assert abs(p99(eight, "containerd") / p99(two, "containerd") - 1) < 0.05
+# assert top_cause(two, "containerd") == top_cause(eight, "containerd") == "api_client"
+# ```
+#
+# Hardly at all (within 5 %): on both node sizes about nine tenths of the start-up is spent
+# waiting for the kubelet's API client, which cores do not speed up. Raise `kubeAPIQPS` first.
+#
+# </details>
+
+# %% [markdown]
+# **2.** Same burst (80 pods, 2 cores, `kubeAPIQPS` 50) on all four chains. Where do CRI-O and
+# cri-dockerd land next to containerd and dockershim, and what binds each?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# four = run(cores=2, qps=50, pods=80, runtime="all four chains", show=False)
+# print("\n".join(binds_lines(four)))
+# ranked = sorted(four["runtimes"], key=lambda rt: p99(four, rt))
+# print("fastest to slowest p99:", ranked)
+# assert ranked[:2] == ["crio", "containerd"]
+# assert top_cause(four, "crio").startswith("lock:crio")
+# assert top_cause(four, "dockershim") == top_cause(four, "cri-dockerd") == "pleg"
+# ```
+#
+# CRI-O has the lowest p99, then containerd; its pods wait mostly on CRI-O's storage lock, not
+# on the CPU. cri-dockerd is as slow as dockershim: it still goes through dockerd, and the
+# last what-binds line says why the two are equal (PLEG's relist binds on both).
+#
+# </details>
+
+# %% [markdown]
+# **3.** dockershim at `kubeAPIQPS` 50 waits mostly for PLEG and dockerd's lock. Predict what
+# raising `kubeAPIQPS` to 100 does to its p99, then check.
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# q50 = run(cores=2, qps=50, pods=80, runtime="dockershim", show=False)
+# q100 = run(cores=2, qps=100, pods=80, runtime="dockershim", show=False)
+# print(f"p99 {p99(q50, 'dockershim'):.1f} s at kubeAPIQPS 50, {p99(q100, 'dockershim'):.1f} s at 100")
+# print("\n".join(binds_lines(q100)))
+# assert abs(p99(q100, "dockershim") / p99(q50, "dockershim") - 1) < 0.05
+# assert top_cause(q100, "dockershim") != "api_client"
+# ```
+#
+# Nothing changes (within 5 %): the API client no longer binds, so a larger budget for it
+# cannot help. Only what binds (PLEG's relists, dockerd's lock: the chain) moves the answer.
+#
+# </details>
 
 # %% [markdown]
 # ## Takeaways

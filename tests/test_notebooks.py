@@ -2,7 +2,11 @@
 
 * every notebook executes top to bottom in a fresh ``python3`` kernel (nbclient, cwd =
   notebooks/, 120 s per cell, any error fails), opens with "What you will learn" and closes
-  with "Takeaways";
+  with "Takeaways"; a kernel is there, so the sliders of notebook 02 are built (headless);
+* every figure a notebook displays is 16:9 (the kubesim style's size, not cropped);
+* every notebook teaches: "Predict, then run" prompts, and two or three exercises whose
+  solutions (``<details>`` blocks) hold code that runs, after the notebook, in its kernel
+  without error (each solution asserts the observation it states);
 * the committed .ipynb files hold no outputs (each is paired with a Jupytext ``.py`` source:
   tests/test_notebook_sources.py checks the pairs are in sync);
 * the slide notebook, once executed (so its figures are embedded), converts to a reveal.js deck
@@ -12,9 +16,12 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import os
+import re
 import shutil
+import struct
 import subprocess
 import time
 from html.parser import HTMLParser
@@ -38,21 +45,43 @@ def _kernel_env() -> dict[str, str]:
     # the checkout); widgets off, so the headless fallback path is what runs, wherever pytest
     # itself was started (a Jupyter or VS Code terminal sets the variables they look for)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    env["KUBESIM_WIDGETS"] = "0"
     return env
 
 
+SOLUTION = re.compile(r"<details>\s*<summary>\s*Solution\s*</summary>(.*?)</details>", re.DOTALL)
+CODE = re.compile(r"```python\n(.*?)```", re.DOTALL)
+
+
+def solutions(nb) -> list[str]:
+    """The code of every exercise solution: the python blocks of each ``<details>`` block."""
+    out = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for block in SOLUTION.findall(_text(cell)):
+                code = "\n".join(CODE.findall(block))
+                assert code.strip(), f"a solution without code in {_text(cell)[:80]!r}"
+                out.append(code)
+    return out
+
+
 @functools.lru_cache(maxsize=None)
-def executed(path: Path) -> tuple[nbformat.NotebookNode, float]:
-    """The notebook executed in a fresh kernel, and the seconds it took (cached per session)."""
+def executed(path: Path) -> tuple[nbformat.NotebookNode, float, list]:
+    """The notebook executed in a fresh kernel, the seconds it took, and the executed cells of
+    its exercise solutions, run after it in the same kernel (cached per session)."""
     nb = nbformat.read(path, as_version=4)
+    n = len(nb.cells)
+    nb.cells += [nbformat.v4.new_code_cell(code) for code in solutions(nb)]
+    done: dict[int, float] = {}
     client = nbclient.NotebookClient(
         nb, timeout=CELL_TIMEOUT_S, kernel_name="python3", allow_errors=False,
         resources={"metadata": {"path": str(NB_DIR)}},  # the kernel's cwd
+        on_cell_executed=lambda cell, cell_index, execute_reply: done.__setitem__(cell_index, time.monotonic()),
     )
     start = time.monotonic()
     client.execute(env=_kernel_env())
-    return nb, time.monotonic() - start
+    last = max(i for i in done if i < n)
+    solved, nb.cells = nb.cells[n:], nb.cells[:n]
+    return nb, done[last] - start, solved
 
 
 def _text(cell) -> str:
@@ -66,7 +95,7 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_executes(path: Path):
-    nb, seconds = executed(path)
+    nb, seconds, _ = executed(path)
     first, last = nb.cells[0], nb.cells[-1]
     assert first.cell_type == "markdown" and "What you will learn" in _text(first)
     assert last.cell_type == "markdown" and "Takeaways" in _text(last)
@@ -78,6 +107,38 @@ def test_notebook_executes(path: Path):
     assert images, "the notebook drew no figure"
     # "well under a minute" on a 2-core machine; the bound leaves room for a slow CI host
     assert seconds < 150, f"{path.name} took {seconds:.0f} s"
+
+
+def _png_size(data: str) -> tuple[int, int]:
+    raw = base64.b64decode(data)
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", raw[16:24])
+    return width, height
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_figures_are_16_9(path: Path):
+    nb, _, _ = executed(path)
+    sizes = [_png_size(o["data"]["image/png"]) for c in nb.cells if c.cell_type == "code"
+             for o in c.outputs if "image/png" in o.get("data", {})]
+    assert sizes
+    odd = [(w, h) for w, h in sizes if abs(w / h / (16 / 9) - 1) > 0.01]
+    assert not odd, f"{path.name}: figures not 16:9 (px): {odd}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_teaches(path: Path):
+    """'Predict, then run' prompts, each followed by a code cell; 2-3 exercises with solutions
+    that run in the notebook's kernel (executed() raises if one fails)."""
+    nb, _, solved = executed(path)
+    cells = nb.cells
+    prompts = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and "Predict, then run" in _text(c)]
+    assert 1 <= len(prompts) <= 3, f"{path.name}: {len(prompts)} 'Predict, then run' prompts"
+    for i in prompts:
+        assert any(c.cell_type == "code" for c in cells[i + 1:i + 3]), f"cell {i}: a prompt with no cell to run"
+    assert 2 <= len(solved) <= 3, f"{path.name}: {len(solved)} exercise solutions"
+    assert all(c.execution_count is not None and not [o for o in c.outputs if o.output_type == "error"]
+               for c in solved)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
@@ -188,7 +249,7 @@ def _chromium_run(binary: str, profile: Path, *args: str) -> subprocess.Complete
 def test_slide_deck(tmp_path: Path):
     from nbconvert.exporters import SlidesExporter
 
-    nb, _ = executed(SLIDE_NOTEBOOK)
+    nb, _, _ = executed(SLIDE_NOTEBOOK)
     slides, shown = _expected_slides(nb)
     assert slides >= 4 and shown > slides, "the slide notebook should have slides and subslides"
 
