@@ -23,7 +23,11 @@
 # * how to read `explain_chain`, kubesim's hop-by-hop narration of a chain, with the source
 #   of every number;
 # * what one pod's creation looks like as a sequence diagram on each chain;
-# * how many process boundaries each CRI operation crosses, chain by chain.
+# * how many process boundaries each CRI operation crosses, chain by chain, and why fewer
+#   boundaries do not always mean faster pods (what binds).
+#
+# You are asked to predict two results before the cell that shows them; three exercises with
+# solutions close the notebook.
 
 # %% slideshow={"slide_type": "skip"}
 # Setup: figures inline; kubesim from the installed package, or from this checkout.
@@ -40,6 +44,9 @@ except ImportError:  # a plain checkout: the repository is this folder's parent
 import pandas as pd
 from IPython.display import display
 
+from simulator.presentation.notebook import setup_notebook
+
+setup_notebook()  # every figure at the kubesim style's 16:9 size (1920 x 1080 px), not cropped
 pd.set_option("display.width", 140)
 pd.set_option("display.max_colwidth", 70)
 
@@ -117,6 +124,9 @@ print("\n".join(text.splitlines()[1:20]))
 #
 # `hop_counts(chain)` counts, for every CRI operation, the steps, the **process-boundary
 # crossings** and the distinct processes involved (every branch of the chain file).
+#
+# **Predict, then run.** How many process boundaries does one StartContainer cross on
+# dockershim, and how many on containerd? Write both numbers down, then run the cells below.
 
 # %% slideshow={"slide_type": "skip"}
 from simulator.chains import load_chain
@@ -133,6 +143,12 @@ processes = pd.DataFrame({rt: {op: counts[rt][op]["processes"] for op in ops} fo
 print("process-boundary crossings per CRI call")
 display(crossings)
 
+# %%
+ds, cd = counts["dockershim"]["start_container"], counts["containerd"]["start_container"]
+extra = [p for p in load_chain("dockershim").processes if p not in load_chain("containerd").processes]
+print(f"StartContainer: {ds['crossings']} crossings on dockershim, {cd['crossings']} on containerd "
+      f"({ds['crossings'] / cd['crossings']:.1f}x). Processes only on the dockershim chain: {', '.join(extra)}.")
+
 # %% slideshow={"slide_type": "subslide"}
 print("processes involved (the kubelet included)")
 display(processes)
@@ -142,9 +158,87 @@ display(processes)
 #
 # Summing each process's *self time* (time in a hop not spent waiting on a callee) over a
 # pod's CRI calls splits the kubelet's wait between the processes, without double counting.
+#
+# **Predict, then run.** With about twice the crossings, how much more CRI time does a pod
+# spend on dockershim than on containerd, and which process takes most of it? The figure's
+# title answers, computed from the spans.
 
 # %%
-display(time_by_hop(comp.spans, title="Where one pod's CRI time goes (default scenario)"))
+display(time_by_hop(comp.spans, footnote="kubesim · default scenario · seed 1"))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# CRI time is only part of a pod's start-up. What binds the whole start-up (created → Running),
+# as shares of the mean, on each chain (`kubesim compare` prints the same lines):
+
+# %%
+from simulator.presentation.binds import binds_lines
+
+print("\n".join(binds_lines(comp.summary())))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Exercises
+#
+# Each solution runs in this notebook (it uses `counts`, `crossings` and `excerpt` from above)
+# and checks the observation it states with an `assert`.
+#
+# **1.** cri-dockerd is dockershim moved out of the kubelet into its own process. Compare the
+# crossings of every CRI call on the two chains: what does the move cost?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# extra = crossings["cri-dockerd"] - crossings["dockershim"]
+# print(extra)
+# assert (extra == 1).all()
+# ```
+#
+# Exactly one crossing more on every call: the kubelet → cri-dockerd gRPC hop. dockershim ran
+# inside the kubelet's process, so reaching it crossed no boundary; everything behind it
+# (dockerd → containerd → shim → runc) is the same.
+#
+# </details>
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **2.** Which CRI call saves the most crossings on containerd compared with dockershim? Read
+# that call's narration on dockershim to see where the extra hops go.
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# saved = crossings["dockershim"] - crossings["containerd"]
+# print(saved.sort_values(ascending=False))
+# assert saved.idxmax() == "run_podsandbox"
+# print(excerpt("dockershim", "RunPodSandbox"))
+# ```
+#
+# RunPodSandbox: 15 crossings on dockershim against 8 on containerd. On dockershim the pod's
+# sandbox is a Docker container (the pause image) created and started through dockerd
+# (which goes on to containerd, the shim and runc), and before its CNI ADDs dockershim asks
+# dockerd twice more (inspects for the resolv.conf path and the network namespace).
+#
+# </details>
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **3.** CRI-O's StartContainer crosses even fewer boundaries than containerd's. Run the
+# `default` scenario on containerd and CRI-O (seed 1): does CRI-O start pods faster? Why?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# two = compare(load_scenario("default"), runtimes=["containerd", "crio"], seed=1).summary()
+# print(counts["containerd"]["start_container"]["crossings"], counts["crio"]["start_container"]["crossings"])
+# print("\n".join(binds_lines(two)))
+# means = [two["runtimes"][rt]["binds"]["mean_startup_seconds"] for rt in ("containerd", "crio")]
+# assert abs(means[0] - means[1]) < 0.05 * max(means)
+# assert {two["runtimes"][rt]["binds"]["top"] for rt in ("containerd", "crio")} == {"pleg"}
+# ```
+#
+# No: the two start pods in about the same time (within 5 %). On both, the largest share of
+# the start-up is waiting for PLEG's relist (once a second) to notice the container, which
+# does not depend on the chain; the last what-binds line says so. Fewer hops only show when
+# the chain is what binds (notebook 02).
+#
+# </details>
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaways

@@ -24,6 +24,9 @@
 # * how to read the JSON summary's `failures_by_hop`, `pending_by_hop`,
 #   `sync_errors_by_hop`, `stalls` and `faults`;
 # * how to find where failures begin as load grows (`failure_ramp`).
+#
+# You are asked to predict three results before the cells that show them; three exercises
+# with solutions close the notebook.
 
 # %%
 # Setup: figures inline; kubesim from the installed package, or from this checkout.
@@ -40,6 +43,9 @@ except ImportError:  # a plain checkout: the repository is this folder's parent
 import pandas as pd
 from IPython.display import display
 
+from simulator.presentation.notebook import setup_notebook
+
+setup_notebook()  # every figure at the kubesim style's 16:9 size (1920 x 1080 px), not cropped
 pd.set_option("display.width", 140)
 pd.set_option("display.max_colwidth", 70)
 
@@ -50,6 +56,9 @@ pd.set_option("display.max_colwidth", 70)
 # pods follow, one every 10 s. Under Docker, dockerd holds that container's lock during the
 # start, so every inspect of it (PLEG's status call, through dockershim) waits until the
 # kubelet's 2-minute CRI deadline.
+#
+# **Predict, then run.** Only one of the eleven pods is stuck. Which chain(s) will take the
+# whole node NotReady (PLEG's 3-minute threshold), and will the ten ordinary pods notice?
 
 # %%
 import json
@@ -70,6 +79,14 @@ relists = pd.concat([r.relists for r in pleg.runs], ignore_index=True)
 print("PLEG relist durations (s): every relist is meant to take milliseconds, once a second")
 display(relists.groupby("runtime").duration.describe(percentiles=[0.5, 0.9]).round(3))
 display(pd.DataFrame({rt: d["pleg"]["relist_seconds"] for rt, d in pleg_doc.items()}).round(3))
+
+# %%
+from simulator.presentation.binds import binds_lines
+
+for rt, d in pleg_doc.items():
+    print(f"{rt}: {d['stalls']['node_not_ready_episodes']} NotReady episode(s), "
+          f"{d['stalls']['node_not_ready_seconds']:.0f} s NotReady; slowest relist {d['pleg']['relist_seconds']['max']:.1f} s")
+print("\n".join(binds_lines(pleg.summary())))
 
 # %%
 from simulator.presentation.style import add_footnote, figure_style, new_figure, runtime_color
@@ -113,6 +130,9 @@ print("median startup of the pods that did run (s):", started.round(1).to_dict()
 # pods. dockerd without `live-restore` shuts every container down on the way; with it (as
 # GCE/COS nodes had) the containers keep running. containerd's restarts leave containers
 # under their shims. The same override as `--set faults.0.liveRestore=true`:
+#
+# **Predict, then run.** How many of the 30 pods will each restart disrupt on dockershim with
+# `live-restore` off, with it on, and on containerd?
 
 # %%
 fault_rows, end_rows = [], []
@@ -130,6 +150,12 @@ display(pd.DataFrame(fault_rows).round(1))
 print("At the horizon (600 s):")
 display(pd.DataFrame(end_rows))
 
+# %%
+faults = pd.DataFrame(fault_rows)
+for (label, rt), g in faults.groupby(["setting", "runtime"], sort=False):
+    print(f"{label:>16}, {rt}: {g['pods disrupted'].tolist()} pods disrupted by the restarts at "
+          f"{g['at (s)'].tolist()} s")
+
 # %% [markdown]
 # `recovery (s)` is the time until the last disrupted pod ran again; empty (`None`/NaN)
 # means some had not by the horizon. Without live-restore every dockershim pod is disrupted
@@ -140,6 +166,9 @@ display(pd.DataFrame(end_rows))
 # `failure_ramp` runs the `load-ramp` preset (batches of pause pods on one 1-vCPU node) at
 # increasing sizes and tallies, per hop: pods **failed**, pods **pending** at the horizon,
 # transient **errors** the kubelet retried, and seconds of PLEG **stall** (node NotReady).
+#
+# **Predict, then run.** 100, 400 and 800 pause pods at once on one vCPU: on which chain do
+# problems appear first, at which load, and at which hop?
 
 # %%
 from simulator.experiments.failures import failure_ramp
@@ -154,9 +183,79 @@ print("pods running at the horizon:")
 display(ramp[ramp.kind == "ok"].pivot_table(index="runtime", columns="load", values="count"))
 
 # %%
+for rt, g in ramp.groupby("runtime", sort=False):
+    bad = g[g.kind != "ok"]
+    if bad.empty:
+        print(f"{rt}: no problem up to {g.load.max()} pods")
+        continue
+    first = bad[bad.load == bad.load.min()]
+    hops = first.groupby(["kind", "hop"])["count"].sum()
+    print(f"{rt}: first problems at {bad.load.min()} pods: "
+          + "; ".join(f"{kind} {count:g} at {hop}" for (kind, hop), count in hops.items()))
+
+# %%
 from simulator.presentation import failure_heatmap
 
 display(failure_heatmap(ramp, footnote="kubesim · preset load-ramp · seed 1"))
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in this notebook and checks the observation it states with an `assert`.
+#
+# **1.** Make the NFS hang 60 s instead of 10 minutes (`faults.0.extraSeconds=60`). Does
+# dockershim's node still go NotReady? Why?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# short = compare(load_scenario("pleg-stall-slow-volume", ["faults.0.extraSeconds=60"]),
+#                 runtimes=["dockershim"]).summary()["runtimes"]["dockershim"]
+# print(short["stalls"], "slowest relist:", round(short["pleg"]["relist_seconds"]["max"], 1), "s")
+# assert short["stalls"]["node_not_ready_episodes"] == 0
+# assert short["pleg"]["relist_seconds"]["max"] < 180
+# ```
+#
+# No: the inspects still wait behind dockerd's container lock, but only until the start ends
+# (about 60 s, under the 2-minute CRI deadline), so the slowest relist stays near a minute,
+# below PLEG's 3-minute threshold. The node stays Ready.
+#
+# </details>
+
+# %% [markdown]
+# **2.** cri-dockerd keeps Docker after dockershim's removal. Run `dockerd-restart` with
+# `live-restore` off on cri-dockerd and on CRI-O: how many pods does each restart disrupt?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# doc = compare(load_scenario("dockerd-restart"), runtimes=["cri-dockerd", "crio"]).summary()
+# hit = {rt: [f["pods_disrupted"] for f in d["faults"]] for rt, d in doc["runtimes"].items()}
+# print(hit)
+# assert hit["cri-dockerd"] == [30, 30] and hit["crio"] == [0, 0]
+# ```
+#
+# cri-dockerd loses all 30 pods at each restart, like dockershim: it is dockerd that stops the
+# containers when it goes down without `live-restore`, whichever shim talks to it. CRI-O's
+# restarts leave the containers running under conmon: nothing is disrupted.
+#
+# </details>
+
+# %% [markdown]
+# **3.** dockershim starts failing at 800 pods. Does CRI-O, on the same 1-vCPU node?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# crio = failure_ramp(load_scenario("load-ramp"), ["crio"], loads=[800])
+# print(crio[["runtime", "load", "kind", "hop", "count"]])
+# assert set(crio.kind) == {"ok"} and crio["count"].sum() == 800
+# ```
+#
+# No: all 800 pods run, with no error, no stuck pod and no PLEG stall. The problems of the
+# ramp are dockershim's (its CreateContainer calls and its relists), not the node's alone.
+#
+# </details>
 
 # %% [markdown]
 # ## Takeaways

@@ -30,6 +30,9 @@
 # * the two ways to keep Docker-in-Docker runners on containerd nodes (a Docker DaemonSet, a
 #   `docker:dind` sidecar): their start-up, memory and what each breaks;
 # * why a log agent set up for Docker goes blind on containerd nodes, and the fix.
+#
+# You are asked to predict two results before the cells that show them; two exercises with
+# solutions close the notebook.
 
 # %%
 # Setup: figures inline; kubesim from the installed package, or from this checkout.
@@ -46,6 +49,9 @@ except ImportError:  # a plain checkout: the repository is this folder's parent
 import pandas as pd
 from IPython.display import display
 
+from simulator.presentation.notebook import setup_notebook
+
+setup_notebook()  # every figure at the kubesim style's 16:9 size (1920 x 1080 px), not cropped
 pd.set_option("display.width", 140)
 pd.set_option("display.max_colwidth", 70)
 
@@ -57,6 +63,9 @@ pd.set_option("display.max_colwidth", 70)
 # that label. From 120 s each node in turn is cordoned, drained (its pods are deleted and
 # recreated elsewhere by their ReplicaSet), reinstalled with containerd (5 min) and rejoins
 # labelled `container-runtime=containerd`: first `apps`, then `ci`.
+#
+# **Predict, then run.** When both pools run containerd, how many pods will be left Pending,
+# and which ones?
 
 # %%
 from simulator.config import load_scenario
@@ -155,6 +164,8 @@ display(plot_migration(as_planned, "As planned: apps then ci move to containerd"
 # %%
 stuck = as_planned.pods.query("outcome == 'pending'")
 display(stuck[["pod", "template", "runtime", "created", "failure_hop", "failure_reason"]].round(1))
+print(f"{len(stuck)} pods left Pending, all of template(s) {sorted(set(stuck.template))}; "
+      f"the scheduler's reason: {stuck.failure_reason.iloc[0] if len(stuck) else 'none'}")
 display(node_events(as_planned).round(1))
 
 # %% [markdown]
@@ -192,6 +203,10 @@ display(plot_migration(fixed, "Fixed: apps move to containerd, ci stays on Docke
 #
 # The what-ifs below use 1-minute reinstalls and a 15-minute horizon so that each runs in a
 # few seconds; the mechanisms do not depend on the reinstall time.
+#
+# **Predict, then run.** Which mistake leaves more pods Pending by the end of the 15 minutes:
+# the missing config or the missing binaries (or are they equal)? And how many nodes does the
+# readiness gate let go before it stops the migration?
 
 # %%
 QUICK = ["cluster.migration.reinstallSeconds=60", "simulation.horizonSeconds=900"]
@@ -202,7 +217,7 @@ cni_plans = {
     "config missing, readiness gate 2 min": ["cluster.migration.cniConfig=missing-config",
                                               "cluster.migration.readyTimeoutSeconds=120"],
 }
-rows = {}
+rows, reasons = {}, {}
 for name, sets in cni_plans.items():
     doc = compare(load_scenario("migration-docker-to-containerd", QUICK + sets), runtimes=["pools"]).summary()
     mig = doc["migration"]["pools"]
@@ -210,7 +225,21 @@ for name, sets in cni_plans.items():
                   "nodes NotReady (network)": mig["nodes_network_not_ready"],
                   "pods left pending": sum(mig["pods_pending_by_reason"].values()),
                   "why (first reason)": next(iter(mig["pods_pending_by_reason"]), "")}
+    reasons[name] = mig["pods_pending_by_reason"]
 display(pd.DataFrame(rows).T)
+
+# %%
+config, binaries = (rows[name]["pods left pending"] for name in ("config missing", "binaries missing"))
+if config == binaries:
+    print(f"The same count, {config} pods Pending, for different reasons:")
+else:
+    print(f"More pods Pending with the {'config' if config > binaries else 'binaries'} missing: "
+          f"{max(config, binaries)} against {min(config, binaries)}. Why:")
+for name in ("config missing", "binaries missing"):
+    print(f"  {name}: " + "; ".join(f"{n} pods: {why}" for why, n in reasons[name].items()))
+gated = rows["config missing, readiness gate 2 min"]
+print(f"With the gate: {gated['nodes migrated']} node(s) migrated, halted: {gated['halted']}, "
+      f"{gated['pods left pending']} pods left Pending")
 
 # %% [markdown]
 # Without the config all 46 pods end Pending: each migrated node joined NotReady and the
@@ -270,6 +299,58 @@ for choice in ("unchanged", "reconfigured"):
         agent_rows[(choice, pool)] = {"lines collected": round(d["collected_lines"]),
                                       "lines lost": round(d["lost_lines"]), "why": d["reason"][:60]}
 display(pd.DataFrame(agent_rows).T)
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in this notebook (it uses `QUICK` from above) and checks the observation
+# it states with an `assert`.
+#
+# **1.** Reverse the order: migrate only the `ci` pool (`cluster.migration.pools=[ci]`) and
+# leave `apps` on Docker. Are the runners left Pending this time? Why?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# ci_only = compare(load_scenario("migration-docker-to-containerd", QUICK + ["cluster.migration.pools=[ci]"]),
+#                   runtimes=["pools"])
+# runners = ci_only.pods.query("template == 'dind-runner' and outcome == 'running'")
+# print("pending:", int((ci_only.pods.outcome == "pending").sum()))
+# print("runners running at the end on:", sorted(runners[runners.deleted.isna()].node.unique()))
+# assert (ci_only.pods.outcome == "pending").sum() == 0
+# assert all(n.startswith("apps") for n in runners[runners.deleted.isna()].node)
+# ```
+#
+# No pod is left Pending: the `apps` nodes still run Docker and carry the same
+# `container-runtime=docker` label, so the drained runners move there. The runners depend on
+# the label, not on the pool: check which nodes still carry it before each step.
+#
+# </details>
+
+# %% [markdown]
+# **2.** The binaries are missing (`cniConfig=missing-binaries`) and the plan has the
+# 2-minute readiness gate. Does the gate stop the migration this time?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# doc = compare(load_scenario("migration-docker-to-containerd",
+#                             QUICK + ["cluster.migration.cniConfig=missing-binaries",
+#                                      "cluster.migration.readyTimeoutSeconds=120"]),
+#               runtimes=["pools"]).summary()
+# mig = doc["migration"]["pools"]
+# print(mig["nodes_migrated"], "nodes migrated; halted:", mig["halted"])
+# print(mig["pods_pending_by_reason"])
+# assert mig["nodes_migrated"] == 6 and not mig["halted"]
+# assert any("failed to find plugin" in reason for reason in mig["pods_pending_by_reason"])
+# ```
+#
+# No: all six nodes migrate. The gate waits for the node to be Ready, and with the config in
+# place the node is Ready; only each pod's CNI ADD fails, so the apps stay ContainerCreating
+# and the gate never sees a problem. Gate on a test pod reaching Running, not on node
+# readiness.
+#
+# </details>
 
 # %% [markdown]
 # ## Takeaways
