@@ -23,6 +23,9 @@
 # * what kubesim says when a key is misspelt or a value is impossible;
 # * how to calibrate a chain to a real kubelet `/metrics` scrape (`kubesim calibrate`) and
 #   run the calibrated chain as a runtime.
+#
+# You are asked to predict two results before the cells that show them; three exercises with
+# solutions close the notebook.
 
 # %%
 # Setup: figures inline; kubesim from the installed package, or from this checkout.
@@ -39,6 +42,9 @@ except ImportError:  # a plain checkout: the repository is this folder's parent
 import pandas as pd
 from IPython.display import display
 
+from simulator.presentation.notebook import setup_notebook
+
+setup_notebook()  # every figure at the kubesim style's 16:9 size (1920 x 1080 px), not cropped
 pd.set_option("display.width", 140)
 pd.set_option("display.max_colwidth", 70)
 
@@ -114,9 +120,14 @@ for label, data in (("typo", typo), ("impossible", impossible), ("bad duration",
 
 # %% [markdown]
 # ## Your node against the default one
+#
+# **Predict, then run.** Against the `default` node, mine has half the cores (2), four times
+# the API budget (`kubeAPIQPS` 20) and a CNI ADD several times slower (150 ms median). Will its
+# pods start faster or slower, and which of the three changes matters most?
 
 # %%
 from simulator.experiments.runner import compare
+from simulator.presentation.binds import binds_lines
 from simulator.presentation.figures import latency_cdf
 
 base = compare(load_scenario("default"), runtimes=["dockershim", "containerd"], seed=1)
@@ -128,6 +139,17 @@ summary = pd.DataFrame({
 display(summary.round(2))
 display(latency_cdf(ours.pods, title="My node: 2 vCPUs, CNI ADD 150 ms median, kubeAPIQPS 20",
                     footnote="kubesim · default preset with my kubelet, node and CNI · seed 1"))
+
+# %%
+for name, comp in (("default", base), ("my-node", ours)):
+    print(f"--- {name}")
+    print("\n".join(binds_lines(comp.summary())))
+
+# %% [markdown]
+# Why: at the `default` workload's pace (a pod every 2 s) the API client never binds, so its
+# larger budget buys nothing; what binds is PLEG's relist and the runtime's own work, and the
+# slower CNI ADD is part of the runtime's work. Read the shares above: the runtime's own work
+# takes a larger share on my node.
 
 # %% [markdown]
 # ## A real kubelet's `/metrics`
@@ -177,15 +199,19 @@ columns = ["level", "operation", "n", "measured_p50_ms", "model_before_p50_ms", 
 display(report[columns])
 
 # %%
-import matplotlib.pyplot as plt
+from simulator.presentation.style import add_footnote, figure_style, new_figure
 
 cri = report[(report.level == "cri") & (report.status == "calibrated")].set_index("operation")
-ax = cri[["measured_p50_ms", "model_before_p50_ms", "model_p50_ms"]].rename(columns={
-    "measured_p50_ms": "measured (scrape)", "model_before_p50_ms": "model: dockershim chain",
-    "model_p50_ms": "model: calibrated overlay"}).plot.barh(figsize=(10, 6), logx=True)
-ax.set_xlabel("median latency (ms, log scale)")
-ax.set_title("CRI operations on the EKS node: the scrape against the model")
-plt.show()
+with figure_style("light"):
+    fig, ax = new_figure()
+    cri[["measured_p50_ms", "model_before_p50_ms", "model_p50_ms"]].rename(columns={
+        "measured_p50_ms": "measured (scrape)", "model_before_p50_ms": "model: dockershim chain",
+        "model_p50_ms": "model: calibrated overlay"}).plot.barh(ax=ax, logx=True)
+    ax.set_xlabel("median latency (ms, log scale)")
+    ax.set_ylabel("")
+    ax.set_title("The EKS scrape against the model, per CRI call")
+add_footnote(fig, "kubesim calibrate · examples/metrics/kubelet-1.21-dockershim-eks.prom · seed 1")
+display(fig)
 
 # %% [markdown]
 # The overlay is a chain file (`base: dockershim` plus `stepOverrides:`, every step citing the
@@ -193,6 +219,9 @@ plt.show()
 # node from above next to the chain it started from. The scrape's CNI latency (its network
 # plugin's `set_up_pod`) belongs to the node, not to the runtime, so it is not in the overlay:
 # the fit scenario took it from the scrape (`cal.scenario.cni`), my node keeps its own.
+#
+# **Predict, then run.** The EKS node's measured CRI calls are in the bar chart above. On my
+# node, will the calibrated chain start pods faster or slower than the stock dockershim chain?
 
 # %%
 overlay = Path(tempfile.mkdtemp()) / "calibrated-dockershim.yaml"
@@ -204,6 +233,91 @@ display(pd.DataFrame({("calibrated" if rt == str(overlay) else rt): {
     "run_podsandbox mean (ms)": 1000 * d["per_operation_mean_seconds"]["run_podsandbox"],
     "start_container mean (ms)": 1000 * d["per_operation_mean_seconds"]["start_container"]}
     for rt, d in calibrated.summary()["runtimes"].items()}).T.round(2))
+
+# %%
+lines = binds_lines(calibrated.summary())
+print("\n".join(line.replace(str(overlay), "calibrated") for line in lines))
+
+# %% [markdown]
+# Why: the calibration moved single operations in both directions (the table above: one
+# slower, one faster), while a pod's start-up is bound by the sum of the runtime's own work
+# and PLEG's relists (the what-binds lines); where the two chains come out about equal, the
+# last line names the constraint that made them so.
+
+# %% [markdown]
+# ## Exercises
+#
+# Each solution runs in this notebook (it uses `mine` from above) and checks the observation
+# it states with an `assert`.
+#
+# **1.** Your CNI turns out ten times slower than measured: 1500 ms median, 4000 ms p90. How
+# much slower do pods start on containerd, and which chain is faster now?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# slow = copy.deepcopy(mine)
+# slow["cni"]["add"] = {"dist": "lognormal", "medianMs": 1500, "p90Ms": 4000}
+# doc = compare(load_scenario(slow), runtimes=["dockershim", "containerd"], seed=1).summary()
+# print("\n".join(binds_lines(doc)))
+# b = {rt: d["binds"] for rt, d in doc["runtimes"].items()}
+# before = ours.summary()["runtimes"]["containerd"]["pod_startup_seconds"]["p50"]
+# after = doc["runtimes"]["containerd"]["pod_startup_seconds"]["p50"]
+# print(f"containerd p50: {before:.2f} s -> {after:.2f} s")
+# assert after > 2 * before
+# assert abs(b["dockershim"]["mean_startup_seconds"] - b["containerd"]["mean_startup_seconds"]) \
+#     < 0.05 * b["dockershim"]["mean_startup_seconds"]
+# assert b["dockershim"]["top"] == b["containerd"]["top"] == "runtime"
+# ```
+#
+# containerd's median start-up roughly triples, and the two chains now start pods in about
+# the same time: on both, the runtime's own work binds, and most of it is the same slow CNI
+# ADD, which both chains wait for alike. A slow CNI hides the chain.
+#
+# </details>
+
+# %% [markdown]
+# **2.** Put `serializeImagePulls` back to `true` (the 1.23 default) on my node. Does anything
+# change? Why?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# serial = copy.deepcopy(mine)
+# serial["kubelet"]["serializeImagePulls"] = True
+# doc = compare(load_scenario(serial), runtimes=["dockershim", "containerd"], seed=1).summary()
+# for rt, d in doc["runtimes"].items():
+#     print(rt, d["pod_startup_seconds"]["p50"], d["binds"]["shares"].get("image_pull", 0.0))
+# parallel = ours.summary()["runtimes"]
+# assert all(doc["runtimes"][rt]["pod_startup_seconds"] == parallel[rt]["pod_startup_seconds"] for rt in parallel)
+# ```
+#
+# Nothing changes: every pod starts at the same time as with parallel pulls. Only the batch
+# pods pull an image, and at one pod every 2 s no pull ever had to wait for another, so
+# serializing them costs nothing. It would matter for a burst of pods with images to pull.
+#
+# </details>
+
+# %% [markdown]
+# **3.** Someone writes `cpuCores: 0` for a node in your scenario. What does kubesim say?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# zero = copy.deepcopy(mine)
+# zero["node"]["cpuCores"] = 0
+# try:
+#     load_scenario(zero)
+#     raise AssertionError("accepted?!")
+# except ConfigError as err:
+#     print(err)
+#     assert "node.cpuCores" in str(err) and "greater than 0" in str(err)
+# ```
+#
+# It refuses the scenario before any run, naming the field (`node.cpuCores`), the value (0)
+# and what is allowed (greater than 0).
+#
+# </details>
 
 # %% [markdown]
 # ## Takeaways
