@@ -101,7 +101,7 @@ with figure_style("light"):
     ax.set_yscale("log")
     ax.set_xlabel("simulated time (s)")
     ax.set_ylabel("relist duration (s)")
-    ax.set_title("A hung container start makes dockershim's PLEG relists take minutes")
+    ax.set_title("One hung start: dockershim's PLEG relists take minutes")
     ax.legend(loc="center right")
 add_footnote(fig, "kubesim · preset pleg-stall-slow-volume · seed 1")
 display(fig)
