@@ -132,9 +132,9 @@ def top_cause(doc, rt):
 # ## The question: 80 pods at once on 2 cores
 #
 # **Predict, then run.** 80 pods land at once on a 2-vCPU node whose kubelet has the pre-1.27
-# API limits (`kubeAPIQPS` 5). dockershim's chain crosses about twice as many processes as
-# containerd's (notebook 01). Which chain will have the higher p99, and by roughly how much:
-# 2x, 20 %, or hardly at all? Write your guess down, then run the next cell.
+# API limits (`kubeAPIQPS` 5). dockershim's StartContainer crosses almost twice as many process
+# boundaries as containerd's (notebook 01). Which chain will have the higher p99, and by
+# roughly how much: 2x, 20 %, or hardly at all? Write your guess down, then run the next cell.
 
 # %%
 q5 = run(cores=2, qps=5, pods=80, runtime="dockershim + containerd")

@@ -137,6 +137,8 @@ def test_notebook_teaches(path: Path):
     for i in prompts:
         assert any(c.cell_type == "code" for c in cells[i + 1:i + 3]), f"cell {i}: a prompt with no cell to run"
     assert 2 <= len(solved) <= 3, f"{path.name}: {len(solved)} exercise solutions"
+    unchecked = [c.source[:60] for c in solved if "assert " not in c.source]
+    assert not unchecked, f"{path.name}: solutions that do not check their claim: {unchecked}"
     assert all(c.execution_count is not None and not [o for o in c.outputs if o.output_type == "error"]
                for c in solved)
 
