@@ -124,17 +124,78 @@ def _given_by(field: str, flags: dict[str, str] | None) -> str:
     return f" (given by {shown(flags[keys[max(hits, key=len)]], 100, quote=False)})" if hits else ""
 
 
+def _candidates(tp: Any) -> list[Any]:
+    """The types ``tp`` may be: ``Annotated`` and ``Optional``/unions unwrapped."""
+    import types
+    from typing import Annotated, Union, get_args, get_origin
+
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _candidates(get_args(tp)[0])
+    if origin is Union or origin is types.UnionType:
+        return [c for a in get_args(tp) for c in _candidates(a) if c is not type(None)]
+    return [tp]
+
+
+def _model_at(model: Any, loc: tuple) -> Any:
+    """The pydantic model class at ``loc`` inside ``model`` (through fields, list items and dict
+    values), or None when it cannot be told (a union of models, a plain value)."""
+    from typing import get_args, get_origin
+
+    from pydantic import BaseModel
+
+    tp = model
+    for part in loc:
+        step = None
+        for c in _candidates(tp):
+            origin = get_origin(c)
+            if isinstance(c, type) and issubclass(c, BaseModel):
+                if isinstance(part, str) and part in c.model_fields:
+                    step = c.model_fields[part].annotation
+                    break
+            elif origin in (list, tuple) and isinstance(part, int) and get_args(c):
+                step = get_args(c)[0]
+                break
+            elif origin is dict and isinstance(part, str) and len(get_args(c)) == 2:
+                step = get_args(c)[1]
+                break
+        if step is None:
+            return None
+        tp = step
+    models = [c for c in _candidates(tp) if isinstance(c, type) and issubclass(c, BaseModel)]
+    return models[0] if len(models) == 1 else None
+
+
+def _unknown_key(e: Any, field: str, model: Any) -> str:
+    """The message of an unknown key: the closest allowed keys of its section (difflib) and,
+    for a section that says so (``unknown_key_note``), what it allows."""
+    parent = field.rsplit(".", 1)[0] if "." in field else "the top level"
+    section = _model_at(model, tuple(e["loc"][:-1])) if model is not None else None
+    key = e["loc"][-1] if e["loc"] else None
+    if section is None:
+        return f"unknown key (not a field of {parent}; check the spelling and camelCase)"
+    names = [n for n, f in section.model_fields.items()] + [
+        f.alias for f in section.model_fields.values() if f.alias]
+    names += [n for n in getattr(section, "known_keys", ()) if n not in names]
+    hint = did_you_mean(key, names)
+    note = getattr(section, "unknown_key_note", None)
+    if isinstance(note, str):
+        return note.format(did_you_mean=hint)
+    return f"unknown key (not a field of {parent}{hint}; check the spelling and camelCase)"
+
+
 def format_validation_error(err: ValidationError, where: str = "scenario",
-                            flags: dict[str, str] | None = None) -> str:
-    """One paragraph per problem: the field (dotted), the value given and what is allowed;
-    ``flags`` maps dotted keys to the command-line flag that set them, named in the message."""
+                            flags: dict[str, str] | None = None, model: Any = None) -> str:
+    """One paragraph per problem: the field (dotted), the value given and what is
+    allowed; ``flags`` maps dotted keys to the command-line flag that set them, named in the
+    message; ``model`` (the schema validated, e.g. ``Scenario``) lets an unknown key get the
+    closest allowed keys of its section ("did you mean")."""
     lines = []
     for e in err.errors():
         field = shown(_loc(e["loc"]), 160, quote=False)
         msg = shown(e["msg"].removeprefix("Value error, "), 400, quote=False)
         if e["type"] == "extra_forbidden":
-            parent = field.rsplit(".", 1)[0] if "." in field else "the top level"
-            msg = f"unknown key (not a field of {parent}; check the spelling and camelCase)"
+            msg = _unknown_key(e, field, model)
         value = e.get("input")
         text = shown(value) if not isinstance(value, dict) else "{...}"
         end = "" if msg.endswith((".", "?", "!")) else "."
