@@ -192,6 +192,6 @@ def not_modelled_note(config: KubeletConfig) -> str | None:
     names = config.notModelled
     if not names:
         return None
-    what = "field is" if len(names) == 1 else f"{len(names)} fields are"
-    return (f"kubelet: {KIND} {what} accepted but not modelled (they do not change the run): "
+    what = f"1 {KIND} field is" if len(names) == 1 else f"{len(names)} {KIND} fields are"
+    return (f"kubelet: {what} accepted but not modelled (they do not change the run): "
             + ", ".join(names))
