@@ -192,3 +192,15 @@ def test_sweep_takes_the_file_as_overrides_before_set():
     spec = spec_from_args(args)
     assert spec.overrides["kubelet.maxPods"] == 40 and spec.overrides["kubelet.kubeAPIQPS"] == 10
     assert load_scenario(spec.preset, dict(spec.overrides)).kubelet.maxPods == 40
+
+
+def test_pods_per_core_caps_the_node_by_its_cores():
+    # nodestatus/setters.go: pods capacity = min(cores x podsPerCore, maxPods); 0 = no limit
+    four = _run(["kubelet.podsPerCore=5"])  # the default node: 4 cores, 40 pods
+    assert (four["running"], four["pending"]) == (20, 20)
+    eight = _run(["kubelet.podsPerCore=5", "node.cpuCores=8"])
+    assert (eight["running"], eight["pending"]) == (40, 0)
+    capped = _run(["kubelet.podsPerCore=5", "node.cpuCores=8", "kubelet.maxPods=30"])
+    assert (capped["running"], capped["pending"]) == (30, 10)
+    assert _run(["kubelet.podsPerCore=0"]) == _run([])
+    assert "podsPerCore" not in load_scenario("default", ["kubelet.podsPerCore=5"]).kubelet.notModelled

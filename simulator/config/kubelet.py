@@ -19,7 +19,7 @@ from .kubelet_fields import API_VERSION, FIELDS, FIRST_RELEASE, KIND, LAST_RELEA
 from .logging import quantity_bytes
 
 __all__ = ["KubeletConfig", "DEFAULT_RUNTIME_REQUEST_TIMEOUT", "DEFAULT_SYNC_FREQUENCY", "not_modelled_note",
-           "read_document"]
+           "pod_capacity", "read_document"]
 
 # KL-1.23 pkg/kubelet/apis/config/v1beta1/defaults.go SetDefaults_KubeletConfiguration: a zero
 # RuntimeRequestTimeout becomes 2m and a zero SyncFrequency 1m, so "0s" in a pasted kubelet
@@ -68,6 +68,10 @@ class KubeletConfig(StrictModel):
     # NewContainerLogManager); used for remote runtimes from 1.11 (config/versions.py logRotation)
     containerLogMaxSize: str = Field(default="10Mi", json_schema_extra=OPT_IN)
     containerLogMaxFiles: Annotated[int, Field(ge=2)] = Field(default=5, json_schema_extra=OPT_IN)
+    # KL config/v1beta1 types.go PodsPerCore "the maximum number of pods per core. Cannot exceed
+    # maxPods... If 0, there is no limit", "Default: 0"; pkg/kubelet/nodestatus/setters.go
+    # MachineInfo: pods capacity = min(NumCores x podsPerCore, maxPods) (``pod_capacity``).
+    podsPerCore: Annotated[int, Field(ge=0)] = Field(default=0, json_schema_extra=OPT_IN)
 
     # A pasted document's apiVersion and kind: checked, never saved (exclude) or used.
     apiVersion: Any = Field(default=None, exclude=True)
@@ -78,7 +82,7 @@ class KubeletConfig(StrictModel):
     known_keys: ClassVar[tuple[str, ...]] = ("apiVersion", "kind", *FIELDS)
     unknown_key_note: ClassVar[str] = (
         f"unknown key: not a field of {KIND} ({API_VERSION}, Kubernetes {FIRST_RELEASE} to "
-        f"{LAST_RELEASE}){{did_you_mean}}; allowed: its {len(FIELDS)} fields (listed in "
+        f"{LAST_RELEASE} and master){{did_you_mean}}; allowed: its {len(FIELDS)} fields (listed in "
         "simulator/config/kubelet_fields.py), apiVersion and kind")
 
     @model_validator(mode="wrap")
@@ -184,6 +188,16 @@ def _kubelet_zeros(data: dict, modelled: frozenset[str]) -> None:
     # serializeImagePulls absent with maxParallelImagePulls >= 2: the kubelet's master defaults.go
     # makes it false, but since which release is not established here, so the combination is
     # still refused with its explanation (``_parallel_pulls``) rather than guessed.
+
+
+def pod_capacity(config: KubeletConfig, cpu_cores: float) -> int:
+    """The node's pods capacity, what admission and the scheduler count against: ``maxPods``,
+    or min(cores x ``podsPerCore``, ``maxPods``) when ``podsPerCore`` is set (nodestatus/setters.go
+    MachineInfo, NumCores from cAdvisor). ASSUMPTION: a fractional ``cpuCores`` (a what-if; cAdvisor
+    counts whole logical CPUs) counts as its whole cores, at least 1."""
+    if config.podsPerCore <= 0:
+        return config.maxPods
+    return min(max(1, int(cpu_cores)) * config.podsPerCore, config.maxPods)
 
 
 def not_modelled_note(config: KubeletConfig) -> str | None:
