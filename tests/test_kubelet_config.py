@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from simulator.cli import main
-from simulator.config import ConfigError, KubeletConfig, load_scenario, not_modelled_note, read_kubelet_config
+from simulator.config import (
+    ConfigError,
+    KubeletConfig,
+    load_scenario,
+    not_modelled_note,
+    read_kubelet_config,
+)
 from simulator.config.kubelet_fields import FIELDS
 from simulator.experiments.runner import compare
 from simulator.presets import preset_data

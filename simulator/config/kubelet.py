@@ -12,14 +12,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
-from pydantic import Field, ModelWrapValidatorHandler, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 
 from ..schema import OPT_IN, Duration, Qps, QpsOrUnlimited, StrictModel
 from .kubelet_fields import API_VERSION, FIELDS, FIRST_RELEASE, KIND, LAST_RELEASE
 from .logging import quantity_bytes
 
-__all__ = ["KubeletConfig", "DEFAULT_RUNTIME_REQUEST_TIMEOUT", "DEFAULT_SYNC_FREQUENCY", "not_modelled_note",
-           "pod_capacity", "read_document"]
+__all__ = [
+    "DEFAULT_RUNTIME_REQUEST_TIMEOUT",
+    "DEFAULT_SYNC_FREQUENCY",
+    "KubeletConfig",
+    "not_modelled_note",
+    "pod_capacity",
+    "read_document",
+]
 
 # KL-1.23 pkg/kubelet/apis/config/v1beta1/defaults.go SetDefaults_KubeletConfiguration: a zero
 # RuntimeRequestTimeout becomes 2m and a zero SyncFrequency 1m, so "0s" in a pasted kubelet
