@@ -131,10 +131,15 @@ def test_unknown_field_gets_did_you_mean(tmp_path):
                  "registryPullQps: 2\n")
     with pytest.raises(ConfigError) as e:
         load_scenario("default", kubelet_config=f)
+    msg = str(e.value)  # several unknown keys: one sentence, each key with its value and closest name
+    assert "2 unknown keys" in msg and f"(given by --kubelet-config {f})" in msg
+    assert "'kubelet.maxPod' = 30 (did you mean 'maxPods'?)" in msg and "'registryPullQPS'" in msg
+    assert msg.count("allowed:") == 1 and f"its {len(FIELDS)} fields" in msg
+    with pytest.raises(ConfigError) as e:
+        load_scenario("default", ["kubelet.maxPod=30"])
     msg = str(e.value)
-    assert "field 'kubelet.maxPod'" in msg and "= 30" in msg and "did you mean 'maxPods'" in msg
-    assert "'registryPullQPS'" in msg and f"(given by --kubelet-config {f})" in msg
-    assert "unknown key" in msg and f"its {len(FIELDS)} fields" in msg
+    assert "field 'kubelet.maxPod'" in msg and "= 30" in msg and "unknown key" in msg
+    assert "did you mean 'maxPods'" in msg and "(given by --set kubelet.maxPod=30)" not in msg  # no flags given
 
 
 @pytest.mark.parametrize("key,value", [("apiVersion", "kubelet.config.k8s.io/v1"),
