@@ -7,13 +7,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
 from typing import NoReturn
 
-from ..config import ConfigError, Scenario, load_scenario, parse_override
+from ..config import (
+    ConfigError,
+    Scenario,
+    load_scenario,
+    not_modelled_note,
+    parse_override,
+)
 from ..errors import did_you_mean, named
 
-__all__ = ["Parser", "add_common_options", "build_scenario", "parse_runtimes", "positive", "seed_arg", "MAX_SEED",
+__all__ = ["KUBELET_CONFIG_HELP", "Parser", "add_common_options", "build_scenario", "parse_runtimes", "positive", "seed_arg", "MAX_SEED",
            "out_path"]
 
 # Seeds are stored in results tables as 64-bit integers (Parquet int64).
@@ -60,8 +67,9 @@ def parse_runtimes(text: str | None) -> list[str] | None:
 
 
 def build_scenario(args: argparse.Namespace, source: str) -> Scenario:
-    """The validated scenario: ``source`` (preset name or file) with ``--set``, ``--pods`` and
-    ``--runtimes`` applied, in that order."""
+    """The validated scenario: ``source`` (preset name or file) with ``--kubelet-config``,
+    ``--set``, ``--pods`` and ``--runtimes`` applied, in that order. The kubelet fields accepted
+    but not modelled are named once, in one line on stderr."""
     overrides = list(args.set or [])
     flags = {parse_override(o)[0]: f"--set {o}" for o in overrides}
     if getattr(args, "pods", None) is not None:
@@ -73,7 +81,11 @@ def build_scenario(args: argparse.Namespace, source: str) -> Scenario:
     if runtimes:
         overrides.append(f"runtimes={json.dumps(runtimes)}")
         flags["runtimes"] = f"--runtimes {args.runtimes}"
-    return load_scenario(source, overrides, flags=flags)
+    scenario = load_scenario(source, overrides, flags=flags, kubelet_config=getattr(args, "kubelet_config", None))
+    note = not_modelled_note(scenario.kubelet)
+    if note:
+        print(f"kubesim: note: {note}", file=sys.stderr)
+    return scenario
 
 
 def out_path(text: str, kind: str = "folder", flag: str = "--out") -> Path:
@@ -114,11 +126,20 @@ def positive(name: str, value: int) -> int:
     return value
 
 
-def add_common_options(sp: argparse.ArgumentParser, preset: bool = True) -> None:
-    """``--preset`` (unless ``preset`` is false), ``--seed`` and ``--set``."""
+KUBELET_CONFIG_HELP = ("a kubelet config file (KubeletConfiguration, kubelet.config.k8s.io/v1beta1, YAML or "
+                       "JSON, e.g. kubeadm's /var/lib/kubelet/config.yaml or EKS's kubelet-config.json) laid "
+                       "over the scenario's kubelet: section; --set applies after it. Fields the model does "
+                       "not use are accepted and named in one note")
+
+
+def add_common_options(sp: argparse.ArgumentParser, preset: bool = True, kubelet_config: bool = True) -> None:
+    """``--preset`` (unless ``preset`` is false), ``--seed``, ``--set`` and ``--kubelet-config``
+    (unless ``kubelet_config`` is false: a command that builds no scenario)."""
     if preset:
         sp.add_argument("--preset", default="default",
                         help="preset name or scenario file (default: %(default)s)")
     sp.add_argument("--seed", type=seed_arg, default=1, help="random seed, 0 or more (default: %(default)s)")
     sp.add_argument("--set", action="append", metavar="KEY=VALUE",
                     help="override a scenario value by dotted path, e.g. kubelet.kubeAPIQPS=60")
+    if kubelet_config:
+        sp.add_argument("--kubelet-config", metavar="FILE", help=KUBELET_CONFIG_HELP)

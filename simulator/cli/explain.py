@@ -22,7 +22,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from ..config import load_scenario
     from ..presentation.explain import explain_chain
 
-    scenario = build_scenario(args, args.preset) if (args.set or args.preset != "default") else None
+    custom = args.set or args.preset != "default" or args.kubelet_config
+    scenario = build_scenario(args, args.preset) if custom else None
     if args.runtime == "logs":
         from ..presentation.logs import logs_comparison
 

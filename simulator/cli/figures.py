@@ -12,7 +12,7 @@ __all__ = ["cmd_figures", "register"]
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     f = subparsers.add_parser("figures", help="regenerate the slide-ready figures")
-    add_common_options(f)
+    add_common_options(f, kubelet_config=False)  # the fixed figure set: no scenario of the user's
     f.add_argument("--out", default="figures", help="output folder (default: %(default)s)")
     f.add_argument("--theme", choices=["light", "dark"], default="light")
     f.add_argument("--pptx", metavar="FILE", help="also write a PowerPoint deck, one figure per slide")

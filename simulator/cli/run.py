@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ._common import build_scenario, out_path, positive, seed_arg
+from ._common import KUBELET_CONFIG_HELP, build_scenario, out_path, positive, seed_arg
 
 __all__ = ["cmd_run", "register"]
 
@@ -15,6 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("scenario", help="preset name or scenario file (.yaml/.toml/.json)")
     r.add_argument("--seed", type=seed_arg, default=1)
     r.add_argument("--set", action="append", metavar="KEY=VALUE")
+    r.add_argument("--kubelet-config", metavar="FILE", help=KUBELET_CONFIG_HELP)
     r.add_argument("--replications", type=int, default=1)
     r.add_argument("--out", help="output folder (default: out/<scenario name>, the name made a safe "
                                  "file name)")

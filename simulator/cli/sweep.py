@@ -23,12 +23,13 @@ from __future__ import annotations
 import argparse
 import copy
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ..config import ConfigError, parse_override
+from ..config import ConfigError, load_scenario, not_modelled_note, parse_override, read_kubelet_config
 from ..experiments.sweep import (
     SweepSpec,
     load_sweep_file,
@@ -39,7 +40,7 @@ from ..experiments.sweep import (
 )
 from ..errors import named
 from ..safe_load import YamlSyntaxError, load_document, parse_yaml
-from ._common import positive, seed_arg
+from ._common import KUBELET_CONFIG_HELP, positive, seed_arg
 
 __all__ = ["cmd_sweep", "register", "spec_from_args", "summary_table"]
 
@@ -69,6 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--preset", help="preset name or scenario file (default: default)")
     s.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="fix a scenario value for every run, e.g. workload.pods=20")
+    s.add_argument("--kubelet-config", metavar="FILE",
+                   help=KUBELET_CONFIG_HELP + " (its fields become overrides kubelet.FIELD, before the "
+                        "sweep file's overrides and --set)")
     s.add_argument("--runtimes", help="comma-separated chains (default: the scenario's runtimes)")
     s.add_argument("--replications", type=int, help="replications per grid point and runtime (default: 1)")
     s.add_argument("--seed", type=seed_arg, help="random seed (default: 1)")
@@ -103,6 +107,9 @@ def spec_from_args(args: argparse.Namespace) -> SweepSpec:
     elif "grid" not in data:
         raise ConfigError("a sweep needs a grid: give --grid KEY=V1,V2,... (e.g. --grid "
                           "node.cpuCores=1,2,4) or a --sweep-file with a grid")
+    if args.kubelet_config:
+        kubelet = read_kubelet_config(args.kubelet_config)
+        data["overrides"] = {**{f"kubelet.{k}": v for k, v in kubelet.items()}, **data.get("overrides", {})}
     if args.set:
         data["overrides"] = {**data.get("overrides", {}), **dict(map(parse_override, args.set))}
     if args.runtimes is not None:
@@ -145,6 +152,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ..presentation.binds import sweep_binds_lines
 
     spec = spec_from_args(args)
+    note = not_modelled_note(load_scenario(spec.preset, dict(spec.overrides)).kubelet)
+    if note:
+        print(f"kubesim: note: {note}", file=sys.stderr)
     workers = positive("workers", 1 if args.workers is None else args.workers)
     if args.scheduler and args.workers is not None:
         raise ConfigError("--workers sets the local processes or the local Dask cluster's size; "

@@ -12,7 +12,8 @@ with the reasoning. ``kubesim explain`` and the docs show these sources to users
 
 The package, one module per section:
 
-* ``kubelet``: ``KubeletConfig`` (the ``kubelet:`` section);
+* ``kubelet``: ``KubeletConfig`` (the ``kubelet:`` section, a whole ``KubeletConfiguration``
+  accepted; ``kubelet_fields``: the names of its fields);
 * ``node``: the node, CNI, apiserver and scheduler sections;
 * ``workload``: images, pod specs, templates and the workload;
 * ``faults``: the fault kinds;
@@ -24,13 +25,14 @@ from ..errors import ConfigError, format_validation_error
 from ..schema import Dist, format_duration, parse_duration
 from .costs import KubeletCosts
 from .faults import Fault, RegistryFault
-from .kubelet import KubeletConfig
+from .kubelet import KubeletConfig, not_modelled_note
 from .loading import (
     apply_overrides,
     check_against_chains,
     check_fault_targets,
     load_scenario,
     parse_override,
+    read_kubelet_config,
     read_scenario_file,
     scenario_from_dict,
 )
@@ -78,6 +80,8 @@ __all__ = [
     "load_scenario",
     "parse_duration",
     "parse_override",
+    "not_modelled_note",
+    "read_kubelet_config",
     "read_scenario_file",
     "scenario_from_dict",
 ]

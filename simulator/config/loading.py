@@ -32,6 +32,7 @@ __all__ = [
     "check_fault_targets",
     "load_scenario",
     "parse_override",
+    "read_kubelet_config",
     "read_scenario_file",
     "scenario_from_dict",
 ]
@@ -99,7 +100,7 @@ def scenario_from_dict(data: dict, where: str = "scenario", flags: dict[str, str
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(format_validation_error(e, where, flags)) from None
+        raise ConfigError(format_validation_error(e, where, flags, model=Scenario)) from None
     return check_against_chains(scenario, where)
 
 
@@ -125,16 +126,44 @@ def _kind(value: Any) -> str:
         type(value), f"a {type(value).__name__}")
 
 
+def read_kubelet_config(path: str | Path) -> dict:
+    """A kubelet config file (``KubeletConfiguration``, YAML or JSON, as kubeadm, kOps, EKS or
+    GKE write it) read through the input boundary (``simulator.safe_load``); its keys are checked
+    where the scenario is (``KubeletConfig``)."""
+    p = Path(path)
+    data = load_document(p, "kubelet config file")
+    if not isinstance(data, dict):
+        raise ConfigError(f"kubelet config file {named(str(p))} must hold one KubeletConfiguration mapping "
+                          f"(apiVersion: kubelet.config.k8s.io/v1beta1, kind: KubeletConfiguration, fields...), "
+                          f"not {_kind(data)}")
+    return data
+
+
+def with_kubelet_config(data: dict, kubelet: dict) -> dict:
+    """``data`` with ``kubelet`` (a kubelet config's fields) over its ``kubelet:`` section."""
+    data = dict(data)
+    section = data.get("kubelet")
+    data["kubelet"] = {**(section if isinstance(section, dict) else {}), **kubelet}
+    return data
+
+
 def load_scenario(source: str | Path | dict, overrides: list[str] | dict | None = None,
-                  flags: dict[str, str] | None = None) -> Scenario:
+                  flags: dict[str, str] | None = None, kubelet_config: str | Path | None = None) -> Scenario:
     """A scenario from a preset name, a YAML/TOML/JSON file or a dict, with dotted overrides
-    (``flags``: see ``scenario_from_dict``)."""
+    (``flags``: see ``scenario_from_dict``). ``kubelet_config`` (a kubelet config file) goes over
+    the scenario's ``kubelet:`` section, key by key, before the overrides: the file's fields win
+    over the scenario's, and ``overrides`` (``--set kubelet.X=...``) over both."""
     if isinstance(source, dict):
         data, where = source, "scenario"
     elif isinstance(source, (str, Path)) and Path(source).suffix in (".yaml", ".yml", ".toml", ".json"):
         data, where = read_scenario_file(source), f"scenario {Path(source).name}"
     else:
         data, where = preset_data(str(source)), f"preset {source}"
+    if kubelet_config is not None:
+        kubelet = read_kubelet_config(kubelet_config)
+        data = with_kubelet_config(data, kubelet)
+        given = f"--kubelet-config {os.fspath(kubelet_config)}"
+        flags = {**{f"kubelet.{k}": given for k in kubelet if isinstance(k, str)}, **(flags or {})}
     return scenario_from_dict(apply_overrides(data, overrides), where, flags)
 
 

@@ -69,7 +69,7 @@ def terminating_frame(nodes: list[Node]) -> pd.DataFrame:
             if p.deletion_requested is not None and p.deleted is None and p.terminating_since is not None:
                 h = held_by(p, n)
                 rows.append((n.label, n.name, p.name, p.terminating_since, p.kill_failures, h["ip"], h["sandbox"],
-                             h["containers"], h["shims"], h["memory_mb"], n.scenario.kubelet.maxPods,
+                             h["containers"], h["shims"], h["memory_mb"], n.pod_capacity,
                              n.scenario.cni.ipRangeSize))
     return pd.DataFrame(rows, columns=TERMINATING_COLUMNS)
 

@@ -169,7 +169,7 @@ class SyncLoop:
         """HandlePodAdditions for one pod: canAdmitPod, then its volumes and its worker.
         ``again``: listed by a restarted kubelet; a pod admitted before has a dead sandbox that
         the first relist must inspect."""
-        if len(self.pods) >= self.cfg.maxPods:
+        if len(self.pods) >= self.node.pod_capacity:
             # kubelet predicate admission: "Node didn't have enough resource: pods".
             self.known.pop(pod.name, None)
             self.node.fail_pod(pod, "kubelet: admission (canAdmitPod)", "OutOfpods")

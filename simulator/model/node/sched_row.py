@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ...config.kubelet import pod_capacity
 from ..state import PodList
 
 if TYPE_CHECKING:
-    from ...config import Scenario
+    from ...config import NodeConfig, Scenario
     from ..interfaces import NodeKubelet
 
 __all__ = ["SchedulerRow"]
@@ -21,6 +22,7 @@ class SchedulerRow:
     ``runtime_healthy``, and every pod admitted or gone, updates the node's row."""
 
     scenario: "Scenario"
+    node_cfg: "NodeConfig"
     kubelet: "NodeKubelet"
     network_error: str | None
 
@@ -31,6 +33,12 @@ class SchedulerRow:
         self._cordoned = False
         self._bound = 0
         self._runtime_healthy = True  # PLEG and the runtime's status (the syncLoop's gate)
+
+    @property
+    def pod_capacity(self) -> int:
+        """The pods this node takes (admission, the scheduler's filter): ``maxPods``, capped by
+        ``podsPerCore`` x its cores when set (config/kubelet.py ``pod_capacity``)."""
+        return pod_capacity(self.scenario.kubelet, self.node_cfg.cpuCores)
 
     @property
     def ready(self) -> bool:
@@ -47,7 +55,7 @@ class SchedulerRow:
         """Join the scheduler's node table (control/node_table.py): from now on this node
         keeps its row up to date."""
         self._table = table
-        self._slot = table.add(self, self.scenario.kubelet.maxPods)
+        self._slot = table.add(self, self.pod_capacity)
         self.sched_sync()
 
     def leave_table(self) -> None:
