@@ -14,8 +14,9 @@ load on the shared machine hits both alike. Per case it reports:
 * hop visits: spans below the operation level (every chain step a call passes through, the
   background loops' included), counted from the run's span ids, so it works with
   ``recordSpans: false``;
-* SimPy events per hop visit: ``env.schedule`` calls (SimPy's event-id counter of the run's
-  environment, captured by a subclass installed here; the model is not modified) / hop visits;
+* SimPy events per hop visit: events that went through SimPy's queue (SimPy's event-id counter
+  of the run's environment, captured by a subclass installed here, corrected for the ids the
+  model's ``Alarm``s reserve without queuing an event: ``queued_events``) / hop visits;
 * cost per pod: CPU milliseconds per pod;
 * peak RSS of the subprocess (after the first model run, before any floor run);
 * hop-visit rate / floor: (model hop visits per CPU second) / (floor hop visits per CPU second).
@@ -65,17 +66,19 @@ MIN_RATE_VS_FLOOR = 0.5
 
 # ----------------------------------------------------------------------------- one case (child)
 @contextmanager
-def counters() -> Iterator[tuple[list, list]]:
-    """Capture every SimPy environment and span recorder the model creates while the block runs
-    (one list append per environment or node, nothing per event), without touching the model's
-    code; both patches are undone on exit."""
+def counters() -> Iterator[tuple[list, list, list]]:
+    """Capture every SimPy environment, span recorder and ``Alarm`` the model creates while the
+    block runs (one list append per environment, node or resource, nothing per event), without
+    touching the model's code; the patches are undone on exit."""
     import simpy
 
-    from simulator.model import records
+    from simulator.model import clock, records
 
     envs: list = []
     recorders: list = []
+    alarms: list = []
     original_env, original_init = simpy.Environment, records.Recorder.__init__
+    original_alarm = clock.Alarm.__init__
 
     class _CapturedEnvironment(original_env):  # type: ignore[valid-type,misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -86,13 +89,32 @@ def counters() -> Iterator[tuple[list, list]]:
         original_init(self, *args, **kwargs)
         recorders.append(self)
 
+    def alarm_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_alarm(self, *args, **kwargs)
+        alarms.append(self)
+
     simpy.Environment = _CapturedEnvironment  # type: ignore[misc]
     records.Recorder.__init__ = init  # type: ignore[method-assign]
+    clock.Alarm.__init__ = alarm_init  # type: ignore[method-assign]
     try:
-        yield envs, recorders
+        yield envs, recorders, alarms
     finally:
         simpy.Environment = original_env  # type: ignore[misc]
         records.Recorder.__init__ = original_init  # type: ignore[method-assign]
+        clock.Alarm.__init__ = original_alarm  # type: ignore[method-assign]
+
+
+def queued_events(envs: list, alarms: list) -> int:
+    """Events that went through SimPy's queue: event ids drawn (``floor.scheduled_events``)
+    less the places an ``Alarm`` reserved without queuing anything, plus the wake-ups it did
+    queue (clock.py: an alarm draws an id for every place it is set to, to keep SimPy's order,
+    and queues a wake-up only when the place moves earlier than every queued one)."""
+    from benchmarks.floor import scheduled_events
+
+    if not envs:
+        return -1
+    return (sum(scheduled_events(e) for e in envs) - sum(a.places for a in alarms)
+            + sum(a.wakeups for a in alarms))
 
 
 def hop_visits(result: Any, recorders: list) -> int:
@@ -104,7 +126,7 @@ def hop_visits(result: Any, recorders: list) -> int:
 def run_case(case: dict[str, Any]) -> dict[str, Any]:
     import resource
 
-    from benchmarks.floor import floor_chain, scheduled_events
+    from benchmarks.floor import floor_chain
     from simulator.config import load_scenario
     from simulator.model.simulation import simulate
 
@@ -124,7 +146,7 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
     rss_peak = 0.0
     for i in range(case["repeats"]):
         gc.collect()
-        with counters() as (envs, recorders):
+        with counters() as (envs, recorders, alarms):
             t0, c0 = time.perf_counter(), time.process_time()
             result = simulate(scenario, case["chain"], seed=1)
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -132,7 +154,7 @@ def run_case(case: dict[str, Any]) -> dict[str, Any]:
             rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         pods = len(result.pods)
         hops = hop_visits(result, recorders)
-        events = sum(scheduled_events(e) for e in envs) if envs else -1
+        events = queued_events(envs, alarms)
         run = {"wall": wall, "cpu": cpu, "pods": pods, "hop_visits": hops, "events": events,
                "running": int((result.pods.outcome == "running").sum()),
                "simulated_seconds": float(result.end_time)}

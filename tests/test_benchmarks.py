@@ -3,7 +3,7 @@
 import simpy
 
 from benchmarks._common import parse_sizes
-from benchmarks.bench_density import counters, hop_visits
+from benchmarks.bench_density import counters, hop_visits, queued_events
 from benchmarks.floor import floor_chain
 from simulator.config import load_scenario
 from simulator.model.simulation import simulate
@@ -23,11 +23,30 @@ def test_floor_visits_every_hop_of_every_pod_and_is_reproducible():
 def test_counters_count_hop_visits_and_events_and_undo_their_patches():
     original = simpy.Environment
     scenario = load_scenario("node-e2e-density-105")  # records every span (recordSpans: true)
-    with counters() as (envs, recorders):
+    with counters() as (envs, recorders, alarms):
         result = simulate(scenario, "containerd-1.1", seed=1)
     assert simpy.Environment is original
     assert hop_visits(result, recorders) == int((result.spans.depth > 0).sum()) > 0
     assert len(envs) == 1 and next(envs[0]._eid) > hop_visits(result, recorders)
+    assert alarms and sum(a.places for a in alarms) > sum(a.wakeups for a in alarms) > 0
+
+
+def test_queued_events_are_the_events_simpy_processes(monkeypatch):
+    """queued_events (ids drawn, corrected for the places alarms reserve) equals the events an
+    instrumented environment pops from its queue plus those left in it at the end."""
+    popped = []
+
+    class Popping(simpy.Environment):
+        def step(self) -> None:
+            popped.append(1)
+            super().step()
+
+    monkeypatch.setattr(simpy, "Environment", Popping)
+    scenario = load_scenario("node-e2e-density-105")
+    with counters() as (envs, _recorders, alarms):
+        simulate(scenario, "containerd-1.1", seed=1)
+    assert len(envs) == 1
+    assert queued_events(envs, alarms) == len(popped) + len(envs[0]._queue) > 0
 
 
 def test_sizes_are_read_as_people_write_them():

@@ -13,6 +13,8 @@ import simpy
 
 from simulator.model.clock import Alarm, call_later
 from simulator.model.fluid import FluidShare
+from simulator.model.kubelet.cri_client import CRIClient
+from simulator.model.runtime.context import HopFailure
 from simulator.model.runtime.locks import HopLock
 
 
@@ -204,3 +206,126 @@ def _share_trace(reference: bool, seed: int) -> list[tuple]:
 def test_processor_sharing_completes_in_the_order_of_a_timeout_per_change():
     for seed in range(10):
         assert _share_trace(False, seed) == _share_trace(True, seed)
+
+
+class _ProcessPerCall:
+    """The reference CRI client: the runtime side of every call is a plain SimPy process and the
+    kubelet waits on ``runtime | timeout(limit)`` (what kubelet/cri_client.py replaced)."""
+
+    def __init__(self, env: simpy.Environment, interp: object):
+        self.env, self.interp = env, interp
+
+    def call(self, op: str, ctx: object, on_done=None, deadline=None):
+        env = self.env
+        runtime = env.process(self._runtime_side(op, ctx, on_done))
+        if deadline is None:
+            result = yield runtime
+        else:
+            yield runtime | env.timeout(deadline)
+            if not runtime.triggered:
+                raise HopFailure("kubelet -> runtime", "context deadline exceeded")
+            result = runtime.value
+        if result is not None:
+            raise result
+
+    def _runtime_side(self, op, ctx, on_done):
+        try:
+            yield from self.interp.operation(op, ctx)
+        except HopFailure as f:
+            return f
+        if on_done is not None:
+            on_done()
+        return None
+
+
+def _cri_trace(reference: bool, seed: int) -> list[tuple]:
+    """Kubelet goroutines making CRI calls whose runtime sides take timeouts on a coarse grid,
+    CPU jobs on a shared core and a lock, some failing, some outliving their deadline."""
+    from types import SimpleNamespace
+
+    env = simpy.Environment()
+    rng = np.random.default_rng(seed)
+    trace: list[tuple] = []
+    cpu = FluidShare(env, 1.0)
+    lock = HopLock(env, 1)
+
+    class Interp:
+        ops = {"create_container": [], "pull_image": []}
+
+        def operation(self, op, ctx):
+            trace.append((env.now, ctx.who, ctx.i, "runtime starts"))
+            for _ in range(int(rng.integers(0, 4))):
+                r = rng.random()
+                if r < 0.4:
+                    yield env.timeout(int(rng.integers(0, 3)) * 0.25)
+                elif r < 0.7:
+                    yield cpu.run(int(rng.integers(1, 3)) * 0.125, then=int(rng.integers(0, 2)) * 0.25)
+                else:
+                    req = lock.request()
+                    yield req
+                    yield env.timeout(int(rng.integers(0, 2)) * 0.25)
+                    lock.release(req)
+                trace.append((env.now, ctx.who, ctx.i, "runtime step"))
+            if rng.random() < 0.1:
+                raise HopFailure("runtime", "failed")
+
+    interp = Interp()
+    if reference:
+        client = _ProcessPerCall(env, interp)
+    else:
+        cfg = SimpleNamespace(runtimeRequestTimeout=1.0)
+        recorder = SimpleNamespace(event=lambda *a: None)
+        client = CRIClient(env, interp, recorder, cfg, "runtime", lambda: None)  # type: ignore[arg-type]
+
+    def kubelet(k: int):
+        for i in range(25):
+            if rng.random() < 0.5:
+                yield env.timeout(int(rng.integers(0, 3)) * 0.25)
+            ctx = SimpleNamespace(who=k, i=i, pod=None)
+            op = "pull_image" if rng.random() < 0.2 else "create_container"
+            limit = None if op == "pull_image" else int(rng.integers(1, 5)) * 0.25
+            trace.append((env.now, k, i, "calls", op))
+            done = lambda k=k, i=i: trace.append((env.now, k, i, "effect"))  # noqa: E731
+            try:
+                if reference:
+                    yield from client.call(op, ctx, on_done=done, deadline=limit)
+                else:
+                    yield from client.call(op, ctx, on_done=done,
+                                           deadline=None if limit is None else limit)
+                trace.append((env.now, k, i, "returned"))
+            except HopFailure as f:
+                trace.append((env.now, k, i, f.reason))
+
+    for k in range(4):
+        env.process(kubelet(k))
+    env.run()
+    return trace
+
+
+def test_cri_calls_without_processes_of_their_own_see_the_same_order():
+    """kubelet/cri_client.py's runtime side (no start or end event when SimPy would process it
+    next anyway; one deadline alarm per kubelet) against a process per call and a timeout per
+    deadline: the same trace on tie-heavy random workloads, deadlines passing included."""
+    outcomes: set = set()
+    for seed in range(12):
+        reference = _cri_trace(True, seed)
+        outcomes |= {x[3] for x in reference}
+        assert _cri_trace(False, seed) == reference
+    assert {"returned", "context deadline exceeded", "failed", "effect"} <= outcomes
+
+
+def test_template_draw_is_generator_choice():
+    """workload.py draws a pod's template with one uniform against the normalised cumulative
+    weights; numpy's ``Generator.choice(n, p=...)`` must give the same index from the same
+    stream, and leave the stream in the same state."""
+    from bisect import bisect_right
+
+    for weights in ([1.0], [0.3, 0.7], [1, 2, 3, 4], [0.1, 0.1, 0.8], [5, 1e-9, 3], [1 / 3] * 3):
+        p = np.asarray(weights, float) / np.sum(weights)
+        cdf = p.cumsum()
+        cdf = (cdf / cdf[-1]).tolist()
+        for seed in range(30):
+            a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+            assert [int(a.choice(len(p), p=p)) for _ in range(40)] == \
+                [bisect_right(cdf, b.random()) for _ in range(40)]
+            assert a.random() == b.random()

@@ -80,14 +80,20 @@ class Alarm:
         self._fn = fn
         self._due: Optional[tuple[float, int]] = None  # (time, event id) the alarm fires at
         self._queued: list[tuple[float, int]] = []  # places of the wake-ups in SimPy's queue
+        # for benchmarks/: places reserved (event ids drawn) and wake-ups actually queued, so
+        # that events queued = ids drawn - places + wake-ups
+        self.places = 0
+        self.wakeups = 0
 
     def place(self, delay: float) -> tuple[float, int]:
         """The place ``env.timeout(delay)`` created now would take in SimPy's event order."""
         env = self.env
+        self.places += 1
         return (env.now + delay, next(env._eid))
 
     def set(self, delay: float) -> None:
         env = self.env
+        self.places += 1
         self.set_at((env.now + delay, next(env._eid)))  # place(delay), inlined: a hot path
 
     def set_at(self, place: tuple[float, int]) -> None:
@@ -100,6 +106,7 @@ class Alarm:
         self._due = None
 
     def _queue(self, place: tuple[float, int]) -> None:
+        self.wakeups += 1
         heappush(self._queued, place)
         heappush(self.env._queue, (place[0], NORMAL, place[1], _WakeUp(self.env, self._wake)))
 

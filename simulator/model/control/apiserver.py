@@ -24,6 +24,7 @@ import simpy
 from ...config import ApiServerConfig
 from ..dist import compile_dist
 from ..fluid import FluidShare
+from ..runtime.locks import HopLock
 from .ratelimit import TokenBucket
 
 __all__ = ["ApiServer", "RETRY_AFTER_S"]
@@ -45,14 +46,16 @@ class ApiServer:
         self._dispatch_free = 0.0
         self._cpu_s = cfg.requestCpuMs / 1000.0
         self.cpu = FluidShare(env, cfg.cpuCores, per_job_cap=1.0, name="apiserver-cpu")
-        self._seats = simpy.Resource(env, capacity=cfg.maxInflight)
+        # FIFO seats granted as a simpy.Resource grants them, without events for a free seat
+        # or a release nobody waits for (runtime/locks.py)
+        self._seats = HopLock(env, capacity=cfg.maxInflight)
         self._fair = fair_queuing
         self.requests = 0
         self.rejected = 0  # 429 answers (before priority and fairness)
 
     @property
     def inflight(self) -> int:
-        return self._seats.count
+        return self._seats.holders
 
     def request(self, client: TokenBucket, on_token: Optional[Callable[[], None]] = None):
         """One API request through a client's rate limiter (GET, PATCH, POST...); ``on_token``
@@ -61,16 +64,19 @@ class ApiServer:
         if on_token is not None:
             on_token()
         if not self._fair:
-            while self._seats.count >= self._seats.capacity:
+            while self._seats.holders >= self._seats.capacity:
                 self.rejected += 1
                 yield self.env.timeout(RETRY_AFTER_S)
                 yield from client.wait()
         self.requests += 1
-        with self._seats.request() as seat:
+        seat = self._seats.request()
+        try:
             yield seat
             if self._cpu_s > 0:
                 yield self.cpu.run(self._cpu_s, "apiserver")
             yield self.env.timeout(self._latency(self.rng))
+        finally:
+            self._seats.release(seat)
 
     def watch_delay(self) -> float:
         """Delivery delay of one pod event: a FIFO dispatch to its watchers, then transit."""

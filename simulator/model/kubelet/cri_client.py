@@ -19,12 +19,13 @@ When the runtime returns and nothing else is due at that instant, the kubelet re
 from __future__ import annotations
 
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING, Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Generator, Optional, Union
 
 import simpy
+from simpy.events import URGENT, Initialize, Timeout
 
 from ...chains import ALL_OPERATIONS
-from ..clock import Alarm, process_now
+from ..clock import Alarm, OwnEvent, process_now, resumed_alone
 from ..runtime.context import CallContext, HopFailure
 
 if TYPE_CHECKING:
@@ -64,18 +65,23 @@ class CRIClient:
         env = self.env
         if op not in self.interp.ops:
             return  # a background call the chain does not model costs the runtime nothing
-        runtime = env.process(self._runtime_side(op, ctx, on_done, finished, exit_wait))
+        gen = self._runtime_side(op, ctx, on_done, finished, exit_wait)
         limit = self.deadline(op) if deadline == "default" else deadline
         if limit is None:
-            result = yield runtime
+            result = yield _RuntimeSide(env, gen, inline=_may_start_inline(env))
         else:
             assert not isinstance(limit, str)
             reply = _Reply(env)
-            runtime.callbacks.append(reply.runtime_returned)
+            inline = _may_start_inline(env)
+            if not inline:
+                runtime = _RuntimeSide(env, gen, inline=False)  # its start takes the first place
             place = self._alarm.place(limit)
             heappush(self._deadlines, (place, reply))
             if self._deadlines[0][1] is reply:
                 self._alarm.set_at(place)
+            if inline:
+                runtime = _RuntimeSide(env, gen, inline=True)
+            runtime.callbacks.append(reply.runtime_returned)
             yield reply
             if not runtime.triggered:
                 self.recorder.event(env.now, ctx.pod.name if ctx.pod else "", "DeadlineExceeded",
@@ -113,7 +119,97 @@ class CRIClient:
         return None
 
 
-class _Reply(simpy.Event):
+def _may_start_inline(env: simpy.Environment) -> bool:
+    """The runtime side may start at once, inside the caller's step: its start (an URGENT event
+    at this instant) would be the next event processed, because the caller was resumed by an
+    event only it waits for (nothing else runs in this step after it) and no other URGENT event
+    is due now (those would go first). NORMAL events due now come after a start anyway."""
+    if not resumed_alone(env):
+        return False
+    queue = env._queue
+    return not queue or queue[0][0] > env._now or queue[0][1] > URGENT
+
+
+class _Started(OwnEvent):
+    """Stands for the start event of a runtime side started inline (never scheduled)."""
+
+    def __init__(self, env: simpy.Environment):
+        self.env = env
+        self.callbacks = []
+        self._ok = True
+        self._value = None
+
+
+class _RuntimeSide(simpy.Process):
+    """The runtime's side of one CRI call: a SimPy process that costs no event to start or end
+    when SimPy would process that event next anyway (issue 10: a CRI call needs no process
+    machinery of its own).
+
+    * Started inline (``inline=True``, see ``_may_start_inline``): the generator runs to its
+      first yield now, inside the caller's step, instead of at an ``Initialize`` event that would
+      be the next one processed. The caller draws its deadline's place first, so the places in
+      SimPy's event order keep their relative order.
+    * Ended inline: when the generator returns after a resumption by an event only this process
+      waits for (a timeout, a CPU job, a lock grant) and nothing else is due at this instant, the
+      process's own completion event would be the next one processed: its callbacks (the
+      caller's reply) run at once instead. Otherwise it is scheduled as SimPy does.
+
+    The rest is SimPy 4's ``Process._resume``, unchanged (failures, yields of processed events).
+    tests/test_kernel.py checks both shortcuts against plain ``env.process`` on tie-heavy runs.
+    """
+
+    def __init__(self, env: simpy.Environment, generator: Generator, inline: bool):
+        if not inline:
+            super().__init__(env, generator)
+            return
+        self.env = env
+        self.callbacks = []
+        self._generator = generator
+        start = _Started(env)
+        self._target = start
+        caller = env._active_proc
+        self._resume(start)
+        env._active_proc = caller  # the caller's step goes on
+
+    def _resume(self, event: simpy.Event) -> None:
+        env = self.env
+        env._active_proc = self
+        alone = isinstance(event, (Initialize, Timeout, OwnEvent)) and not isinstance(event, _Started)
+        while True:
+            try:
+                if event._ok:
+                    event = self._generator.send(event._value)
+                else:
+                    event._defused = True
+                    exc = type(event._value)(*event._value.args)
+                    exc.__cause__ = event._value
+                    event = self._generator.throw(exc)
+            except StopIteration as e:
+                event = None  # type: ignore[assignment]
+                self._ok = True
+                self._value = e.args[0] if len(e.args) else None
+                if alone and env.peek() > env._now:
+                    env._active_proc = None  # as in Environment.step, which would run them
+                    process_now(self, self._value)
+                    self._target = None  # type: ignore[assignment]
+                    return
+                env.schedule(self)
+                break
+            except BaseException as e:
+                event = None  # type: ignore[assignment]
+                self._ok = False
+                e.__traceback__ = e.__traceback__.tb_next  # type: ignore[union-attr]
+                self._value = e
+                env.schedule(self)
+                break
+            if event.callbacks is not None:
+                event.callbacks.append(self._resume)
+                break
+        self._target = event
+        env._active_proc = None
+
+
+class _Reply(OwnEvent):
     """What the kubelet waits for on a call with a deadline: the runtime's return or the
     deadline, whichever is first (``runtime | timeout``, without the timeout)."""
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import simpy
 
-from ..clock import call_later
+from ..clock import Alarm
 from ..runtime.context import CallContext, HopFailure
 from .pod_cache import PodCache
 
@@ -70,6 +70,12 @@ class GenericPLEG:
         self._idle: Optional[tuple[float, float]] = None  # (relist start, duration) while asleep
         self.waiters = 0
         self._proc: Optional[simpy.Process] = None
+        # The health check 3 min after each successful relist: one alarm, not a timer per relist
+        # (issue 10). Only the latest relist's check can find relist_time unchanged (every
+        # successful relist moves it), so the earlier checks, which would find nothing, are
+        # dropped; the latest fires where its timer would (clock.Alarm).
+        self._health = Alarm(env, lambda: self._check_health(self._health_start))
+        self._health_start = 0.0
 
     def start(self) -> None:
         self._proc = self.env.process(self._goroutine())
@@ -147,7 +153,8 @@ class GenericPLEG:
                 yield env.timeout(PLEG_RELIST_PERIOD_S)
                 continue
             self.relist_time = start
-            call_later(env, start + PLEG_RELIST_THRESHOLD_S - env.now, self._check_health, start)
+            self._health_start = start
+            self._health.set(start + PLEG_RELIST_THRESHOLD_S - env.now)
             costs = node.scenario.kubeletCosts  # ms
             yield node.cpu.run((costs.relistBaseMs + costs.relistPerContainerMs * node.count("containers")) / 1000.0,
                                "kubelet")

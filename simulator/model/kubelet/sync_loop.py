@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable
 import simpy
 
 from ..attribution import KUBELET, charge, charge_restart, run_cpu
+from ..runtime.locks import HopLock
 
 if TYPE_CHECKING:
     from ...config import KubeletConfig
@@ -125,7 +126,7 @@ class SyncLoop:
         self.volumes = volumes
         self.termination = termination
         self.poke = poke
-        self._admission = simpy.Resource(env, capacity=1)  # the one syncLoop goroutine
+        self._admission = HopLock(env, capacity=1)  # the one syncLoop goroutine (FIFO)
         # every pod the watch delivered and not yet deleted: what the apiserver lists for this
         # node when the kubelet starts again
         self.known: dict[str, "PodState"] = {}
@@ -153,7 +154,8 @@ class SyncLoop:
 
     def _admit(self, pod: "PodState"):
         try:
-            with self._admission.request() as req:
+            req = self._admission.request()
+            try:
                 yield req
                 if pod.kubelet_seen is not None:  # held back while NotReady, the admission queue
                     charge(pod, KUBELET, self.env.now - pod.kubelet_seen)
@@ -162,6 +164,8 @@ class SyncLoop:
                     self.termination.finish_deleted(pod)
                     return
                 self._add(pod)
+            finally:
+                self._admission.release(req)
         except simpy.Interrupt:
             return
 
