@@ -87,7 +87,10 @@ def test_the_page_is_self_contained_with_the_figures_inline(page) -> None:
     assert not re.search(r"""href=['"](?!#)""", page)  # only links within the page
 
 
-def test_the_template_escapes_what_it_is_given(comp) -> None:
+def test_the_template_escapes_what_it_is_given(comp, monkeypatch) -> None:
+    from tests.test_catalogue import stub_figures
+
+    stub_figures(monkeypatch)  # the text is under test, not the figures
     page = render_report(comp, title="<b>p50 & p99</b>")
     assert "<b>p50 & p99</b>" not in page and "&lt;b&gt;p50 &amp; p99&lt;/b&gt;" in page
     assert environment().autoescape is True or environment().autoescape("report.html.j2")

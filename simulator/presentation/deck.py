@@ -197,7 +197,7 @@ def _sources_slide(deck: _Deck, provenance: Provenance) -> None:
     col = (deck.width - 2 * deck.margin - Inches(0.4)) / 2
     deck.place(left, Inches(1.25), Inches(6.0), width=col)
     deck.place(right, Inches(1.25), Inches(6.0), left=deck.margin + col + Inches(0.4), width=col)
-    deck.write(left.text_frame, ["Sources", *provenance.sources], 12,
+    deck.write(left.text_frame, ["Sources", *provenance.sources], 11,
                levels=[0] + [1] * len(provenance.sources))
     lines = ["Assumptions", *provenance.assumptions[:1]]
     if provenance.ranked:
@@ -207,7 +207,7 @@ def _sources_slide(deck: _Deck, provenance: Provenance) -> None:
     if provenance.ranked:
         levels += [1] + [2] * len(provenance.ranked)
     levels += [1] * len(provenance.assumptions[1:])
-    deck.write(right.text_frame, lines, 12, levels=levels)
+    deck.write(right.text_frame, lines, 11, levels=levels)
     for frame in (left.text_frame, right.text_frame):  # the column's heading
         frame.paragraphs[0].runs[0].font.size = Pt(16)
         frame.paragraphs[0].runs[0].font.bold = True

@@ -175,6 +175,7 @@ def _recovery(faults: list[dict]) -> str:
 
 
 _UNIT = re.compile(r"\s*\(([^()]*)\)$")
+_UNITS = ("s", "ms", "MB", "M", "cores")
 
 
 def _more_rows(rts: dict, names: list[str], rows: list[tuple[Cell, ...]]) -> None:
@@ -197,8 +198,13 @@ def _more_rows(rts: dict, names: list[str], rows: list[tuple[Cell, ...]]) -> Non
             collect(label, fn)
     for label, values in extra:
         m = _UNIT.search(label)
-        unit = m.group(1) if m else ""
-        label = (label[:m.start()] if m else label).strip()
+        # a unit only when it is one and the row holds one quantity ("rotations / largest file
+        # (MB)" keeps its label whole)
+        if m and m.group(1) in _UNITS and (" / " not in label or m.group(1) in ("ms", "cores")):
+            unit, label = {"M": "millions"}.get(m.group(1), m.group(1)), label[:m.start()]
+        else:
+            unit = ""
+        label = label.strip()
         rows.append((Cell(label), Cell(unit), *(Cell(v if v not in ("-", "") else MISSING) for v in values)))
 
 

@@ -114,13 +114,15 @@ def _screened(table: pd.DataFrame, top: int) -> list[str]:
     out = []
     for row in peak.head(top).itertuples(index=False):
         why = " ".join(str(row.why).removeprefix("ASSUMPTION:").split())
-        why = why if len(why) <= 110 else why[:109].rsplit(" ", 1)[0] + " …"
+        if "ASSUMPTION" in why:  # a chain step's source: the clause that says what is assumed
+            why = next(part.strip() for part in why.split(";") if "ASSUMPTION" in part)
+        why = why if len(why) <= 90 else why[:89].rsplit(" ", 1)[0] + " …"
         out.append(f"{row.parameter} = {row.default}: {why}")
     return out
 
 
 def sources_and_assumptions(scenario: Scenario, runtimes: Sequence[str], *, seed: int, replications: int,
-                            preset: str | None = None, screening: Any = None, top: int = 5) -> Provenance:
+                            preset: str | None = None, screening: Any = None, top: int = 3) -> Provenance:
     """The sources and key assumptions of a run of ``scenario`` on ``runtimes``; ``screening``
     (a :class:`~simulator.experiments.sensitivity.Sensitivity`) adds the ``top`` ASSUMPTION
     defaults it found to matter most."""
@@ -151,7 +153,9 @@ def sources_and_assumptions(scenario: Scenario, runtimes: Sequence[str], *, seed
                     "the scenario schema and the chain files).")]
     ranked_by, ranked = "", []
     if screening is not None and not screening.table.empty:
-        ranked_by = (f"The ASSUMPTION defaults that move {screening.output} most (Morris μ*, "
+        head, _, stat = str(screening.output).partition(".")
+        output = f"{stat} {head.replace('_seconds', '').replace('_', ' ')}".strip()
+        ranked_by = (f"The ASSUMPTION defaults that move {output} most (Morris μ*, "
                      f"{screening.trajectories} trajectories, scenario '{screening.scenario}'):")
         ranked = _screened(screening.table, top)
     assumptions += MODEL_CHOICES
