@@ -175,6 +175,7 @@ def write_pptx(entries: Sequence[Mapping[str, str]], png_dir: str | os.PathLike[
 
 def _section_slide(deck: _Deck, section: str, members: Sequence[Mapping[str, str]]) -> None:
     """The section's name, and what its figures show (their titles, small)."""
+    from pptx.enum.text import MSO_ANCHOR
     from pptx.util import Inches
 
     slide = deck.slide(_SECTION)
@@ -184,6 +185,7 @@ def _section_slide(deck: _Deck, section: str, members: Sequence[Mapping[str, str
     deck.place(body, Inches(3.1), Inches(3.6))
     count = f"{len(members)} figure{'s' if len(members) != 1 else ''}"
     deck.write(body.text_frame, [count] + [f"· {m['title']}" for m in members], 16, "muted")
+    body.text_frame.vertical_anchor = MSO_ANCHOR.TOP  # under the heading, however many figures
 
 
 def _sources_slide(deck: _Deck, provenance: Provenance) -> None:
