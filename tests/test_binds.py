@@ -13,8 +13,9 @@ from matplotlib.text import Text
 
 from simulator.config import load_scenario
 from simulator.experiments.runner import compare
-from simulator.presentation.binds import binds_html, equal_lines
+from simulator.presentation.binds import equal_lines
 from simulator.presentation.figures.what_binds import takeaway, what_binds
+from simulator.presentation.report_tables import binds_table
 from simulator.presentation.tables import comparison_table
 
 
@@ -52,7 +53,10 @@ def test_compare_prints_what_binds_for_each_chain(preset_run):
         sentence = summary["runtimes"][rt]["binds"]["sentence"]
         assert sentence.startswith(f"{rt}: ") and " % " in sentence
         assert sentence in text
-    assert "What binds" in binds_html(summary)
+    table = binds_table(summary)  # the report's
+    assert table.headers == ("waited on", *comp.runtimes)
+    assert [c.text for c in table.rows[0][1:]] == [
+        f"{summary['runtimes'][rt]['binds']['mean_startup_seconds']:.2f}" for rt in comp.runtimes]
 
 
 def _containerd(qps: int):

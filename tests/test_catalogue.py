@@ -364,15 +364,17 @@ def test_pptx_has_a_slide_per_entry_and_a_title_slide(tmp_path: Path) -> None:
     deck = write_pptx(ENTRIES, tmp_path, tmp_path / "deck.pptx", title="kubesim test")
     prs = Presentation(str(deck))
     slides = list(prs.slides)
-    assert len(slides) == len(ENTRIES) + 1
+    assert len(slides) == len(ENTRIES) + 1  # no section, no sources given: none of their slides
     assert slides[0].shapes.title.text == "kubesim test"
     assert prs.slide_width * 9 == prs.slide_height * 16
     for slide, entry in zip(slides[1:], ENTRIES):
-        assert slide.shapes.title.text == entry["title"]
+        assert slide.shapes.title is None  # the figure carries its title
         pictures = [s for s in slide.shapes if s.shape_type == 13]
         assert len(pictures) == 1
         assert pictures[0].width * 9 == pytest.approx(pictures[0].height * 16, rel=1e-3)
-        assert slide.notes_slide.notes_text_frame.text == entry["teaches"]
+        assert pictures[0]._element.nvPicPr.cNvPr.get("descr") == entry["title"]
+        assert [s.text_frame.text for s in slide.shapes if s.has_text_frame] == [entry["teaches"]]
+        assert slide.notes_slide.notes_text_frame.text == f"{entry['title']}\n\n{entry['teaches']}"
     # two writes, identical bytes (fixed core properties and zip timestamps)
     import zipfile
 
@@ -485,9 +487,16 @@ def test_index_and_deck_take_titles_and_captions_from_the_registry(tmp_path, mon
     assert page.titles == [t for _, t, _ in expected]
     assert page.captions == [c for _, _, c in expected]
     assert page.pngs == [f"{stem}.png" for stem, _, _ in expected]
-    slides = list(Presentation(str(tmp_path / "deck.pptx")).slides)[1:]
-    assert [s.shapes.title.text for s in slides] == [t for _, t, _ in expected]
-    assert [s.notes_slide.notes_text_frame.text for s in slides] == [c for _, _, c in expected]
+    # the deck: the same figures, grouped by section (registry.SECTIONS), each after its section
+    rank: list[int] = []  # each drawing's section
+    for e in registry.FIGURES:
+        n = 1 if not e.runtimes else len(CATALOGUE_RUNTIMES if e.runtimes == registry.EACH else e.runtimes)
+        rank += [registry.section_of(e)[0]] * n
+    grouped = [x for _, _, x in sorted(zip(rank, range(len(expected)), expected))]
+    slides = [s for s in Presentation(str(tmp_path / "deck.pptx")).slides
+              if any(p.shape_type == 13 for p in s.shapes)]
+    assert [s.shapes[0]._element.nvPicPr.cNvPr.get("descr") for s in slides] == [t for _, t, _ in grouped]
+    assert [s.notes_slide.notes_text_frame.text for s in slides] == [f"{t}\n\n{c}" for _, t, c in grouped]
 
 
 def test_report_takes_titles_and_captions_from_the_registry(monkeypatch) -> None:

@@ -1,15 +1,15 @@
 """What binds, as text: one line per chain from the summary's ``binds`` entries, and, where two
 chains start pods in about the same time, the constraint that made them equal
-(docs/model/attribution.md)."""
+(docs/model/attribution.md). The report renders the shares as a table
+(:func:`simulator.presentation.report_tables.binds_table`)."""
 
 from __future__ import annotations
 
-import html
 from itertools import combinations
 
 from ..experiments.binds import cause_label
 
-__all__ = ["binds_lines", "binds_html", "equal_lines", "sweep_binds_lines", "SAME_WITHIN"]
+__all__ = ["binds_lines", "equal_lines", "sweep_binds_lines", "SAME_WITHIN"]
 
 # Two mean start-ups within this fraction of each other are "the same answer".
 SAME_WITHIN = 0.05
@@ -57,25 +57,6 @@ def equal_lines(binds: dict[str, dict]) -> list[str]:
             out.append(head + f"{a} waits mostly on the {cause_label(ta)} ({ba['constraint']}), "
                        f"{b} on the {cause_label(tb)} ({bb['constraint']}).")
     return out
-
-
-def binds_html(summary: dict) -> str:
-    """The report's section: a table of each chain's shares, what binds, and why chains agree."""
-    rts = {rt: d["binds"] for rt, d in summary["runtimes"].items() if d.get("binds")}
-    if not rts:
-        return ""
-    rows = []
-    for rt, b in rts.items():
-        mean = b.get("mean_startup_seconds")
-        shares = ", ".join(f"{cause_label(c)} {100 * v:.1f} %" for c, v in b.get("shares", {}).items()
-                           if v >= 0.005)
-        rows.append(f"<tr><td>{html.escape(rt)}</td><td>{'-' if mean is None else f'{mean:.2f}'}</td>"
-                    f"<td>{html.escape(b['sentence'])}</td><td>{html.escape(shares)}</td></tr>")
-    agree = "".join(f"<p>{html.escape(s)}</p>" for s in equal_lines(rts))
-    return ("<h2>What binds</h2><p class='muted'>Each running pod's start-up (created -> Running observed, "
-            "image pulls included) split by what it waited on; shares of the mean start-up "
-            "(docs/model/attribution.md).</p><table><tr><th>chain</th><th>mean start-up (s)</th>"
-            "<th>what binds</th><th>shares (each &ge; 0.5 %)</th></tr>" + "".join(rows) + "</table>" + agree)
 
 
 def sweep_binds_lines(df, grid_keys: list[str], max_points: int = 40) -> list[str]:

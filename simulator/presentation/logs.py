@@ -21,7 +21,7 @@ from ..config import Scenario
 from ..config.logging import LoggingConfig, quantity_bytes
 from ..config.versions import CHANGES
 
-__all__ = ["logs_comparison", "chain_logs_section", "log_rows", "cpu_per_thousand_lines"]
+__all__ = ["logs_columns", "logs_comparison", "chain_logs_section", "log_rows", "cpu_per_thousand_lines"]
 
 _DOCKER_PATH = "/var/lib/docker/containers/*/*.log"
 _KUBELET_LINKS = "/var/log/containers/*.log"
@@ -138,14 +138,19 @@ def _wrap(text: str, width: int) -> list[str]:
     return [ln.rstrip("\0") for ln in lines] or [""]
 
 
+def logs_columns(runtimes: list[str], scenario: Scenario) -> list[tuple[str, dict[str, str]]]:
+    """(chain name, attribute -> text) of each chain that models container logs."""
+    chains = [load_chain(rt) for rt in runtimes]
+    return [(c.name, _cells(c, scenario)) for c in chains if c.logs is not None]
+
+
 def logs_comparison(runtimes: list[str], scenario: Optional[Scenario] = None, width: int = 24,
                     markdown: bool = False) -> str:
     """The chains' container logs side by side: attributes as rows, chains as columns."""
     from ..config import load_scenario
 
     scenario = scenario or load_scenario("default")
-    chains = [load_chain(rt) for rt in runtimes]
-    cols = [(c.name, _cells(c, scenario)) for c in chains if c.logs is not None]
+    cols = logs_columns(runtimes, scenario)
     if not cols:
         return "None of these chains models container logs."
     attrs = list(cols[0][1])

@@ -166,8 +166,9 @@ def write_figures(out: Path, preset: str = "default", seed: int = 1, theme: str 
     second run writes the same bytes. Figures of an earlier catalogue that kubesim wrote (its
     manifest in ``out``) are deleted; any other file in ``out`` is left alone."""
     from .figures import registry
-    from .publish import write_index, write_pptx
     from .outfolder import check_file_target
+    from .publish import write_index, write_pptx
+    from .sources import kubesim_version, sources_and_assumptions
 
     if pptx is not None:
         check_file_target(Path(pptx), "--pptx")
@@ -175,18 +176,28 @@ def write_figures(out: Path, preset: str = "default", seed: int = 1, theme: str 
     comp = compare(load_scenario(preset), runtimes=all_rt, seed=seed)
     data = FigureData(comp, theme=theme, preset=preset, runtimes=all_rt)
     entries: list[dict] = []
+    order: list[tuple[int, int]] = []  # the deck's: by section, then the catalogue's
     with staged(out) as stage:
         written: list[Path] = []
         for drawing in registry.catalogue(data):
             stem = safe_name(drawing.stem)
             fig = drawing.draw(data)
             written.extend(_save(fig, stage / stem))
-            entries.append({**drawing.page_entry(fig), "file_stem": stem})
+            place, section = registry.section_of(drawing.entry)
+            entries.append({**drawing.page_entry(fig), "file_stem": stem, "section": section})
+            order.append((place, len(order)))
         index = stage / "index.html"
         atomic_write(index, lambda p: write_index(entries, p, title="kubesim figures"))
         written.append(index)
         if pptx is not None:  # from the staged PNGs, before they move
-            atomic_write(Path(pptx), lambda p: write_pptx(entries, stage, p, title="kubesim"))
+            slides = [entries[k] for _, k in sorted(order)]
+            provenance = sources_and_assumptions(
+                comp.scenario, all_rt, seed=seed, replications=comp.replications, preset=preset,
+                screening=data.memo("sensitivity-tornado", lambda: None))  # the tornado's, if drawn
+            subtitle = (f"The catalogue's {len(entries)} figures · preset '{preset}' · seed {seed} · "
+                        f"kubesim {kubesim_version()}")
+            atomic_write(Path(pptx), lambda p: write_pptx(slides, stage, p, title="kubesim", subtitle=subtitle,
+                                                          theme=theme, provenance=provenance))
     result = [out / p.relative_to(stage) for p in written]
     if pptx is not None:
         result.append(Path(pptx))

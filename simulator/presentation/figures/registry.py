@@ -30,7 +30,7 @@ from matplotlib.figure import Figure
 from ._draw import caption_of
 from .data import FigureData
 
-__all__ = ["EACH", "Entry", "Drawing", "FIGURES", "catalogue", "comparison", "headline"]
+__all__ = ["EACH", "Entry", "Drawing", "FIGURES", "SECTIONS", "catalogue", "comparison", "headline", "section_of"]
 
 EACH = "each"
 """``runtimes`` of a figure drawn once for every runtime of the data."""
@@ -209,3 +209,26 @@ def catalogue(data: FigureData) -> list[Drawing]:
 def comparison(data: FigureData) -> list[Drawing]:
     """The figures any comparison is drawn as (``kubesim compare --out``, ``kubesim report``)."""
     return [d for entry in FIGURES if entry.report_caption for d in entry.drawings(data)]
+
+
+SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Latency", ("pod-startup-cdf", "latency-vs-load")),
+    ("Where the time goes", ("time-by-operation", "time-by-hop", "waterfall-{runtime}", "sequence-{runtime}",
+                             "what-binds")),
+    ("The call chains", ("chains-side-by-side", "stream-paths", "log-paths")),
+    ("Resources", ("resources-by-process", "log-pipeline")),
+    ("Failures", ("failures-by-hop",)),
+    ("Migration", ("migration-timeline",)),
+    ("How far to trust it", ("validation", "sensitivity-tornado")),
+)
+"""The deck's sections, in order, and the entries (by ``name``) each groups; the deck shows a
+section's figures after its section slide, in the catalogue's order."""
+
+
+def section_of(entry: Entry) -> tuple[int, str]:
+    """(position, title) of the section that groups ``entry``; an entry no section lists goes
+    to a last section, "More figures"."""
+    for k, (title, names) in enumerate(SECTIONS):
+        if entry.name in names:
+            return k, title
+    return len(SECTIONS), "More figures"
