@@ -1,4 +1,5 @@
-"""Figures a trainer can put on a slide unchanged: no text overlaps other text, in either theme.
+"""Figures a trainer can put on a slide unchanged: no text overlaps other text or runs past the
+edge of the figure, in either theme.
 
 Every figure of the catalogue (:func:`simulator.presentation.figures.registry.catalogue`, what
 ``kubesim figures`` draws) is drawn from the catalogue's own data in the light and the dark
@@ -63,6 +64,24 @@ def overlapping_texts(fig: Figure) -> list[str]:
     return out
 
 
+def texts_outside(fig: Figure) -> list[str]:
+    """Drawn texts of ``fig`` that run past the edge of the figure (cut off on a slide)."""
+    canvas = FigureCanvasAgg(fig)
+    with _recording_drawn_text() as drawn:
+        canvas.draw()
+    renderer = canvas.get_renderer()
+    width, height = canvas.get_width_height()
+    out = []
+    for t in dict.fromkeys(drawn):
+        bb = t.get_window_extent(renderer)
+        if bb.width <= 0 or bb.height <= 0:
+            continue
+        past = max(-bb.x0, -bb.y0, bb.x1 - width, bb.y1 - height)
+        if past > TOLERANCE_PX:
+            out.append(f"{t.get_text()!r} runs {past:.0f} px past the edge")
+    return out
+
+
 def _figure(texts: list[tuple[float, float, str]]) -> Figure:
     fig = Figure(figsize=(6, 4), dpi=100)
     ax = fig.subplots()
@@ -73,6 +92,11 @@ def _figure(texts: list[tuple[float, float, str]]) -> Figure:
 
 def test_the_checker_finds_text_on_text():
     assert overlapping_texts(_figure([(0.1, 0.5, "RunPodSandbox"), (0.15, 0.5, "CreateContainer")]))
+
+
+def test_the_edge_checker_finds_text_cut_off():
+    assert texts_outside(_figure([(0.8, 0.5, "RunPodSandbox, the longest CRI call on average")]))
+    assert texts_outside(_figure([(0.1, 0.5, "RunPodSandbox")])) == []
 
 
 def test_the_checker_passes_text_apart_and_ignores_empty_or_hidden_text():
@@ -102,7 +126,8 @@ def test_no_catalogue_figure_has_overlapping_text(catalogue_data, theme):
     drawings = registry.catalogue(catalogue_data)
     assert len(drawings) >= len(registry.FIGURES)
     for drawing in drawings:
-        found = overlapping_texts(drawing.draw(catalogue_data))
+        fig = drawing.draw(catalogue_data)
+        found = overlapping_texts(fig) + texts_outside(fig)
         if found:
             problems[drawing.stem] = found
     assert not problems, "\n".join(f"{stem} ({theme}): {p}" for stem, ps in problems.items() for p in ps)

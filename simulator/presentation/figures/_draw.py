@@ -3,7 +3,7 @@
 * data checks and shapes: :func:`require`, :func:`one_pod`, :func:`ordered`,
   :func:`pods_per_runtime`, :func:`self_seconds`;
 * durations: :class:`Unit`, :func:`unit_for`, :func:`duration`;
-* text measured without a renderer, to fit labels while drawing: :func:`text_width_px`,
+* text measured without a renderer (defined in ``_text``, re-exported): :func:`text_width_px`,
   :func:`line_height_px`, :func:`text_size_px`, :func:`fit_text`, :func:`truncate`, :func:`wrap`,
   :func:`largest_size`, :func:`shrink_to_fit`;
 * ink on a fill: :func:`ink_on`;
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -26,14 +25,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
 from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.patches import Patch
 from matplotlib.text import Text
-from matplotlib.textpath import TextToPath
 
 from ..style import DPI, FIGSIZE_IN, KEY_ABOVE_FOOTNOTE, add_footnote, footnote_height
 from ..style import runtime_color
+from ._text import (fit_text, fitted_title, largest_size, line_height_px, shrink_to_fit,
+                    text_size_px, text_width_px, title_size, truncate, wrap)
 
 __all__ = [
     "SLO_POD_STARTUP_S", "SPAN_COLUMNS", "FIG_W_PX", "FIG_H_PX",
@@ -54,8 +53,6 @@ SPAN_COLUMNS = ("span_id", "parent_id", "depth", "pod", "operation", "step", "pr
 """The columns of the model's ``spans`` a span figure needs (docs/DESIGN.md, "Outputs")."""
 
 FIG_W_PX, FIG_H_PX = FIGSIZE_IN[0] * DPI, FIGSIZE_IN[1] * DPI
-
-_TEXT_PATH = TextToPath()
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,81 +155,6 @@ def duration(seconds: float, ms_below: float = 2.0) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# text, measured without a renderer
-
-
-@lru_cache(maxsize=8192)
-def text_width_px(text: str, size_pt: float, weight: str = "normal") -> float:
-    """Width of a one-line text in pixels at the figures' DPI, measured without a renderer."""
-    prop = FontProperties(family="DejaVu Sans", size=size_pt, weight=weight)
-    width, _, _ = _TEXT_PATH.get_text_width_height_descent(text, prop, ismath=False)
-    return width * DPI / 72
-
-
-def line_height_px(size_pt: float, spacing: float = 1.25) -> float:
-    """Height of one line of text in pixels: ``spacing`` × the font size (ascent, descent and
-    pad at 1.25; the heatmap's cells pack lines at 1.22)."""
-    return size_pt * spacing * DPI / 72
-
-
-def text_size_px(text: str, size_pt: float, weight: str = "normal") -> tuple[float, float]:
-    """Width and line height (ascent + descent + pad) of a one-line text in pixels."""
-    return text_width_px(text, size_pt, weight), line_height_px(size_pt)
-
-
-def truncate(text: str, max_chars: int) -> str:
-    """``text`` cut to at most ``max_chars`` characters, the last one an ellipsis."""
-    return text if len(text) <= max_chars else text[: max_chars - 1].rstrip() + "…"
-
-
-def fit_text(text: str, width_px: float, size_pt: float, weight: str = "normal", *,
-             ellipsis_counts: bool = False) -> str:
-    """``text`` if it is no wider than ``width_px``, else the longest cut of it with an
-    ellipsis that is, else ``""``.
-
-    A cut keeps ``n`` characters and adds the ellipsis, ``n`` from ``len(text) - 1`` down to 1.
-    With ``ellipsis_counts`` the ellipsis takes the place of a character, as in
-    :func:`truncate` (``n`` from ``len(text) - 2`` down to 0): the sequence diagram's labels.
-    """
-    if text_width_px(text, size_pt, weight) <= width_px:
-        return text
-    skip = 1 if ellipsis_counts else 0
-    for n in range(len(text) - 1 - skip, -skip, -1):
-        short = text[:n].rstrip() + "…"
-        if text_width_px(short, size_pt, weight) <= width_px:
-            return short
-    return ""
-
-
-def wrap(text: str, width_px: float, size_pt: float, weight: str = "normal") -> list[str]:
-    """Greedy word wrap to ``width_px`` (a word wider than the line is cut with an ellipsis)."""
-    lines: list[str] = []
-    for word in text.split(" "):
-        trial = f"{lines[-1]} {word}" if lines else word
-        if lines and text_width_px(trial, size_pt, weight) <= width_px:
-            lines[-1] = trial
-        else:
-            lines.append(fit_text(word, width_px, size_pt, weight))
-    return lines
-
-
-def largest_size(text: str, width_px: float, sizes: Sequence[float], weight: str = "normal"
-                 ) -> float | None:
-    """The largest size of ``sizes`` at which every line of ``text`` fits ``width_px``."""
-    for size in sizes:
-        if all(text_width_px(line, size, weight) <= width_px for line in text.split("\n")):
-            return size
-    return None
-
-
-def shrink_to_fit(text: str, width_px: float, size_pt: float, weight: str = "normal") -> float:
-    """``size_pt``, less half a point at a time (down to 10 pt) until ``text`` fits."""
-    while size_pt > 10 and text_width_px(text, size_pt, weight) > width_px:
-        size_pt -= 0.5
-    return size_pt
-
-
-# --------------------------------------------------------------------------------------------
 # colour
 
 
@@ -283,25 +205,18 @@ def percent(share: float) -> str:
     return f"{100 * share:.0f} %"
 
 
-TITLE_PT = 22.0
-
-
-def title_size(text: str, width_px: float, size_pt: float = TITLE_PT, smallest: float = 15.0) -> float:
-    """The size (``size_pt`` down to ``smallest``) at which a bold one-line title fits
-    ``width_px``: a takeaway computed from the data can be longer than a fixed title."""
-    return max(shrink_to_fit(text, width_px, size_pt, "bold"), smallest)
-
-
 def axes_title(ax: Axes, text: str, **kw: Any) -> Text:
-    """A takeaway title over ``ax``, shrunk to fit the figure's width from the axes' left (at
-    most 20 % of the width in: the layout engine may move the axes right of where it is now)."""
+    """A takeaway title over ``ax``, fitted to the figure's width from the axes' left (at most
+    20 % of the width in: the layout engine may move the axes right of where it is now)."""
     left = max(ax.get_position().x0, 0.2) * FIG_W_PX
-    return ax.set_title(text, fontsize=title_size(text, FIG_W_PX - left - 40), **kw)
+    text, size = fitted_title(text, FIG_W_PX - left - 40)
+    return ax.set_title(text, fontsize=size, **kw)
 
 
 def slide_title(fig: Figure, text: str, colors: Mapping[str, str]) -> Text:
     """A bold title at the top left of a figure drawn without a layout engine."""
-    return fig.text(0.012, 0.975, text, ha="left", va="top", fontsize=title_size(text, FIG_W_PX - 40),
+    text, size = fitted_title(text, FIG_W_PX - 40)
+    return fig.text(0.012, 0.975, text, ha="left", va="top", fontsize=size,
                     fontweight="bold", color=colors["foreground"])
 
 

@@ -148,7 +148,6 @@ def _column(ax: Axes, chain: Any, path: list[tuple[str, str, float]], total: flo
     ax.text(x0, 96, chain.name, ha="left", va="top", fontsize=20, fontweight="bold", color=color)
     box_w, box_h, pitch = min(232.0, col_w * 0.52), 46.0, 76.0
     cx = x0 + 24 + box_w / 2
-    right = x0 + col_w - 6
     # top to bottom: kubectl logs, the kubelet reading, the file, the writing path, the container
     rows: list[tuple[str, str, str]] = [("kubectl logs", "client", ""),
                                         (f"{spec.reader.process} (reads)", "reader",

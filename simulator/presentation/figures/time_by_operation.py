@@ -81,7 +81,7 @@ def time_by_operation(
         by_rt = {str(rt): float(v) for rt, v in per_pod.xs(longest, level="operation").items()}
         axes_title(ax, title or f"{cri_name(longest)}, the longest CRI call on average: "
                                f"{extremes(by_rt)} per pod")
-        legend_below_axes(ax, [Patch(facecolor=operation_color(op), label=op)
+        legend_below_axes(ax, [Patch(facecolor=operation_color(op), label=cri_name(op))
                                for op in operations], ncols=4)
     return finish(fig, footnote)
 
