@@ -1,5 +1,6 @@
 """Errors a user can act on: one readable paragraph naming the field, the value and what is
-allowed (never a traceback). Shared by the scenario, chain and sweep schemas.
+allowed (never a traceback); several problems found at once, one line each. Shared by the
+scenario, chain and sweep schemas.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ import math
 import re
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-__all__ = ["ConfigError", "format_validation_error", "named", "shown"]
+__all__ = ["ConfigError", "allowed_keys", "did_you_mean", "format_validation_error", "named", "shown"]
 
 
 class ConfigError(ValueError):
@@ -124,17 +125,83 @@ def _given_by(field: str, flags: dict[str, str] | None) -> str:
     return f" (given by {shown(flags[keys[max(hits, key=len)]], 100, quote=False)})" if hits else ""
 
 
+def _candidates(t: Any) -> list[Any]:
+    """``t`` without ``Optional``/``Union``/``Annotated``: the types a value of it may have."""
+    import typing
+
+    origin = typing.get_origin(t)
+    if origin is typing.Annotated:
+        return _candidates(typing.get_args(t)[0])
+    if origin is typing.Union or type(t).__name__ == "UnionType":
+        return [c for a in typing.get_args(t) for c in _candidates(a)]
+    return [t]
+
+
+def _is_model(t: Any) -> bool:
+    return isinstance(t, type) and issubclass(t, BaseModel)
+
+
+def _tagged(model: Any, tag: str) -> bool:
+    """Whether ``model`` is the union member pydantic names ``tag``: its class name, or the value
+    of a ``Literal`` field (the discriminator, e.g. ``kind: Literal["shimCrash"]``)."""
+    import typing
+
+    return model.__name__ == tag or any(
+        typing.get_origin(f.annotation) is typing.Literal and tag in typing.get_args(f.annotation)
+        for f in model.model_fields.values())
+
+
+def allowed_keys(model: Any, loc: tuple) -> list[str]:
+    """The keys allowed where ``loc`` (a pydantic error location, the unknown key excluded) points
+    in ``model``: the fields of the model found there (of any member of a union), or []."""
+    import typing
+
+    types = _candidates(model)
+    for part in loc:
+        nxt: list[Any] = []
+        for t in types:
+            origin, args = typing.get_origin(t), typing.get_args(t)
+            if isinstance(part, int) and origin in (list, tuple, set, frozenset) and args:
+                nxt += _candidates(args[0])
+            elif isinstance(part, str) and _is_model(t) and part in t.model_fields:
+                nxt += _candidates(t.model_fields[part].annotation)
+            elif isinstance(part, str) and origin is dict and len(args) == 2:
+                nxt += _candidates(args[1])
+        if nxt:
+            types = nxt
+        elif isinstance(part, str):  # a union member's tag ('shimCrash') pydantic adds: narrow
+            types = [t for t in types if _is_model(t) and _tagged(t, part)] or types
+        else:
+            return []
+    names: list[str] = []
+    for t in types:
+        if _is_model(t):
+            names += [f.alias or n for n, f in t.model_fields.items() if (f.alias or n) not in names]
+    return names
+
+
+def _unknown_key(field: str, key: Any, allowed: list[str]) -> str:
+    parent = field.rsplit(".", 1)[0] if "." in field else "the top level"
+    if not allowed:
+        return f"unknown key (not a field of {parent}; check the spelling and camelCase)"
+    hint = did_you_mean(key, allowed)
+    listed = shown(", ".join(allowed), 240, quote=False)
+    return f"unknown key (not a field of {parent}){hint}; allowed: {listed}"
+
+
 def format_validation_error(err: ValidationError, where: str = "scenario",
-                            flags: dict[str, str] | None = None) -> str:
-    """One paragraph per problem: the field (dotted), the value given and what is allowed;
-    ``flags`` maps dotted keys to the command-line flag that set them, named in the message."""
+                            flags: dict[str, str] | None = None, model: Any = None, sep: str = "\n") -> str:
+    """One line per problem (joined by ``sep``): the field (dotted), the value given and what is
+    allowed; ``flags`` maps dotted keys to the command-line flag that set them, named in the
+    message; with the validated ``model`` an unknown key gets the allowed keys and the closest
+    of them ("did you mean", difflib)."""
     lines = []
     for e in err.errors():
         field = shown(_loc(e["loc"]), 160, quote=False)
         msg = shown(e["msg"].removeprefix("Value error, "), 400, quote=False)
         if e["type"] == "extra_forbidden":
-            parent = field.rsplit(".", 1)[0] if "." in field else "the top level"
-            msg = f"unknown key (not a field of {parent}; check the spelling and camelCase)"
+            msg = _unknown_key(field, e["loc"][-1] if e["loc"] else "",
+                               allowed_keys(model, tuple(e["loc"][:-1])) if model is not None else [])
         value = e.get("input")
         text = shown(value) if not isinstance(value, dict) else "{...}"
         end = "" if msg.endswith((".", "?", "!")) else "."
@@ -142,4 +209,4 @@ def format_validation_error(err: ValidationError, where: str = "scenario",
             lines.append(f"{where}: {msg}{end}")
             continue
         lines.append(f"{where} field '{field}'{_given_by(field, flags)} = {text}: {msg}{end}")
-    return " ".join(lines)
+    return sep.join(lines)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import sys
 from pathlib import Path
 from typing import NoReturn
 
@@ -35,7 +37,27 @@ def seed_arg(text: str) -> int:
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one paragraph, exit 2, no usage dump
-        raise ConfigError(f"{self.prog}: {message} (see '{self.prog} --help')")
+        raise ConfigError(f"{self.prog}: {message}{self._suggestion(message)} (see '{self.prog} --help')")
+
+    def _suggestion(self, message: str) -> str:
+        """ " (did you mean ...?)" for a mistyped command, choice or option (difflib)."""
+        choice = re.match(r"argument .*?: invalid choice: '(.*)' \(choose from (.*)\)$", message, re.S)
+        if choice:
+            return did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+        if unknown and unknown.group(1).startswith("-"):
+            parser: argparse.ArgumentParser = self  # the sub-command's options, when one was given
+            for action in self._actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    given = [a for a in getattr(self, "_argv", []) if a in action.choices]
+                    parser = action.choices[given[0]] if given else parser
+            options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+            return did_you_mean(unknown.group(1).split("=", 1)[0], options)
+        return ""
+
+    def parse_known_args(self, args=None, namespace=None):  # remembered for _suggestion
+        self._argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        return super().parse_known_args(args, namespace)
 
 
 def parse_runtimes(text: str | None) -> list[str] | None:

@@ -99,7 +99,7 @@ def scenario_from_dict(data: dict, where: str = "scenario", flags: dict[str, str
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(format_validation_error(e, where, flags)) from None
+        raise ConfigError(format_validation_error(e, where, flags, model=Scenario)) from None
     return check_against_chains(scenario, where)
 
 
