@@ -15,8 +15,8 @@ from typing import NoReturn
 from ..config import ConfigError, Scenario, load_scenario, parse_override
 from ..errors import did_you_mean, named
 
-__all__ = ["Parser", "add_common_options", "build_scenario", "parse_runtimes", "positive", "seed_arg", "MAX_SEED",
-           "out_path"]
+__all__ = ["Parser", "add_common_options", "add_replications_option", "build_scenario", "parse_runtimes", "positive",
+           "seed_arg", "MAX_SEED", "out_path"]
 
 # Seeds are stored in results tables as 64-bit integers (Parquet int64).
 MAX_SEED = 2**63 - 1
@@ -144,3 +144,11 @@ def add_common_options(sp: argparse.ArgumentParser, preset: bool = True) -> None
     sp.add_argument("--seed", type=seed_arg, default=1, help="random seed, 0 or more (default: %(default)s)")
     sp.add_argument("--set", action="append", metavar="KEY=VALUE",
                     help="override a scenario value by dotted path, e.g. kubelet.kubeAPIQPS=60")
+
+
+def add_replications_option(sp: argparse.ArgumentParser, what: str = "independent replications per chain") -> None:
+    """``--replications``, with the default every command shares (``DEFAULT_REPLICATIONS``)."""
+    from ..experiments.defaults import DEFAULT_REPLICATIONS
+
+    sp.add_argument("--replications", type=int, default=DEFAULT_REPLICATIONS,
+                    help=f"{what} (default: %(default)s; 2 or more add 95 %% confidence intervals)")

@@ -339,10 +339,10 @@ class Sensitivity:
 def morris(scenario: Scenario, runtimes: Sequence[str] | None = None, output: str = "pod_startup_seconds.p50",
            low: float = 0.5, high: float = 2.0, trajectories: int = 10, levels: int = 4,
            seed: int = 1, workers: int = 1, only: Sequence[str] = (),
-           announce: Callable[[int], object] | None = None) -> Sensitivity:
+           announce: Callable[[int, int], object] | None = None, progress: Callable[[], object] | None = None) -> Sensitivity:
     """Rank every ASSUMPTION default (or those whose name starts with one of ``only``) by its
-    Morris μ* on ``output``, for each runtime; ``announce(runs)`` is called once the design is
-    made, before the runs."""
+    Morris μ* on ``output``, for each runtime; ``announce(runs, jobs)`` is called once the design
+    is made, before the runs, and ``progress()`` after each job (a trajectory, or a baseline)."""
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
@@ -374,8 +374,8 @@ def morris(scenario: Scenario, runtimes: Sequence[str] | None = None, output: st
                   seed, output) for t in range(trajectories)]
         plans.append((rt, chain, params, skipped, problem, X, first))
     if announce is not None:
-        announce(sum(len(j[3]) for j in jobs))
-    results = map_jobs(_trajectory, jobs, workers)
+        announce(sum(len(j[3]) for j in jobs), len(jobs))
+    results = map_jobs(_trajectory, jobs, workers, progress)
     rows, skip_rows, baseline = [], [], {}
     for rt, chain, params, skipped, problem, X, first in plans:
         baseline[rt] = results[first][0]
