@@ -40,9 +40,9 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
     with Progress("kubesim figures", unit="step", quiet=args.quiet) as bar:
         bar.note("the comparison")
-        def step(done: str, total: int) -> None:
+        def step(upcoming: str, total: int) -> None:
             bar.set_total(total)
-            bar.advance(note=done)
+            bar.advance(note=upcoming)
 
         written = write_figures(Path(args.out), preset=args.preset, seed=args.seed, theme=args.theme,
                                 pptx=Path(args.pptx) if args.pptx else None, overrides=args.set or (),

@@ -171,8 +171,8 @@ def write_figures(out: Path, preset: str = "default", seed: int = 1, theme: str 
     ``overrides`` (``--set``) change the scenario of ``preset``: the comparison every chain
     figure draws and the figures that run that scenario again (latency against load, the
     tornado); the figures of a preset of their own (the failure ramp, the migration, the log
-    pipeline, the validation cases) are left as they are. ``progress(done, total)`` is called
-    after the comparison and after each figure, with what was done and the number of steps."""
+    pipeline, the validation cases) are left as they are. ``progress(next, total)`` is called
+    after the comparison and after each figure, with what runs next and the number of steps."""
     from .figures import registry
     from .publish import write_index, write_pptx
     from .outfolder import check_file_target
@@ -184,18 +184,19 @@ def write_figures(out: Path, preset: str = "default", seed: int = 1, theme: str 
     comp = compare(scenario, runtimes=all_rt, seed=seed, replications=replications)
     data = FigureData(comp, theme=theme, preset=preset, runtimes=all_rt, overrides=tuple(overrides))
     drawings = registry.catalogue(data)
+    following = [safe_name(d.stem) for d in drawings[1:]] + ["index"]
     if progress is not None:
-        progress("the comparison", len(drawings) + 1)
+        progress(safe_name(drawings[0].stem) if drawings else "index", len(drawings) + 1)
     entries: list[dict] = []
     with staged(out) as stage:
         written: list[Path] = []
-        for drawing in drawings:
+        for drawing, upcoming in zip(drawings, following):
             stem = safe_name(drawing.stem)
             fig = drawing.draw(data)
             written.extend(_save(fig, stage / stem))
             entries.append({**drawing.page_entry(fig), "file_stem": stem})
             if progress is not None:
-                progress(stem, len(drawings) + 1)
+                progress(upcoming, len(drawings) + 1)
         index = stage / "index.html"
         atomic_write(index, lambda p: write_index(entries, p, title="kubesim figures"))
         written.append(index)
