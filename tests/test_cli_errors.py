@@ -69,6 +69,8 @@ def test_allowed_keys_follow_lists_and_tagged_unions():
     (["sweep", "--out", "x", "--grid", "a=1", "--schedular", "tcp://h:1"], "did you mean '--scheduler'?"),
     (["compare", "--preset", "defualt"], "did you mean 'default'?"),
     (["compare", "--runtimes", "containrd"], "did you mean 'containerd'"),
+    (["validate", "--case", "ctd-2024-runtime-rss-10pod"], "did you mean 'ctd-2024-runtime-rss-10pods'"),
+    (["sensitivity", "--output", "batch_second"], "did you mean 'batch_seconds'?"),
 ])
 def test_mistyped_names_get_a_suggestion(argv, hint, capsys):
     lines = _refused(argv, capsys)

@@ -43,7 +43,9 @@ class Parser(argparse.ArgumentParser):
         """ " (did you mean ...?)" for a mistyped command, choice or option (difflib)."""
         choice = re.match(r"argument .*?: invalid choice: '(.*)' \(choose from (.*)\)$", message, re.S)
         if choice:
-            return did_you_mean(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+            listed = choice.group(2)  # quoted up to Python 3.12.7, bare after
+            return did_you_mean(choice.group(1), re.findall(r"'([^']*)'", listed)
+                                or [c.strip() for c in listed.split(",")])
         unknown = re.match(r"unrecognized arguments: (\S+)", message)
         if unknown and unknown.group(1).startswith("-"):
             parser: argparse.ArgumentParser = self  # the sub-command's options, when one was given

@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from ._common import out_path, positive, seed_arg
 from .progress import Progress, add_quiet_option
 
@@ -56,7 +56,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         known = {c.name: c for c in cases}
         unknown = [n for n in names if n not in known]
         if unknown:
-            raise ConfigError(f"--case: unknown case(s) {unknown}; see 'kubesim validate --list'")
+            hints = "".join(did_you_mean(n, list(known)) for n in unknown)
+            raise ConfigError(f"--case: unknown case(s) {unknown}{hints}; see 'kubesim validate --list'")
         chosen = [known[n] for n in names]
     else:
         chosen = [c for c in cases if c.usable and (args.all or not c.slow)]

@@ -37,6 +37,7 @@ from pydantic.fields import FieldInfo
 
 from ..chains import Chain, resolve_chain
 from ..config import ConfigError, Scenario
+from ..errors import did_you_mean
 from ..model.logs import scenario_has_logs
 from ..model.simulation import POOLS, simulate
 from ..schema import parse_kubernetes_version
@@ -278,8 +279,8 @@ def output_value(doc: dict, output: str) -> float:
 def check_design(output: str, low: float, high: float, trajectories: int, levels: int) -> str:
     """The unit of ``output``, or a ConfigError if the output or the design is not possible."""
     if output not in OUTPUTS:
-        raise ConfigError(f"--output {output!r} is not an output sensitivity can rank for; allowed: "
-                          f"{', '.join(OUTPUTS)}")
+        raise ConfigError(f"--output {output!r} is not an output sensitivity can rank for"
+                          f"{did_you_mean(output, list(OUTPUTS))}; allowed: {', '.join(OUTPUTS)}")
     if not (0 < low < high):
         raise ConfigError(f"range {low:g},{high:g}: need 0 < low < high")
     if trajectories < 2 or levels < 2 or levels % 2:
