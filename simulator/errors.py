@@ -1,5 +1,6 @@
 """Errors a user can act on: one readable paragraph naming the field, the value and what is
-allowed (never a traceback). Shared by the scenario, chain and sweep schemas.
+allowed (never a traceback); several problems found at once, one line each. Shared by the
+scenario, chain and sweep schemas.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ import math
 import re
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-__all__ = ["ConfigError", "format_validation_error", "named", "shown"]
+__all__ = ["ConfigError", "allowed_keys", "did_you_mean", "format_validation_error", "named", "shown"]
 
 
 class ConfigError(ValueError):
@@ -124,113 +125,97 @@ def _given_by(field: str, flags: dict[str, str] | None) -> str:
     return f" (given by {shown(flags[keys[max(hits, key=len)]], 100, quote=False)})" if hits else ""
 
 
-def _candidates(tp: Any) -> list[Any]:
-    """The types ``tp`` may be: ``Annotated`` and ``Optional``/unions unwrapped."""
-    import types
-    from typing import Annotated, Union, get_args, get_origin
+def _candidates(t: Any) -> list[Any]:
+    """``t`` without ``Optional``/``Union``/``Annotated``: the types a value of it may have."""
+    import typing
 
-    origin = get_origin(tp)
-    if origin is Annotated:
-        return _candidates(get_args(tp)[0])
-    if origin is Union or origin is types.UnionType:
-        return [c for a in get_args(tp) for c in _candidates(a) if c is not type(None)]
-    return [tp]
+    origin = typing.get_origin(t)
+    if origin is typing.Annotated:
+        return _candidates(typing.get_args(t)[0])
+    if origin is typing.Union or type(t).__name__ == "UnionType":
+        return [c for a in typing.get_args(t) for c in _candidates(a)]
+    return [t]
 
 
-def _model_at(model: Any, loc: tuple) -> Any:
-    """The pydantic model class at ``loc`` inside ``model`` (through fields, list items and dict
-    values), or None when it cannot be told (a union of models, a plain value)."""
-    from typing import get_args, get_origin
+def _is_model(t: Any) -> bool:
+    return isinstance(t, type) and issubclass(t, BaseModel)
 
-    from pydantic import BaseModel
 
-    tp = model
+def _tagged(model: Any, tag: str) -> bool:
+    """Whether ``model`` is the union member pydantic names ``tag``: its class name, or the value
+    of a ``Literal`` field (the discriminator, e.g. ``kind: Literal["shimCrash"]``)."""
+    import typing
+
+    return model.__name__ == tag or any(
+        typing.get_origin(f.annotation) is typing.Literal and tag in typing.get_args(f.annotation)
+        for f in model.model_fields.values())
+
+
+def _sections(model: Any, loc: tuple) -> list[Any]:
+    """The model classes found where ``loc`` (a pydantic error location, the unknown key
+    excluded) points in ``model`` (any member of a union), or []."""
+    import typing
+
+    types = _candidates(model)
     for part in loc:
-        step = None
-        for c in _candidates(tp):
-            origin = get_origin(c)
-            if isinstance(c, type) and issubclass(c, BaseModel):
-                if isinstance(part, str) and part in c.model_fields:
-                    step = c.model_fields[part].annotation
-                    break
-            elif origin in (list, tuple) and isinstance(part, int) and get_args(c):
-                step = get_args(c)[0]
-                break
-            elif origin is dict and isinstance(part, str) and len(get_args(c)) == 2:
-                step = get_args(c)[1]
-                break
-        if step is None:
-            return None
-        tp = step
-    models = [c for c in _candidates(tp) if isinstance(c, type) and issubclass(c, BaseModel)]
-    return models[0] if len(models) == 1 else None
+        nxt: list[Any] = []
+        for t in types:
+            origin, args = typing.get_origin(t), typing.get_args(t)
+            if isinstance(part, int) and origin in (list, tuple, set, frozenset) and args:
+                nxt += _candidates(args[0])
+            elif isinstance(part, str) and _is_model(t) and part in t.model_fields:
+                nxt += _candidates(t.model_fields[part].annotation)
+            elif isinstance(part, str) and origin is dict and len(args) == 2:
+                nxt += _candidates(args[1])
+        if nxt:
+            types = nxt
+        elif isinstance(part, str):  # a union member's tag ('shimCrash') pydantic adds: narrow
+            types = [t for t in types if _is_model(t) and _tagged(t, part)] or types
+        else:
+            return []
+    return [t for t in types if _is_model(t)]
 
 
-def _section_hint(e: Any, model: Any) -> tuple[Any, str]:
-    """The model class of an unknown key's section (or None) and the closest allowed keys
-    (difflib, " (did you mean 'x'?)" or "")."""
-    section = _model_at(model, tuple(e["loc"][:-1])) if model is not None else None
-    if section is None:
-        return None, ""
-    names = list(section.model_fields) + [f.alias for f in section.model_fields.values() if f.alias]
-    names += [n for n in getattr(section, "known_keys", ()) if n not in names]
-    return section, did_you_mean(e["loc"][-1] if e["loc"] else None, names)
+def allowed_keys(model: Any, loc: tuple) -> list[str]:
+    """The keys allowed where ``loc`` (a pydantic error location, the unknown key excluded) points
+    in ``model``: the fields of the model found there (of any member of a union), or []."""
+    names: list[str] = []
+    for t in _sections(model, loc):
+        names += [f.alias or n for n, f in t.model_fields.items() if (f.alias or n) not in names]
+    return names
 
 
-def _unknown_key(e: Any, field: str, model: Any) -> str:
-    """The message of an unknown key: the closest allowed keys of its section and, for a
-    section that says so (``unknown_key_note``), what it allows."""
+def _unknown_key(field: str, key: Any, model: Any, loc: tuple) -> str:
+    """An unknown key's message: the closest allowed keys ("did you mean", difflib) and what is
+    allowed there; a section that accepts more keys than it models (``known_keys``, e.g. the
+    kubelet's KubeletConfiguration fields) is searched for those too, and a section with an
+    ``unknown_key_note`` says what it allows in its own words."""
     parent = field.rsplit(".", 1)[0] if "." in field else "the top level"
-    section, hint = _section_hint(e, model)
-    note = getattr(section, "unknown_key_note", None)
-    if isinstance(note, str):
-        return note.format(did_you_mean=hint)
-    return f"unknown key (not a field of {parent}{hint}; check the spelling and camelCase)"
-
-
-def _unknown_keys(group: list, where: str, flags: dict[str, str] | None, model: Any) -> str:
-    """Several unknown keys of one section in one sentence: each key (dotted), its value and
-    the closest allowed keys, then once what the section allows."""
-    items, section = [], None
-    for e in group:
-        field = shown(_loc(e["loc"]), 160, quote=False)
-        value = e.get("input")
-        section, hint = _section_hint(e, model)
-        items.append(f"'{field}' = {shown(value, 40) if not isinstance(value, dict) else '{...}'}{hint}")
-    first = shown(_loc(group[0]["loc"]), 160, quote=False)
-    parent = first.rsplit(".", 1)[0] if "." in first else "the top level"
-    note = getattr(section, "unknown_key_note", None)
-    if isinstance(note, str):
-        what = note.format(did_you_mean="").replace("unknown key: not a field of", "not fields of", 1)
-    else:
-        what = f"not fields of {parent}; check the spelling and camelCase"
-    return (f"{where}: {len(group)} unknown keys{_given_by(first, flags)}: " + ", ".join(items)
-            + f": {what}.")
+    sections = _sections(model, loc) if model is not None else []
+    allowed = allowed_keys(model, loc) if model is not None else []
+    known = [n for t in sections for n in getattr(t, "known_keys", ()) if n not in allowed]
+    if not allowed and not known:
+        return f"unknown key (not a field of {parent}; check the spelling and camelCase)"
+    hint = did_you_mean(key, allowed + known)
+    notes = [t.unknown_key_note for t in sections if isinstance(getattr(t, "unknown_key_note", None), str)]
+    if notes:
+        return notes[0].format(did_you_mean=hint)
+    listed = shown(", ".join(allowed), 240, quote=False)
+    return f"unknown key (not a field of {parent}){hint}; allowed: {listed}"
 
 
 def format_validation_error(err: ValidationError, where: str = "scenario",
-                            flags: dict[str, str] | None = None, model: Any = None) -> str:
-    """One paragraph per problem: the field (dotted), the value given and what is
+                            flags: dict[str, str] | None = None, model: Any = None, sep: str = "\n") -> str:
+    """One line per problem (joined by ``sep``): the field (dotted), the value given and what is
     allowed; ``flags`` maps dotted keys to the command-line flag that set them, named in the
-    message; ``model`` (the schema validated, e.g. ``Scenario``) lets an unknown key get the
-    closest allowed keys of its section ("did you mean"). Several unknown keys of one section
-    make one sentence."""
+    message; with the validated ``model`` an unknown key gets the allowed keys and the closest
+    of them ("did you mean", difflib)."""
     lines = []
-    errors = err.errors()
-    unknown: dict[tuple, list] = {}
-    for e in errors:
-        if e["type"] == "extra_forbidden":
-            unknown.setdefault(tuple(e["loc"][:-1]), []).append(e)
-    for e in errors:
+    for e in err.errors():
         field = shown(_loc(e["loc"]), 160, quote=False)
         msg = shown(e["msg"].removeprefix("Value error, "), 400, quote=False)
         if e["type"] == "extra_forbidden":
-            group = unknown[tuple(e["loc"][:-1])]
-            if len(group) > 1:
-                if e is group[0]:
-                    lines.append(_unknown_keys(group, where, flags, model))
-                continue
-            msg = _unknown_key(e, field, model)
+            msg = _unknown_key(field, e["loc"][-1] if e["loc"] else "", model, tuple(e["loc"][:-1]))
         value = e.get("input")
         text = shown(value) if not isinstance(value, dict) else "{...}"
         end = "" if msg.endswith((".", "?", "!")) else "."
@@ -238,4 +223,4 @@ def format_validation_error(err: ValidationError, where: str = "scenario",
             lines.append(f"{where}: {msg}{end}")
             continue
         lines.append(f"{where} field '{field}'{_given_by(field, flags)} = {text}: {msg}{end}")
-    return " ".join(lines)
+    return sep.join(lines)

@@ -1,6 +1,7 @@
 """The bad-input suite (issue 11): every case of ``tests/bad_inputs/cases.yaml`` runs the CLI and
-states the outcome: refused (exit 2, one paragraph on stderr holding every ``says`` substring:
-the field, the value, what is allowed) or accepted (exit 0). No case may end in a traceback.
+states the outcome: refused (exit 2, on stderr one paragraph per problem, each on its own line,
+holding every ``says`` substring: the field, the value, what is allowed) or accepted (exit 0).
+No case may end in a traceback.
 
 Cases marked ``sub: true`` (those that once hung or took gigabytes: alias bombs, extreme
 values, FIFOs, oversized files) run ``python -m simulator.cli`` in a subprocess limited to 1 GiB
@@ -207,8 +208,10 @@ def test_bad_input(case: dict[str, Any], tmp_path: Path) -> None:
         return
     assert rc == 2, f"expected a refusal (exit 2); exit {rc}; stderr: {err!r}; stdout: {out[-500:]!r}"
     if case.get("says") is not None or err:
-        assert err.startswith("kubesim: error: ") and err.count("\n") == 1, f"not one paragraph: {err!r}"
-        assert len(err) < 2000, f"message too long ({len(err)} characters)"
+        lines = err.splitlines()  # one paragraph per problem, each on its own line (issue 12)
+        assert err.endswith("\n") and lines and all(ln.startswith("kubesim: error: ") for ln in lines), \
+            f"not one paragraph per problem: {err!r}"
+        assert max(map(len, lines)) < 2000, f"message too long ({len(err)} characters)"
     for words in case.get("says", []):
         words = str(words)
         for name, path in paths.items():

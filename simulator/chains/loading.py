@@ -192,7 +192,7 @@ def _validated(data: dict, source: str) -> Chain:
     try:
         return Chain.model_validate(data)
     except ValidationError as e:
-        raise ConfigError(format_validation_error(e, f"chain {source}")) from None
+        raise ConfigError(format_validation_error(e, f"chain {source}", model=Chain)) from None
 
 
 @lru_cache(maxsize=64)

@@ -69,8 +69,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 2
         return args.func(args)
-    except ConfigError as e:
-        print(f"kubesim: error: {e}", file=sys.stderr)
+    except ConfigError as e:  # one line per problem (several may be found at once)
+        for line in str(e).splitlines() or [""]:
+            print(f"kubesim: error: {line}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # the reader of the output went away (| head): not an error
         return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -20,8 +21,8 @@ from ..config import (
 )
 from ..errors import did_you_mean, named
 
-__all__ = ["KUBELET_CONFIG_HELP", "Parser", "add_common_options", "build_scenario", "parse_runtimes", "positive", "seed_arg", "MAX_SEED",
-           "out_path"]
+__all__ = ["KUBELET_CONFIG_HELP", "Parser", "add_common_options", "add_replications_option", "build_scenario",
+           "parse_runtimes", "positive", "seed_arg", "MAX_SEED", "out_path"]
 
 # Seeds are stored in results tables as 64-bit integers (Parquet int64).
 MAX_SEED = 2**63 - 1
@@ -42,7 +43,29 @@ def seed_arg(text: str) -> int:
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one paragraph, exit 2, no usage dump
-        raise ConfigError(f"{self.prog}: {message} (see '{self.prog} --help')")
+        raise ConfigError(f"{self.prog}: {message}{self._suggestion(message)} (see '{self.prog} --help')")
+
+    def _suggestion(self, message: str) -> str:
+        """ " (did you mean ...?)" for a mistyped command, choice or option (difflib)."""
+        choice = re.match(r"argument .*?: invalid choice: '(.*)' \(choose from (.*)\)$", message, re.S)
+        if choice:
+            listed = choice.group(2)  # quoted up to Python 3.12.7, bare after
+            return did_you_mean(choice.group(1), re.findall(r"'([^']*)'", listed)
+                                or [c.strip() for c in listed.split(",")])
+        unknown = re.match(r"unrecognized arguments: (\S+)", message)
+        if unknown and unknown.group(1).startswith("-"):
+            parser: argparse.ArgumentParser = self  # the sub-command's options, when one was given
+            for action in self._actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    given = [a for a in getattr(self, "_argv", []) if a in action.choices]
+                    parser = action.choices[given[0]] if given else parser
+            options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+            return did_you_mean(unknown.group(1).split("=", 1)[0], options)
+        return ""
+
+    def parse_known_args(self, args=None, namespace=None):  # remembered for _suggestion
+        self._argv = [str(a) for a in (sys.argv[1:] if args is None else args)]
+        return super().parse_known_args(args, namespace)
 
 
 def parse_runtimes(text: str | None) -> list[str] | None:
@@ -143,3 +166,11 @@ def add_common_options(sp: argparse.ArgumentParser, preset: bool = True, kubelet
                     help="override a scenario value by dotted path, e.g. kubelet.kubeAPIQPS=60")
     if kubelet_config:
         sp.add_argument("--kubelet-config", metavar="FILE", help=KUBELET_CONFIG_HELP)
+
+
+def add_replications_option(sp: argparse.ArgumentParser, what: str = "independent replications per chain") -> None:
+    """``--replications``, with the default every command shares (``DEFAULT_REPLICATIONS``)."""
+    from ..experiments.defaults import DEFAULT_REPLICATIONS
+
+    sp.add_argument("--replications", type=int, default=DEFAULT_REPLICATIONS,
+                    help=f"{what} (default: %(default)s; 2 or more add 95 %% confidence intervals)")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..config import ConfigError
 from ._common import out_path, parse_runtimes, seed_arg
+from .progress import Progress, add_quiet_option
 
 __all__ = ["cmd_calibrate", "register"]
 
@@ -25,6 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--seed", type=seed_arg, default=1, help="random seed (default: %(default)s)")
     c.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="change the fit scenario (the node the scrape describes), e.g. node.cpuCores=2")
+    add_quiet_option(c)
     c.set_defaults(func=cmd_calibrate)
 
 
@@ -41,8 +43,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                           "so that it can be passed as a runtime")
     if args.out is not None:
         out_path(args.out, "file")
-    cal = calibrate(args.metrics, runtime=runtime[0] if runtime else None, seed=args.seed,
-                    overrides=args.set)
+    from ..experiments.calibrate.fit import MAX_ROUNDS
+
+    # at most MAX_ROUNDS fitting rounds and the final check; the fit often stops earlier
+    with Progress("kubesim calibrate", MAX_ROUNDS + 1, unit="round", quiet=args.quiet) as bar:
+        cal = calibrate(args.metrics, runtime=runtime[0] if runtime else None, seed=args.seed,
+                        overrides=args.set, progress=bar.advance)
     out = Path(args.out) if args.out else Path("out") / f"calibrated-{Path(cal.base).stem}.yaml"
     text = cal.overlay_text()
     atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))

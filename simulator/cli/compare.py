@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..config import RUNTIMES
 from ..safe_load import finite_or_none
-from ._common import add_common_options, build_scenario, out_path, positive
+from ._common import add_common_options, add_replications_option, build_scenario, out_path, positive
+from .progress import Progress, add_quiet_option
 
 __all__ = ["cmd_compare", "register"]
 
@@ -19,10 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_common_options(c)
     c.add_argument("--runtimes", help=f"comma-separated chains (any of {', '.join(RUNTIMES)})")
     c.add_argument("--pods", type=int, help="number of pods (workload.pods)")
-    c.add_argument("--replications", type=int, default=1, help="independent replications")
-    c.add_argument("--workers", type=int, default=1, help="local worker processes")
+    add_replications_option(c)
+    c.add_argument("--workers", type=int, default=1, help="local worker processes (default: %(default)s)")
     c.add_argument("--json", action="store_true", help="print the JSON summary only")
     c.add_argument("--out", help="write data (CSV, Parquet), summary and figures to this folder")
+    add_quiet_option(c)
     c.set_defaults(func=cmd_compare)
 
 
@@ -36,8 +38,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         out_path(args.out)
         check_folder(Path(args.out))  # before the runs, not after
     scenario = build_scenario(args, args.preset)
-    comp = compare(scenario, replications=positive("replications", args.replications),
-                   seed=args.seed, workers=positive("workers", args.workers))
+    replications, workers = positive("replications", args.replications), positive("workers", args.workers)
+    with Progress("kubesim compare", len(scenario.runtimes) * replications,
+                  quiet=args.quiet) as bar:
+        comp = compare(scenario, replications=replications, seed=args.seed, workers=workers,
+                       progress=bar.advance)
     summary = comp.summary()
     if args.out:
         from ..presentation.outputs import write_outputs

@@ -6,6 +6,7 @@ import argparse
 
 from ..config import RUNTIMES
 from ._common import add_common_options, build_scenario, parse_runtimes
+from .progress import add_quiet_option
 
 __all__ = ["cmd_explain", "register"]
 
@@ -15,11 +16,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("runtime", choices=None, help=f"one of {', '.join(RUNTIMES)} or a chain file; "
                    "'logs': the chains' container logs side by side")
     add_common_options(e)  # the scenario whose settings are narrated (release, log-opts, costs)
+    add_quiet_option(e)  # accepted by every command; explain runs nothing, so it has no bar
     e.set_defaults(func=cmd_explain)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from ..config import load_scenario
     from ..presentation.explain import explain_chain
 
     custom = args.set or args.preset != "default" or args.kubelet_config

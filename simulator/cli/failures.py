@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from ..config import ConfigError
-from ._common import add_common_options, build_scenario, out_path, parse_runtimes, positive
+from ._common import add_common_options, add_replications_option, build_scenario, out_path, parse_runtimes, positive
+from .progress import Progress, add_quiet_option
 
 __all__ = ["cmd_failures", "register"]
 
@@ -18,9 +19,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fl.add_argument("--runtimes", help="comma-separated chains (default: the scenario's)")
     fl.add_argument("--loads", help="comma-separated loads (default: 100,200,400,800)")
     fl.add_argument("--load-key", default="workload.pods", help="the scenario key the load sets (default: %(default)s)")
-    fl.add_argument("--replications", type=int, default=1)
-    fl.add_argument("--workers", type=int, default=1)
+    add_replications_option(fl, "independent replications per load and chain")
+    fl.add_argument("--workers", type=int, default=1, help="local worker processes (default: %(default)s)")
     fl.add_argument("--out", default="out/failures", help="output folder (default: %(default)s)")
+    add_quiet_option(fl)
     fl.set_defaults(func=cmd_failures)
 
 
@@ -39,10 +41,13 @@ def cmd_failures(args: argparse.Namespace) -> int:
             raise ConfigError(f"--loads {args.loads!r}: expected comma-separated numbers, e.g. 100,200,400") from None
         if not loads or any(x <= 0 for x in loads):
             raise ConfigError(f"--loads {args.loads!r}: give one or more loads greater than 0")
-    df = failure_ramp(scenario, runtimes, loads, load_key=args.load_key, seed=args.seed,
-                      replications=positive("replications", args.replications),
-                      workers=positive("workers", args.workers))
-    text, written = write_failures(df, Path(args.out), scenario, args.load_key, args.seed)
+    replications, workers = positive("replications", args.replications), positive("workers", args.workers)
+    with Progress("kubesim failures", len(loads) * len(runtimes) * replications + 1, quiet=args.quiet) as bar:
+        df = failure_ramp(scenario, runtimes, loads, load_key=args.load_key, seed=args.seed,
+                          replications=replications, workers=workers, progress=bar.advance)
+        bar.note("drawing")
+        text, written = write_failures(df, Path(args.out), scenario, args.load_key, args.seed)
+        bar.advance()
     print(text)
     for p in written:
         print(f"wrote {p}")

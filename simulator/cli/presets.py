@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .progress import add_quiet_option
+
 __all__ = ["cmd_presets", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     ps = subparsers.add_parser("presets", help="list the presets (or print one to copy and edit)")
     ps.add_argument("--show", metavar="PRESET", help="print this preset's YAML file")
+    add_quiet_option(ps)  # accepted by every command; listing presets has no bar
     ps.set_defaults(func=cmd_presets)
 
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from ._common import add_common_options, build_scenario, out_path, parse_runtimes, positive
+from .progress import Progress, add_quiet_option
 
 __all__ = ["DEFAULT_TRAJECTORIES", "cmd_sensitivity", "format_table", "register"]
 
@@ -60,7 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "kubeletCosts,apiserver (default: every ASSUMPTION default)")
     s.add_argument("--top", type=int, default=10, help="rows printed per runtime (default: %(default)s)")
     s.add_argument("--out", default="out/sensitivity", help="output folder (default: %(default)s)")
-    s.add_argument("--theme", choices=["light", "dark"], default="light")
+    s.add_argument("--theme", choices=["light", "dark"], default="light",
+                   help="light or dark tornado figure (default: %(default)s)")
+    add_quiet_option(s)
     s.set_defaults(func=cmd_sensitivity)
 
 
@@ -114,13 +116,15 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     scenario = build_scenario(args, args.preset)
     runtimes = parse_runtimes(args.runtimes) or [r for r in scenario.runtimes if r != "pools"]
 
-    def announce(runs: int) -> None:
-        print(f"kubesim sensitivity: {runs} runs ({', '.join(runtimes)}; {trajectories} trajectories; "
-              f"{workers} worker(s))...", file=sys.stderr, flush=True)
+    with Progress("kubesim sensitivity", unit="trajectory", quiet=args.quiet) as bar:
+        def announce(runs: int, jobs: int) -> None:
+            bar.message(f"kubesim sensitivity: {runs} runs ({', '.join(runtimes)}; {trajectories} trajectories; "
+                        f"{workers} worker(s))...")
+            bar.set_total(jobs)
 
-    res = morris(scenario, runtimes, output=args.output, low=low, high=high,
-                 trajectories=trajectories, levels=args.levels, seed=args.seed, workers=workers,
-                 only=only, announce=announce)
+        res = morris(scenario, runtimes, output=args.output, low=low, high=high,
+                     trajectories=trajectories, levels=args.levels, seed=args.seed, workers=workers,
+                     only=only, announce=announce, progress=bar.advance)
     print(f"Sensitivity of {res.output} ({res.unit}) on scenario '{res.scenario}': {res.method}; "
           f"{res.runs} runs in {res.seconds:.0f} s.")
     print(f"mu* = mean |change of {res.output}| when a factor swings from x{low:g} to x{high:g} of "

@@ -39,8 +39,10 @@ from ..experiments.sweep import (
     sweep_spec,
 )
 from ..errors import named
+from ..experiments.defaults import DEFAULT_REPLICATIONS
 from ..safe_load import YamlSyntaxError, load_document, parse_yaml
 from ._common import KUBELET_CONFIG_HELP, positive, seed_arg
+from .progress import add_quiet_option, bar_enabled
 
 __all__ = ["cmd_sweep", "register", "spec_from_args", "summary_table"]
 
@@ -74,7 +76,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=KUBELET_CONFIG_HELP + " (its fields become overrides kubelet.FIELD, before the "
                         "sweep file's overrides and --set)")
     s.add_argument("--runtimes", help="comma-separated chains (default: the scenario's runtimes)")
-    s.add_argument("--replications", type=int, help="replications per grid point and runtime (default: 1)")
+    s.add_argument("--replications", type=int,
+                   help=f"replications per grid point and runtime (default: {DEFAULT_REPLICATIONS})")
     s.add_argument("--seed", type=seed_arg, help="random seed (default: 1)")
     s.add_argument("--workers", type=int,
                    help="local worker processes, or the local Dask cluster's workers (default: 1)")
@@ -85,6 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="start a local Dask cluster of --workers processes for this sweep")
     s.add_argument("--out", required=True, metavar="DIR",
                    help="folder for the results (resumes what it already holds)")
+    add_quiet_option(s)
     s.set_defaults(func=cmd_sweep)
 
 
@@ -160,7 +164,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise ConfigError("--workers sets the local processes or the local Dask cluster's size; "
                           "with --scheduler the cluster's own workers run the sweep, so drop --workers")
     out = Path(args.out)
-    df = run_sweep(spec, out, workers=workers, scheduler=args.scheduler, local_dask=args.local_dask)
+    df = run_sweep(spec, out, workers=workers, scheduler=args.scheduler, local_dask=args.local_dask,
+                   progress=bar_enabled(args.quiet))
     reps = f", mean of {spec.replications} replications" if spec.replications > 1 else ""
     print(f"kubesim sweep: {len(df)} runs (seed {spec.seed}{reps})\n")
     print(summary_table(df, list(spec.grid)))

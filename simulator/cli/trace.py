@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..config import ConfigError
 from ._common import add_common_options, build_scenario, out_path, parse_runtimes
+from .progress import Progress, add_quiet_option
 
 __all__ = ["cmd_trace", "register"]
 
@@ -17,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     t.add_argument("--runtime", required=True, help="the chain")
     t.add_argument("--pod", help="pod name (default: the first pod that ran)")
     t.add_argument("--out", default="out/trace", help="output folder (default: %(default)s)")
+    add_quiet_option(t)
     t.set_defaults(func=cmd_trace)
 
 
@@ -32,8 +34,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
     check_folder(Path(args.out))
     scenario = build_scenario(args, args.preset)
-    comp = compare(scenario, runtimes=runtime, seed=args.seed)
-    text, written = write_trace(comp, runtime[0], args.pod, Path(args.out))
+    with Progress("kubesim trace", 2, quiet=args.quiet) as bar:
+        comp = compare(scenario, runtimes=runtime, seed=args.seed, progress=bar.advance)
+        bar.note("drawing")
+        text, written = write_trace(comp, runtime[0], args.pod, Path(args.out))
+        bar.advance()
     print(text)
     print()
     for p in written:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from ._common import out_path, positive, seed_arg
+from .progress import Progress, add_quiet_option
 
 __all__ = ["cmd_validate", "register"]
 
@@ -29,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     v.add_argument("--out", default="out/validate", help="output folder (default: %(default)s)")
     v.add_argument("--list", action="store_true", help="list the cases and exit")
     v.add_argument("--cases-dir", help="a folder of case files instead of the built-in catalogue")
+    add_quiet_option(v)
     v.set_defaults(func=cmd_validate)
 
 
@@ -55,7 +56,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         known = {c.name: c for c in cases}
         unknown = [n for n in names if n not in known]
         if unknown:
-            raise ConfigError(f"--case: unknown case(s) {unknown}; see 'kubesim validate --list'")
+            hints = "".join(did_you_mean(n, list(known)) for n in unknown)
+            raise ConfigError(f"--case: unknown case(s) {unknown}{hints}; see 'kubesim validate --list'")
         chosen = [known[n] for n in names]
     else:
         chosen = [c for c in cases if c.usable and (args.all or not c.slow)]
@@ -63,12 +65,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
         reps = positive("replications", args.replications)
         chosen = [c.model_copy(update={"replications": reps}) for c in chosen]
 
-    def progress(case, row) -> None:
-        mark = "ok  " if row["passed"] else "MISS"
-        print(f"  {mark} {case.name}", file=sys.stderr, flush=True)
+    with Progress("kubesim validate", len(chosen), unit="case", quiet=args.quiet) as bar:
+        def progress(case, row) -> None:
+            bar.message(f"  {'ok  ' if row['passed'] else 'MISS'} {case.name}")
+            bar.advance()
 
-    print(f"running {len(chosen)} case(s)", file=sys.stderr, flush=True)
-    df = run_cases(chosen, seed=args.seed, progress=progress)
+        bar.message(f"running {len(chosen)} case(s)")
+        df = run_cases(chosen, seed=args.seed, progress=progress)
     print(validation_table(df))
     out = Path(args.out)
     atomic_write(out / "results.csv", lambda p: df.to_csv(p, index=False))

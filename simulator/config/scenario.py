@@ -261,7 +261,7 @@ class Scenario(StrictModel):
                     NodeConfig.model_validate({**self.node.model_dump(), **pool.node})
                 except ValidationError as e:
                     raise ValueError(f"cluster pool {pool.name!r} node overrides: "
-                                     f"{format_validation_error(e, 'node')}") from None
+                                     f"{format_validation_error(e, 'node', model=NodeConfig, sep=' ')}") from None
         return self
 
     @field_validator("kubernetesVersion", mode="before")

@@ -1,12 +1,14 @@
 """Running independent jobs serially or on local worker processes, and scenarios at loads.
 
 Every run's randomness depends only on its (scenario, runtime, seed, replication), so a job list
-gives the same results however it is executed; ``map_jobs`` keeps the order of ``jobs``.
+gives the same results however it is executed; ``map_jobs`` keeps the order of ``jobs``. Its
+optional ``progress`` callback is called once per finished job (the CLI's progress bar), in the
+order of ``jobs``; it sees no result and cannot change one.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, Callable, Iterable, Optional, TypeVar
 
 from ..config import Scenario, apply_overrides, scenario_from_dict
 from .sweep_lock import fork_context, process_pool, stop_pool
@@ -17,17 +19,26 @@ J = TypeVar("J")
 R = TypeVar("R")
 
 
-def map_jobs(fn: Callable[[J], R], jobs: list[J], workers: int = 1) -> list[R]:
+def map_jobs(fn: Callable[[J], R], jobs: list[J], workers: int = 1,
+             progress: Optional[Callable[[], object]] = None) -> list[R]:
+    results: list[R] = []
     if workers > 1 and len(jobs) > 1:
         pool = process_pool(workers)  # workers die with the driver and leave Ctrl-C to it
         interrupted = True
         try:
-            results = list(pool.map(fn, jobs))
+            for result in pool.map(fn, jobs):
+                results.append(result)
+                if progress is not None:
+                    progress()
             interrupted = False
             return results
         finally:
             stop_pool(pool, interrupted)
-    return [fn(j) for j in jobs]
+    for j in jobs:
+        results.append(fn(j))
+        if progress is not None:
+            progress()
+    return results
 
 
 def local_cluster(workers: int) -> Any:

@@ -16,12 +16,13 @@ draws it as a heatmap.
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable, Optional
 
 import pandas as pd
 
 from ..config import Scenario
 from ..model.simulation import simulate
+from .defaults import DEFAULT_REPLICATIONS
 from .executors import at_loads, map_jobs
 from .runner import not_ready_episodes
 
@@ -56,10 +57,11 @@ def _tally(args: tuple) -> list[tuple]:
 
 
 def failure_ramp(scenario: Scenario, runtimes: Iterable[str], loads: Iterable[float] = DEFAULT_LOADS,
-                 load_key: str = "workload.pods", seed: int = 1, replications: int = 1,
-                 workers: int = 1) -> pd.DataFrame:
+                 load_key: str = "workload.pods", seed: int = 1, replications: int = DEFAULT_REPLICATIONS,
+                 workers: int = 1, progress: Optional[Callable[[], object]] = None) -> pd.DataFrame:
+    """The tally of every load x runtime x replication run; ``progress()`` after each."""
     jobs = [(sc, rt, value, seed, rep) for value, sc in at_loads(scenario, load_key, loads)
             for rt in runtimes for rep in range(replications)]
-    parts = map_jobs(_tally, jobs, workers)
+    parts = map_jobs(_tally, jobs, workers, progress)
     df = pd.DataFrame([row for part in parts for row in part], columns=FAILURE_COLUMNS)
     return df.sort_values(["runtime", "load", "kind", "hop"], kind="stable").reset_index(drop=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 import pandas as pd
 
@@ -20,6 +20,7 @@ from ..config import ConfigError, Scenario
 from ..model.simulation import POOLS, RunResult, simulate
 from ..schema import parse_kubernetes_version
 from .binds import summarize_binds
+from .defaults import DEFAULT_REPLICATIONS
 from .executors import map_jobs
 from .lifecycle import reboots, stuck_terminating
 from .migration import summarize_migration
@@ -27,7 +28,7 @@ from .logs import summarize_logs
 from .stats import percentiles, t_interval
 from .streams import stream_summary
 
-__all__ = ["Comparison", "compare", "run_one", "summarize_runtime", "not_ready_episodes"]
+__all__ = ["Comparison", "DEFAULT_REPLICATIONS", "compare", "run_one", "summarize_runtime", "not_ready_episodes"]
 
 
 def run_one(args: tuple) -> RunResult:
@@ -302,8 +303,10 @@ def _op_order(ops: Iterable[str]) -> list[str]:
     return [o for o in _OP_ORDER if o in ops] + sorted(o for o in ops if o not in _OP_ORDER)
 
 
-def compare(scenario: Scenario, runtimes: Optional[list[str]] = None, replications: int = 1,
-            seed: int = 1, workers: int = 1) -> Comparison:
+def compare(scenario: Scenario, runtimes: Optional[list[str]] = None, replications: int = DEFAULT_REPLICATIONS,
+            seed: int = 1, workers: int = 1, progress: Optional[Callable[[], object]] = None) -> Comparison:
+    """Every runtime x replication run of ``scenario``; ``progress()`` is called after each run
+    (the CLI's progress bar; see :func:`.executors.map_jobs`)."""
     runtimes = list(runtimes or scenario.runtimes)
     twice = sorted({rt for rt in runtimes if runtimes.count(rt) > 1})
     if twice:  # two runs under one label would double every count
@@ -314,5 +317,5 @@ def compare(scenario: Scenario, runtimes: Optional[list[str]] = None, replicatio
         if rt != POOLS:
             resolve_chain(rt, version)  # fail before any run starts
     jobs = [(scenario, rt, seed, rep) for rt in runtimes for rep in range(replications)]
-    runs = map_jobs(run_one, jobs, workers)
+    runs = map_jobs(run_one, jobs, workers, progress)
     return Comparison(scenario, seed, replications, runtimes, runs)

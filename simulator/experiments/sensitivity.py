@@ -37,6 +37,7 @@ from pydantic.fields import FieldInfo
 
 from ..chains import Chain, resolve_chain
 from ..config import ConfigError, Scenario
+from ..errors import did_you_mean
 from ..model.logs import scenario_has_logs
 from ..model.simulation import POOLS, simulate
 from ..schema import parse_kubernetes_version
@@ -278,8 +279,8 @@ def output_value(doc: dict, output: str) -> float:
 def check_design(output: str, low: float, high: float, trajectories: int, levels: int) -> str:
     """The unit of ``output``, or a ConfigError if the output or the design is not possible."""
     if output not in OUTPUTS:
-        raise ConfigError(f"--output {output!r} is not an output sensitivity can rank for; allowed: "
-                          f"{', '.join(OUTPUTS)}")
+        raise ConfigError(f"--output {output!r} is not an output sensitivity can rank for"
+                          f"{did_you_mean(output, list(OUTPUTS))}; allowed: {', '.join(OUTPUTS)}")
     if not (0 < low < high):
         raise ConfigError(f"range {low:g},{high:g}: need 0 < low < high")
     if trajectories < 2 or levels < 2 or levels % 2:
@@ -339,10 +340,10 @@ class Sensitivity:
 def morris(scenario: Scenario, runtimes: Sequence[str] | None = None, output: str = "pod_startup_seconds.p50",
            low: float = 0.5, high: float = 2.0, trajectories: int = 10, levels: int = 4,
            seed: int = 1, workers: int = 1, only: Sequence[str] = (),
-           announce: Callable[[int], object] | None = None) -> Sensitivity:
+           announce: Callable[[int, int], object] | None = None, progress: Callable[[], object] | None = None) -> Sensitivity:
     """Rank every ASSUMPTION default (or those whose name starts with one of ``only``) by its
-    Morris μ* on ``output``, for each runtime; ``announce(runs)`` is called once the design is
-    made, before the runs."""
+    Morris μ* on ``output``, for each runtime; ``announce(runs, jobs)`` is called once the design
+    is made, before the runs, and ``progress()`` after each job (a trajectory, or a baseline)."""
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
@@ -374,8 +375,8 @@ def morris(scenario: Scenario, runtimes: Sequence[str] | None = None, output: st
                   seed, output) for t in range(trajectories)]
         plans.append((rt, chain, params, skipped, problem, X, first))
     if announce is not None:
-        announce(sum(len(j[3]) for j in jobs))
-    results = map_jobs(_trajectory, jobs, workers)
+        announce(sum(len(j[3]) for j in jobs), len(jobs))
+    results = map_jobs(_trajectory, jobs, workers, progress)
     rows, skip_rows, baseline = [], [], {}
     for rt, chain, params, skipped, problem, X, first in plans:
         baseline[rt] = results[first][0]

@@ -23,6 +23,7 @@ from pydantic import (
 from ..chains import known_chains
 from ..errors import ConfigError, did_you_mean, format_validation_error, shown
 from ..safe_load import load_document, parse_yaml
+from .defaults import DEFAULT_REPLICATIONS
 
 __all__ = ["SweepSpec", "sweep_spec", "load_sweep_file", "split_values", "parse_grid", "shown_value"]
 
@@ -47,7 +48,7 @@ class SweepSpec(BaseModel):
     grid: dict[str, list[Any]]
     #: Chains to run every grid point on; None = the scenario's own ``runtimes``.
     runtimes: Optional[list[str]] = None
-    replications: int = Field(default=1, ge=1)
+    replications: int = Field(default=DEFAULT_REPLICATIONS, ge=1)
     seed: int = Field(default=1, ge=0)
     #: Dotted scenario key -> value, applied to the base scenario before the grid.
     overrides: dict[str, Any] = Field(default_factory=dict)
@@ -116,7 +117,7 @@ def sweep_spec(data: Mapping[str, Any], where: str = "sweep") -> SweepSpec:
     try:
         return SweepSpec.model_validate(dict(data))
     except ValidationError as e:
-        raise ConfigError(format_validation_error(e, where)) from None
+        raise ConfigError(format_validation_error(e, where, model=SweepSpec)) from None
 
 
 def load_sweep_file(path: str | Path) -> SweepSpec:

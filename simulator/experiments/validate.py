@@ -110,7 +110,7 @@ def load_cases(folder: Path = CASE_DIR) -> list[Case]:
         try:
             case = Case.model_validate(data)
         except ValidationError as e:
-            raise ConfigError(format_validation_error(e, f"validation case {path.name}")) from None
+            raise ConfigError(format_validation_error(e, f"validation case {path.name}", model=Case)) from None
         if case.name != path.stem:
             raise ConfigError(f"validation case {path.name}: name {case.name!r} must match the file name")
         cases.append(case)

@@ -13,12 +13,12 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, Sequence
 
 import pandas as pd
 
 from ..config import load_scenario
-from ..experiments.runner import Comparison, compare
+from ..experiments.runner import DEFAULT_REPLICATIONS, Comparison, compare
 from .figures.data import (
     FigureData,
     footnote_for,
@@ -159,12 +159,20 @@ def _write_failures(df: pd.DataFrame, out: Path, scenario, load_key: str, seed: 
 
 
 def write_figures(out: Path, preset: str = "default", seed: int = 1, theme: str = "light",
-                  pptx: Path | None = None) -> list[Path]:
+                  pptx: Path | None = None, overrides: Sequence[str] = (),
+                  replications: int = DEFAULT_REPLICATIONS,
+                  progress: Optional[Callable[[str, int], object]] = None) -> list[Path]:
     """Regenerate the whole figure catalogue from scratch: PNG (1920x1080) and SVG of every
     figure of the registry (:mod:`.figures.registry`), an index page listing each with what it
     teaches, and optionally a PowerPoint deck. Everything is computed from fixed seeds, so a
     second run writes the same bytes. Figures of an earlier catalogue that kubesim wrote (its
-    manifest in ``out``) are deleted; any other file in ``out`` is left alone."""
+    manifest in ``out``) are deleted; any other file in ``out`` is left alone.
+
+    ``overrides`` (``--set``) change the scenario of ``preset``: the comparison every chain
+    figure draws and the figures that run that scenario again (latency against load, the
+    tornado); the figures of a preset of their own (the failure ramp, the migration, the log
+    pipeline, the validation cases) are left as they are. ``progress(next, total)`` is called
+    after the comparison and after each figure, with what runs next and the number of steps."""
     from .figures import registry
     from .outfolder import check_file_target
     from .publish import write_index, write_pptx
@@ -173,19 +181,26 @@ def write_figures(out: Path, preset: str = "default", seed: int = 1, theme: str 
     if pptx is not None:
         check_file_target(Path(pptx), "--pptx")
     all_rt = ["dockershim", "containerd", "crio", "cri-dockerd"]
-    comp = compare(load_scenario(preset), runtimes=all_rt, seed=seed)
-    data = FigureData(comp, theme=theme, preset=preset, runtimes=all_rt)
+    scenario = load_scenario(preset, list(overrides)) if overrides else load_scenario(preset)
+    comp = compare(scenario, runtimes=all_rt, seed=seed, replications=replications)
+    data = FigureData(comp, theme=theme, preset=preset, runtimes=all_rt, overrides=tuple(overrides))
+    drawings = registry.catalogue(data)
+    following = [safe_name(d.stem) for d in drawings[1:]] + ["index"]
+    if progress is not None:
+        progress(safe_name(drawings[0].stem) if drawings else "index", len(drawings) + 1)
     entries: list[dict] = []
     order: list[tuple[int, int]] = []  # the deck's: by section, then the catalogue's
     with staged(out) as stage:
         written: list[Path] = []
-        for drawing in registry.catalogue(data):
+        for drawing, upcoming in zip(drawings, following):
             stem = safe_name(drawing.stem)
             fig = drawing.draw(data)
             written.extend(_save(fig, stage / stem))
             place, section = registry.section_of(drawing.entry)
             entries.append({**drawing.page_entry(fig), "file_stem": stem, "section": section})
             order.append((place, len(order)))
+            if progress is not None:
+                progress(upcoming, len(drawings) + 1)
         index = stage / "index.html"
         atomic_write(index, lambda p: write_index(entries, p, title="kubesim figures"))
         written.append(index)

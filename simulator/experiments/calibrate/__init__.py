@@ -22,7 +22,7 @@ import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import pandas as pd
 import yaml
@@ -141,9 +141,11 @@ def _skip_reason(t: OpStat, chain_ops: set[str], docker_calls: set[str], docker_
 
 def calibrate(metrics: str | Path, runtime: Optional[str] = None, seed: int = 1,
               overrides: Optional[list[str]] = None, name: Optional[str] = None,
-              max_rounds: Optional[int] = None) -> Calibration:
+              max_rounds: Optional[int] = None, progress: Optional[Callable[[], object]] = None) -> Calibration:
     """Fit a chain to the scrape at ``metrics``; ``runtime`` forces the chain to start from,
-    ``overrides`` are ``--set``-style changes to the fit scenario (``node.cpuCores=2``)."""
+    ``overrides`` are ``--set``-style changes to the fit scenario (``node.cpuCores=2``);
+    ``progress()`` is called after each fitting round (at most ``max_rounds``, by default
+    :data:`.fit.MAX_ROUNDS`) and after the final check run."""
     scrape = read_scrape(metrics)
     base, kv, why = choose_chain(scrape, runtime)
     chain = load_chain(base)
@@ -175,9 +177,12 @@ def calibrate(metrics: str | Path, runtime: Optional[str] = None, seed: int = 1,
                "stepOverrides": overlay_overrides(index, ks, scrape.name)}
         return chain_from_data(doc, label)
 
-    before, rounds = fit(scenario, index, knobs, build, seed, **({"max_rounds": max_rounds} if max_rounds else {}))
+    before, rounds = fit(scenario, index, knobs, build, seed, **({"max_rounds": max_rounds} if max_rounds else {}),
+                         progress=progress)
     cal = Calibration(scrape, base, kv, why, scenario, plan.notes, knobs, skipped, before, {}, rounds, seed,
                       label, tmp)
     final = chain_from_data(cal.overlay(), label)  # exactly what the written file gives
     cal.after = measure(run_model(scenario, final, seed), index, knobs)
+    if progress is not None:
+        progress()
     return cal

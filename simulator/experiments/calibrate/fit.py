@@ -23,7 +23,7 @@ is the best round's (fewest operations outside 15 %, then the smallest worst err
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import pandas as pd
@@ -165,17 +165,19 @@ def _score(knobs: list[Knob], now: Measured) -> tuple[int, float]:
 
 
 def fit(scenario: Scenario, index: ChainIndex, knobs: list[Knob], build, seed: int,
-        max_rounds: int = MAX_ROUNDS) -> tuple[Measured, int]:
+        max_rounds: int = MAX_ROUNDS, progress: Optional[Callable[[], object]] = None) -> tuple[Measured, int]:
     """Adjust ``knobs`` in place (``build(knobs) -> Chain``): at most ``max_rounds`` simulations,
     stopping early when every median is within 7 %; the knobs are left at the best round's
     setting (fewest operations outside 15 %, then the smallest worst error). Returns the base
-    chain's measurements (round 1) and the number of rounds run."""
+    chain's measurements (round 1) and the number of rounds run; ``progress()`` after each round."""
     before: Optional[Measured] = None
     best: Optional[tuple[tuple[int, float], list[tuple[float, float, float, float]]]] = None
     docker_phase = any(k.level == "docker" for k in knobs)
     rounds = 0
     for rounds in range(1, max_rounds + 1):
         now = measure(run_model(scenario, build(knobs), seed), index, knobs)
+        if progress is not None:
+            progress()
         if before is None:
             before = now
         live = [k for k in knobs if now[k.name][2] > 0]

@@ -90,6 +90,7 @@ class FigureData:
     theme: str = "light"
     preset: str = "default"
     runtimes: list[str] = field(default_factory=list)
+    overrides: tuple[str, ...] = ()  # --set on the preset: its figures run the preset with them
     note: str = field(init=False)  # the footnote of every figure drawn from the comparison
     _pods: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False)
@@ -98,6 +99,8 @@ class FigureData:
         if not self.runtimes:
             self.runtimes = [rt for rt in self.comp.summary_runtimes if rt != "unscheduled"]
         self.note = footnote_for(self.comp)
+        if self.overrides:  # kubesim figures --set: the preset was changed
+            self.note += " · " + ", ".join(self.overrides)
 
     @property
     def seed(self) -> int:
@@ -156,11 +159,13 @@ class FigureData:
         return [c for c in chains if getattr(c, part) is not None]
 
     def scenario(self, overrides: Sequence[str] = (), name: str | None = None) -> Scenario:
-        """The preset (or the preset ``name``) with dotted ``overrides``."""
+        """The preset (or the preset ``name``) with dotted ``overrides``; the preset's own (not
+        another preset ``name``) with the figures' ``--set`` (:attr:`overrides`) first."""
         from ...config import load_scenario
 
+        overrides = [*(self.overrides if name is None else ()), *overrides]
         if overrides:
-            return load_scenario(name or self.preset, list(overrides))
+            return load_scenario(name or self.preset, overrides)
         return load_scenario(name or self.preset)
 
     def validation(self) -> pd.DataFrame:
