@@ -131,3 +131,18 @@ def test_no_catalogue_figure_has_overlapping_text(catalogue_data, theme):
         if found:
             problems[drawing.stem] = found
     assert not problems, "\n".join(f"{stem} ({theme}): {p}" for stem, ps in problems.items() for p in ps)
+
+
+def test_a_title_too_long_for_one_line_goes_on_two_at_a_clause_break():
+    from simulator.presentation.figures._text import fitted_title, text_width_px
+
+    short, size = fitted_title("containerd starts pods 2x faster", 1500)
+    assert "\n" not in short and size == 22.0
+    text = "dockershim to containerd: 6 pods left Pending once the last dockershim node went"
+    width = 0.85 * text_width_px(text, 15.0, "bold")  # too narrow for one line at 15 pt
+    two, size = fitted_title(text, width)
+    first, second = two.split("\n")
+    assert first == "dockershim to containerd:" and f"{first} {second}" == text
+    assert max(text_width_px(first, size, "bold"), text_width_px(second, size, "bold")) <= width
+    balanced, _ = fitted_title(text.replace(":", ""), width)  # no clause break: the balanced one
+    assert abs(len(balanced.split("\n")[0]) - len(balanced.split("\n")[1])) < 15

@@ -102,21 +102,20 @@ def title_size(text: str, width_px: float, size_pt: float = TITLE_PT, smallest: 
 
 def fitted_title(text: str, width_px: float, smallest: float = 15.0) -> tuple[str, float]:
     """A bold title and its size so that it fits ``width_px``: one line, shrunk down to
-    ``smallest``; if it is still too long, two lines broken at the word boundary that balances
-    them best (after a comma or a colon when there is one near the middle), each line fitting."""
+    ``smallest``; if it is still too long, two lines: broken after a comma, colon or semicolon
+    when such a break fits (the most balanced of them), else at the most balanced word boundary."""
     size = shrink_to_fit(text, width_px, TITLE_PT, "bold")
     if size >= smallest:
         return text, size
     words = text.split(" ")
-    best: tuple[float, str, str] | None = None
-    for i in range(1, len(words)):
-        a, b = " ".join(words[:i]), " ".join(words[i:])
-        widest = max(text_width_px(a, smallest, "bold"), text_width_px(b, smallest, "bold"))
-        score = widest * (0.9 if a.endswith((",", ":", ";")) else 1.0)  # prefer a clause break
-        if best is None or score < best[0]:
-            best = (score, a, b)
-    if best is None:  # one word: only shrinking can help
+    splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
+    if not splits:  # one word: only shrinking can help
         return text, smallest
-    _, a, b = best
+
+    def widest(pair: tuple[str, str]) -> float:
+        return max(text_width_px(pair[0], smallest, "bold"), text_width_px(pair[1], smallest, "bold"))
+
+    clause = [p for p in splits if p[0].endswith((",", ":", ";")) and widest(p) <= width_px]
+    a, b = min(clause or splits, key=widest)  # a clause break when one fits, else the most balanced
     size = min(shrink_to_fit(a, width_px, TITLE_PT, "bold"), shrink_to_fit(b, width_px, TITLE_PT, "bold"))
     return f"{a}\n{b}", max(size, 10.0)
