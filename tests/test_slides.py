@@ -19,9 +19,11 @@ so anything the deck still needed from a CDN would be missing from what it shows
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -88,16 +90,14 @@ PROBE = """
 """
 
 
-def _chromium_run(binary: str, profile: Path, *args: str):
-    import subprocess
-
+def _chromium_run(binary: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
     cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
            "--disable-dev-shm-usage", "--hide-scrollbars", "--force-device-scale-factor=1",
            f"--user-data-dir={profile}", *NO_NETWORK,
            "--virtual-time-budget=8000",  # reveal.js loads and lays out (virtual time: fast)
            f"--window-size={WIDTH},{HEIGHT}", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+    return subprocess.run(cmd, check=False, capture_output=True, text=True, timeout=90)
 
 
 def slide_problems(png: Path) -> list[str]:
@@ -198,10 +198,8 @@ def _probe(binary: str, deck: Path, profile: Path) -> dict:
     probed.write_text(page.replace("</body>", script + "</body>"), encoding="utf-8")
     run = _chromium_run(binary, profile, "--dump-dom", probed.as_uri())
     assert run.returncode == 0, run.stderr[-2000:]
-    found = re.search(r'<pre id="kubesim-probe">(.*?)</pre>', run.stdout, flags=re.S)
+    found = re.search(r'<pre id="kubesim-probe">(.*?)</pre>', run.stdout, flags=re.DOTALL)
     assert found, "the probe did not report (reveal.js never became ready)"
-    import html
-
     return json.loads(html.unescape(found.group(1)))
 
 
