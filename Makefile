@@ -23,10 +23,12 @@ demo: $(STAMP)
 	@echo "next: make lab (the notebooks in JupyterLab), make slides (the notebooks as decks)"
 
 # JupyterLab on notebooks/, with .venv's kernel (registered by the stamp above) and ipywidgets;
-# it prints the URL to open. LAB_ARGS passes options, e.g. make lab LAB_ARGS="--no-browser --port 8890"
+# it prints the URL to open (--allow-root when run as root, which Jupyter refuses otherwise).
+# LAB_ARGS passes options, e.g. make lab LAB_ARGS="--no-browser --port 8890"
 LAB_ARGS ?=
 lab: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir=notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 # reveal.js, require.js and jQuery for the decks, at the versions package.json pins (npm ci
 # installs package-lock.json's); node and npm from Debian when missing, like chromium below.
