@@ -37,6 +37,7 @@ pytest.importorskip("nbconvert")
 Image = pytest.importorskip("PIL.Image")
 
 WIDTH, HEIGHT = slides.SLIDE_WIDTH, slides.SLIDE_HEIGHT
+# every host name fails to resolve, and http(s) goes to a closed port (loopback included)
 NO_NETWORK = ("--host-resolver-rules=MAP * ~NOTFOUND", "--proxy-server=127.0.0.1:9",
               "--proxy-bypass-list=<-loopback>")
 
