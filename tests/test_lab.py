@@ -137,7 +137,10 @@ def _execute(lab: Lab, kernel_id: str, code: str, timeout: float = 60) -> tuple[
             "content": {"code": code, "silent": False, "store_history": False,
                         "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}}))
         texts: list[str] = []
-        while True:
+        status, idle = None, False
+        # the reply comes on the shell channel and the outputs on iopub, in no set order: done
+        # when both the reply and iopub's "idle" for this request have come
+        while status is None or not idle:
             raw = await conn.read_message()
             assert raw is not None, "the kernel's websocket closed"
             msg = json.loads(raw)
@@ -150,9 +153,12 @@ def _execute(lab: Lab, kernel_id: str, code: str, timeout: float = 60) -> tuple[
                 texts.append(content["data"].get("text/plain", ""))
             elif kind == "error":
                 texts.append("\n".join(content["traceback"]))
+            elif kind == "status":
+                idle = content["execution_state"] == "idle"
             elif kind == "execute_reply":
-                conn.close()
-                return content["status"], texts
+                status = content["status"]
+        conn.close()
+        return status, texts
 
     return asyncio.run(asyncio.wait_for(run(), timeout))
 
