@@ -1,10 +1,11 @@
-# kubesim: `make demo` and `make test` each create .venv when missing and install what they need.
+# kubesim: `make demo`, `make lab`, `make slides` and `make test` each create .venv when missing
+# and install what they need (`make slides` and `make test` also run `npm ci`: reveal.js).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test soak bench bench-full clean venv chromium
+.PHONY: demo lab slides test soak bench bench-full clean venv chromium node
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +20,32 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/kubesim compare
 	MPLBACKEND=Agg $(BIN)/kubesim figures --out figures
+	@echo "next: make lab (the notebooks in JupyterLab), make slides (the notebooks as decks)"
+
+# JupyterLab on notebooks/, with .venv's kernel (registered by the stamp above) and ipywidgets;
+# it prints the URL to open (--allow-root when run as root, which Jupyter refuses otherwise).
+# LAB_ARGS passes options, e.g. make lab LAB_ARGS="--no-browser --port 8890"
+LAB_ARGS ?=
+lab: $(STAMP)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --notebook-dir=notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# reveal.js, require.js and jQuery for the decks, at the versions package.json pins (npm ci
+# installs package-lock.json's); node and npm from Debian when missing, like chromium below.
+NODE_STAMP := node_modules/.installed-$(shell cat package-lock.json | cksum | cut -d' ' -f1)
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Debian's nodejs and npm for the slide decks"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $(NODE_STAMP)
+
+node: $(NODE_STAMP)
+
+# Every notebook executed and written as a reveal.js deck to out/slides/ (open out/slides/index.html;
+# works offline: reveal.js is copied next to the decks): simulator/presentation/slides.py
+slides: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python -m simulator.presentation.slides --out out/slides
 
 # The slide test renders the reveal.js deck in headless Chromium (Debian's package).
 chromium:
@@ -27,7 +54,7 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "chromium could not be installed: the slide test will be skipped"; }
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium $(NODE_STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -q
 
 # The long property run: 5,000 random scenarios (+ 833 determinism checks), Hypothesis profile
@@ -49,4 +76,4 @@ bench-full: $(STAMP)
 	$(BIN)/python -m benchmarks.bench_sweep
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info node_modules

@@ -30,3 +30,15 @@ def test_cli_commands_in_readme_parse(tmp_path, monkeypatch):
 def test_quick_start_is_make_demo_and_make_test():
     quick = README.split("## Quick start", 1)[1].split("##", 1)[0]
     assert "make demo" in quick and "make test" in quick
+
+
+def test_readme_make_commands_are_makefile_targets_and_say_how_to_run_kubesim():
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"^([a-z][\w-]*):", makefile, flags=re.MULTILINE))
+    quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    shown = re.findall(r"^make (\w[\w-]*)", quick, flags=re.MULTILINE)
+    assert shown == ["demo", "lab", "slides", "test"], shown
+    mentioned = set(re.findall(r"`make ([a-z][\w-]*)", README))
+    assert mentioned <= targets, f"README mentions make targets the Makefile lacks: {mentioned - targets}"
+    # kubesim is not on PATH unless .venv is activated: the README says both ways
+    assert "`.venv/bin/kubesim compare`" in quick and "`source .venv/bin/activate`" in quick
