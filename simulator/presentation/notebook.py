@@ -34,13 +34,21 @@ def shell() -> Any | None:
     return get_ipython()
 
 
+STATIC = False
+"""Set by a builder that executes a notebook into a static document (``make slides``): no kernel
+will be there to drive a widget, so notebooks draw their static figures instead."""
+
+
 def widgets_available(ip: Any | None = None) -> bool:
-    """True when ipywidgets imports and ``ip`` (default: the running shell) is a kernel's shell.
+    """True when ipywidgets imports and ``ip`` (default: the running shell) is a kernel's shell,
+    unless the notebook is being executed into a static document (``STATIC``).
 
     A Jupyter kernel's shell has a ``kernel`` (ipykernel's, or Colab's) through which widget comms
     go; a terminal IPython or a plain interpreter has none, and there a widget could only print
     its repr.
     """
+    if STATIC:
+        return False
     try:
         importlib.import_module("ipywidgets")
     except ImportError:

@@ -105,11 +105,10 @@ def copy_assets(out: Path, node_modules: Path = NODE_MODULES) -> Path:
 def kernel_env(root: Path = ROOT) -> dict[str, str]:
     """The kernel's environment: kubesim importable from ``root`` even when not installed,
     matplotlib's inline backend (``make test`` exports MPLBACKEND=Agg, which a kernel would
-    otherwise inherit), widgets off (the static fallback of notebook 02)."""
+    otherwise inherit)."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
     env["MPLBACKEND"] = INLINE_BACKEND
-    env["KUBESIM_WIDGETS"] = "0"
     return env
 
 
@@ -119,10 +118,14 @@ def execute(path: Path, kernel_name: str = "python3") -> Any:
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
+    # a deck has no kernel to drive widgets: the notebooks draw their static figures instead
+    nb.cells.insert(0, nbformat.v4.new_code_cell(
+        "from simulator.presentation import notebook as _kubesim_notebook\n_kubesim_notebook.STATIC = True"))
     client = nbclient.NotebookClient(
         nb, timeout=CELL_TIMEOUT_S, kernel_name=kernel_name, allow_errors=False,
         store_widget_state=False, resources={"metadata": {"path": str(path.parent)}})
     client.execute(env=kernel_env())
+    del nb.cells[0]
     return nb
 
 
