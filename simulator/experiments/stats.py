@@ -3,7 +3,11 @@
 Within one run, pod latencies are not independent (pods share the node), so uncertainty is
 taken across independent replications (different seeds): each replication gives one value of a
 statistic (its p50, its p99, its batch time); the interval is the Student-t 95 % interval of the
-mean of those values. With one replication no interval is claimed.
+mean of those values. With one replication no interval is claimed. Every statistic kubesim
+summarises is a duration, a count, a share, CPU or memory, none of which can be negative: when
+every replication's value is 0 or more, the interval is cut at 0 (intersecting it with the
+values the mean can take keeps its coverage; with 2 or 3 replications the t quantile, 12.7 or
+4.3, otherwise reaches below 0 and a report would print a negative start-up time).
 """
 
 from __future__ import annotations
@@ -38,4 +42,7 @@ def t_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float
 
     mean = float(arr.mean())
     half = float(_st.t.ppf(0.5 + confidence / 2, arr.size - 1) * arr.std(ddof=1) / math.sqrt(arr.size))
-    return (mean - half, mean + half)
+    low = mean - half
+    if low < 0 and arr.min() >= 0:
+        low = 0.0  # a non-negative quantity (module docstring)
+    return (low, mean + half)
