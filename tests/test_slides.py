@@ -149,7 +149,7 @@ def deck(tmp_path_factory) -> tuple[Path, str]:
     if missing:
         pytest.skip(f"reveal.js not installed ({', '.join(missing)} missing): `npm ci` or "
                     "`make node` installs it (`make test` does)")
-    nb, _ = executed(SLIDE_NOTEBOOK)
+    nb, _, _ = executed(SLIDE_NOTEBOOK)
     nb = slides.default_slides(copy.deepcopy(nb))  # 01 has its own slide metadata: unchanged
     out = tmp_path_factory.mktemp("slides")
     slides.copy_assets(out)
